@@ -1,0 +1,186 @@
+"""The plugin API: snapshots, findings and the ``@check`` marker.
+
+Checks are pure functions. They receive typed snapshots (pydantic models that a collector
+fetched once per run and target) by parameter type and yield one :class:`Finding` per resource.
+The decorator only attaches metadata; registration and validation happen in the registry.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "SEVERITIES",
+    "CheckSpec",
+    "Finding",
+    "Severity",
+    "Snapshot",
+    "check",
+    "parse_duration",
+    "spec_of",
+]
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[str, ...] = typing.get_args(Severity)
+CHECK_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+){2,}$")
+_MARK = "__annexa_check__"
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class Snapshot(BaseModel):
+    """Typed, immutable view of what a collector fetched for one target.
+
+    Subclasses set ``provider`` and, for the "0 buckets" evidence line, ``resource_noun``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    provider: ClassVar[str] = ""
+    resource_noun: ClassVar[str] = "resources"
+
+
+class Finding(BaseModel):
+    """The verdict on one resource: the one result shape every check yields."""
+
+    model_config = ConfigDict(frozen=True)
+
+    resource: str
+    passed: bool
+    message: str
+
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """Parse ``"6h"``, ``"7d"``, ``"30m"``, ``"2w"``, an ISO 8601 duration or seconds."""
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, int | float):
+        result = timedelta(seconds=value)
+    else:
+        match = _DURATION.match(value)
+        if match:
+            result = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        else:
+            from pydantic import TypeAdapter, ValidationError
+
+            try:
+                result = TypeAdapter(timedelta).validate_python(value.strip())
+            except ValidationError:
+                raise ValueError(
+                    f"invalid duration {value!r} (use e.g. 30m, 6h, 7d, 2w or P7D)"
+                ) from None
+    if result <= timedelta(0):
+        raise ValueError(f"duration must be positive, got {value!r}")
+    return result
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: its metadata and the function that judges."""
+
+    id: str
+    title: str
+    provider: str
+    severity: Severity
+    interval: timedelta
+    version: int
+    remediation: str
+    func: Callable[..., Iterable[Finding]]
+    inputs: tuple[type[Snapshot], ...]
+
+    def evaluate(self, snapshots: dict[type[Snapshot], Snapshot]) -> list[Finding]:
+        """Run the check on its snapshots and return its findings as a list."""
+        results = self.func(*(snapshots[kind] for kind in self.inputs))
+        findings = list(results or ())
+        for finding in findings:
+            if not isinstance(finding, Finding):
+                raise TypeError(f"check {self.id} yielded {type(finding).__name__}, not Finding")
+        return findings
+
+
+@dataclass(frozen=True)
+class _Mark:
+    id: str
+    title: str
+    severity: str
+    interval: str | timedelta
+    version: int
+    provider: str | None
+    remediation: str
+
+
+def check(
+    *,
+    id: str,
+    title: str,
+    severity: Severity,
+    interval: str | timedelta = "24h",
+    version: int = 1,
+    provider: str | None = None,
+    remediation: str = "",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a function as a check. Only attaches data; the registry validates it.
+
+    ``id`` is a readable slug (``aws.s3.public_access_blocked``); ``provider`` defaults to its
+    first segment; ``interval`` is how often it should run (``6h``, ``1d``); bump ``version``
+    whenever the verdict logic changes so that evidence says which logic produced it.
+    """
+    mark = _Mark(id, title, severity, interval, version, provider, remediation)
+
+    def attach(func: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(func, _MARK, mark)
+        return func
+
+    return attach
+
+
+def spec_of(func: Callable[..., Any]) -> CheckSpec | None:
+    """Build the :class:`CheckSpec` of a marked function (``None`` if it is not a check).
+
+    Raises ``ValueError`` naming the check when its metadata or signature is invalid.
+    """
+    mark: _Mark | None = getattr(func, _MARK, None)
+    if mark is None:
+        return None
+    where = f"check {mark.id!r} ({func.__module__}.{func.__qualname__})"
+    if not CHECK_ID.match(mark.id):
+        raise ValueError(f"{where}: id must look like provider.service.name in lower case")
+    if mark.severity not in SEVERITIES:
+        raise ValueError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    if not isinstance(mark.version, int) or mark.version < 1:
+        raise ValueError(f"{where}: version must be a positive integer")
+    try:
+        interval = parse_duration(mark.interval)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    try:
+        hints = typing.get_type_hints(func)
+    except Exception as exc:
+        raise ValueError(f"{where}: cannot resolve parameter types: {exc}") from None
+    params = [name for name in func.__code__.co_varnames[: func.__code__.co_argcount]]
+    inputs: list[type[Snapshot]] = []
+    for name in params:
+        kind = hints.get(name)
+        if not (isinstance(kind, type) and issubclass(kind, Snapshot)):
+            raise ValueError(f"{where}: parameter {name!r} must be annotated with a Snapshot type")
+        inputs.append(kind)
+    if not inputs:
+        raise ValueError(f"{where}: a check needs at least one snapshot parameter")
+    return CheckSpec(
+        id=mark.id,
+        title=mark.title,
+        provider=mark.provider or mark.id.split(".", 1)[0],
+        severity=mark.severity,  # type: ignore[arg-type]
+        interval=interval,
+        version=mark.version,
+        remediation=mark.remediation,
+        func=func,
+        inputs=tuple(inputs),
+    )

@@ -1,0 +1,405 @@
+"""annexa's front door: parse arguments, call one function, render. No business logic."""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from collector import app as core
+from collector import report
+from collector.errors import UserError
+from collector.logs import configure_logging
+from collector.runner import utcnow
+from collector.settings import Settings, load_settings
+from collector.status import ControlState, ControlStatus, summarise
+
+app = typer.Typer(
+    name="annexa",
+    help="Continuous ISO/IEC 27001:2022 evidence collector: the Check phase of your ISMS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+evidence_app = typer.Typer(help="Stored evidence records.", no_args_is_help=True)
+db_app = typer.Typer(help="The evidence database.", no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class LogFormat(StrEnum):
+    auto = "auto"
+    console = "console"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+SoaOption = Annotated[
+    Path | None,
+    typer.Option("--soa", help="Statement of Applicability (.yaml, .csv, .xlsx); "
+                 "default: the config's, else the shipped example."),
+]
+FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
+STATE_STYLE = {
+    "failing": "bold red", "error": "magenta", "stale": "yellow", "no_evidence": "dim yellow",
+    "passing": "green", "manual": "cyan", "not_applicable": "dim", "attested": "green",
+}
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (YAML); "
+                      "default $ANNEXA_CONFIG, else the user config file.")] = None,
+    database: Annotated[str | None, typer.Option("--database", help="Evidence store URL "
+                        "(overrides ANNEXA_DATABASE_URL and the config).")] = None,
+    log_format: Annotated[LogFormat | None, typer.Option("--log-format",
+                          help="Logs on stderr: console lines or JSON lines (auto: by tty).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+) -> None:
+    settings = load_settings(config, database_url=database,
+                             log_format=log_format.value if log_format else None)
+    configure_logging(settings.log_format, level=10 if verbose else 20)
+    ctx.obj = settings
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+# -- rendering ---------------------------------------------------------------------------
+
+
+def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
+         columns: list[str] | None = None) -> None:
+    """Print rows as a rich table, JSON (a list of objects) or CSV (lists joined by '; ')."""
+    columns = columns or (list(rows[0]) if rows else [])
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
+        return
+    if fmt is Format.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else columns,
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        return
+    table = Table(title=title or None, show_lines=False, header_style="bold")
+    for column in columns:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in rows:
+        table.add_row(*(_styled(c, row.get(c)) for c in columns))
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _styled(column: str, value: Any) -> str:
+    text = _cell(value).replace("[", r"\[")
+    style = STATE_STYLE.get(str(value)) if column in ("state", "status") else None
+    if column == "status" and value in ("pass", "fail"):
+        style = "green" if value == "pass" else "bold red"
+    return f"[{style}]{text}[/]" if style else text
+
+
+def _status_table(statuses: list[ControlStatus], fmt: Format) -> None:
+    rows = report.status_rows(statuses)
+    if fmt is not Format.table:
+        emit(rows, fmt)
+        return
+    for row in rows:
+        row["state"] = row["state"] + (" (at risk)" if row["at_risk"] else "")
+        row["reasons"] = row["reasons"][:3] + ([f"... {len(row['reasons']) - 3} more"]
+                                               if len(row["reasons"]) > 3 else [])
+    emit(rows, fmt, title="Annex A control status",
+         columns=["control", "title", "state", "owner", "last_evidence_at", "reasons"])
+    counts = summarise(statuses)
+    line = "  ".join(f"{state.value}: {n}" for state, n in counts.items() if n)
+    out.print(f"[bold]{len(statuses)} controls[/]  {line}")
+
+
+def _parse_fail_on(value: str) -> set[str]:
+    states = {s.strip().lower() for s in value.split(",") if s.strip()}
+    unknown = states - FAIL_STATES
+    if unknown:
+        raise UserError(f"--fail-on: unknown state(s) {', '.join(sorted(unknown))} "
+                        f"(choose from {', '.join(sorted(FAIL_STATES))})")
+    return states
+
+
+def _gate(statuses: list[ControlStatus], states: set[str]) -> int:
+    """Exit code 1 when any control is in one of ``states`` (CI gating), else 0."""
+    hit = [s for s in statuses if s.state.value in states or ("at_risk" in states and s.at_risk)]
+    if hit:
+        err.print(f"annexa: {len(hit)} control(s) in {', '.join(sorted(states))}: "
+                  + ", ".join(s.control.id for s in hit[:20]) + (" ..." if len(hit) > 20 else ""))
+        return 1
+    return 0
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[tuple[Any, Any]]:
+    """A progress bar on a terminal (stderr); silent otherwise."""
+    if not enabled:
+        yield None, None
+        return
+    bar = Progress(TextColumn("[bold]collecting"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                   transient=True)
+    with bar:
+        task = bar.add_task("", total=None)
+
+        def on_plan(total: int) -> None:
+            bar.update(task, total=total)
+
+        def on_record(record: Any) -> None:
+            bar.update(task, advance=1, description=record.check_id)
+
+        yield on_plan, on_record
+
+
+def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
+    states = _parse_fail_on(fail_on) if fail_on else set()
+    if audit.notice:
+        err.print(f"[yellow]note:[/] {audit.notice}")
+    missing = audit.missing
+    if missing:
+        err.print(f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA "
+                  f"{audit.soa.path.name}: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+    _status_table(audit.statuses, fmt)
+    if fmt is Format.table:
+        counts = audit.result.counts()
+        out.print(f"run {audit.result.run_id} {audit.result.outcome}: {len(audit.result.records)} "
+                  "evidence records (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                  + ")")
+    raise typer.Exit(_gate(audit.statuses, states))
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    soa: SoaOption = None,
+    check: Annotated[list[str] | None, typer.Option("--check", help="Only this check id "
+                     "(repeatable).")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider's "
+                        "checks (aws).")] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
+                       "in any of these states, e.g. failing,stale,error.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """One-off audit run: collect evidence now, then show every control's status."""
+    settings = _settings(ctx)
+    if fail_on:
+        _parse_fail_on(fail_on)
+    workspace = core.load_workspace(settings)
+    checks = workspace.checks(ids=check, provider=provider)
+    chosen_soa, notice = workspace.soa(soa)
+    store = core.open_store(settings)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
+            audit = core.run_audit(workspace, store, chosen_soa, checks,
+                                   on_plan=on_plan, on_record=on_record)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        store.close()
+    audit.notice = notice
+    _audit_output(audit, fmt, fail_on)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the runner records the run as interrupted
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    soa: SoaOption = None,
+    state: Annotated[list[str] | None, typer.Option("--state", help="Only controls in this "
+                     "state (repeatable).")] = None,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
+                       "in any of these states.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Every Annex A control's status from stored evidence (no collection)."""
+    settings = _settings(ctx)
+    states = _parse_fail_on(fail_on) if fail_on else set()
+    wanted = _parse_fail_on(",".join(state)) if state else None
+    workspace = core.load_workspace(settings)
+    chosen_soa, notice = workspace.soa(soa)
+    if notice:
+        err.print(f"[yellow]note:[/] {notice}")
+    store = core.open_store(settings)
+    try:
+        statuses = workspace.statuses(store, chosen_soa, utcnow())
+    finally:
+        store.close()
+    shown = [s for s in statuses if wanted is None or s.state.value in wanted
+             or ("at_risk" in wanted and s.at_risk)]
+    _status_table(shown, fmt)
+    raise typer.Exit(_gate(statuses, states))
+
+
+@app.command()
+def controls(
+    ctx: typer.Context,
+    provider: Annotated[str | None, typer.Option("--provider", help="Coverage by this "
+                        "provider's checks only.")] = None,
+    automated: Annotated[bool | None, typer.Option("--automated/--manual", help="Only controls "
+                         "with (or without) automated checks.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The 93 Annex A controls with the checks that give evidence for each."""
+    workspace = core.load_workspace(_settings(ctx))
+    rows = report.control_rows(workspace, provider)
+    covered = sum(r["automated"] for r in rows)
+    if automated is not None:
+        rows = [r for r in rows if r["automated"] is automated]
+    emit(rows, fmt, title="Annex A 2022 controls",
+         columns=["control", "title", "theme", "automated", "checks"])
+    if fmt is Format.table:
+        out.print(f"{covered} of {len(workspace.catalogue.controls)} controls have automated "
+                  f"evidence{' from ' + provider if provider else ''}")
+
+
+@app.command("checks")
+def list_checks(
+    ctx: typer.Context,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    control: Annotated[str | None, typer.Option("--control", help="Only checks mapped to this "
+                       "control (e.g. A.8.24).")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The registered checks, their metadata, mapped controls and permissions."""
+    workspace = core.load_workspace(_settings(ctx))
+    rows = report.check_rows(workspace, workspace.checks(provider=provider, control=control))
+    emit(rows, fmt, title="Checks",
+         columns=["id", "title", "severity", "interval", "scope", "controls"])
+
+
+@evidence_app.command("show")
+def evidence_show(
+    ctx: typer.Context,
+    control: Annotated[str | None, typer.Option("--control", help="History of a control.")] = None,
+    check: Annotated[str | None, typer.Option("--check", help="History of a check.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N records.")] = 20,
+    full: Annotated[bool, typer.Option("--full", help="Include findings and observations "
+                    "(JSON output).")] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Evidence history for a control or a check, newest first."""
+    if (control is None) == (check is None):
+        raise UserError("evidence show: give exactly one of --control or --check")
+    workspace = core.load_workspace(_settings(ctx))
+    if control is not None:
+        check_ids = [c.id for c in workspace.checks(control=control)]
+    else:
+        check_ids = [c.id for c in workspace.registry.select(ids=[check])]  # type: ignore[list-item]
+    store = core.open_store(_settings(ctx))
+    try:
+        records = store.history(check_ids=check_ids, limit=limit) if check_ids else []
+    finally:
+        store.close()
+    rows = report.evidence_rows(records, full=full and fmt is not Format.table)
+    emit(rows, fmt, title=f"Evidence for {control or check}",
+         columns=["id", "collected_at", "check", "target", "status", "summary", "hash"])
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Recent collection runs and their outcome (complete, partial, interrupted)."""
+    store = core.open_store(_settings(ctx))
+    try:
+        rows = report.run_rows(store.runs(limit))
+    finally:
+        store.close()
+    emit(rows, fmt, title="Runs")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
+                       "in any of these states.")] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Audit a simulated AWS account (moto) into a local demo database, and show the status."""
+    from collector.demo import run_demo
+
+    settings = _settings(ctx)
+    if fail_on:
+        _parse_fail_on(fail_on)
+    with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
+        audit = run_demo(settings, on_plan=on_plan, on_record=on_record)
+    if fmt is Format.table:
+        err.print(f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}")
+    _audit_output(audit, fmt, fail_on)
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the evidence database to the current schema."""
+    from storage import StoreError, upgrade
+
+    url = _settings(ctx).store_url
+    try:
+        revision = upgrade(url)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    out.print(f"evidence database at revision {revision}")
+
+
+def main() -> None:
+    """Console entry point: user errors are one line on stderr and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except UserError as exc:
+        err.print(f"annexa: error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(0)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err.print("annexa: interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Accounts to audit: one credential context per provider account, resolved before a run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collector.collect import Scope, Target
+from collector.snapshots import SnapshotCache
+
+ScopeFactory = Callable[[Target, SnapshotCache], Scope]
+
+
+@dataclass(frozen=True)
+class Account:
+    """A resolved account (or one that could not be resolved, with ``error`` set).
+
+    ``account`` is the provider's id (AWS account id, subscription, project, tenant) or, when
+    resolution failed, the configured label, so that the failure is still stored as evidence.
+    """
+
+    provider: str
+    account: str
+    regions: tuple[str, ...] = ()
+    make_scope: ScopeFactory | None = field(default=None, compare=False)
+    error: str | None = None
+
+    def targets(self, scope: str) -> list[Target]:
+        """Targets for a check of the given scope (``account`` or ``region``)."""
+        if scope == "region" and self.error is None:
+            return [Target(self.provider, self.account, r) for r in self.regions]
+        return [Target(self.provider, self.account, None)]

@@ -1,0 +1,128 @@
+"""What each CLI command does, as plain functions: the CLI parses, calls one, and renders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+
+import boto3
+import structlog
+
+from checks.api import CheckSpec
+from collector.accounts import Account
+from collector.aws.accounts import resolve_accounts
+from collector.catalogue import Catalogue, load_catalogue
+from collector.errors import UserError
+from collector.mapping import Mapping, load_mapping
+from collector.registry import Registry, load_registry
+from collector.runner import Runner, RunResult, utcnow
+from collector.settings import Settings
+from collector.soa import Soa, load_soa
+from collector.status import ControlStatus, evaluate
+from storage import EvidenceRecord, EvidenceStore, StoreError
+from storage.errors import mask_url
+
+log = structlog.get_logger("annexa")
+
+
+def example_soa_path() -> Path:
+    """The example SoA shipped with annexa (a fictional cloud-native SaaS company)."""
+    return Path(str(files("mappings.annex_a") / "soa.example.yaml"))
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Settings plus everything loaded and cross-validated from them."""
+
+    settings: Settings
+    registry: Registry
+    catalogue: Catalogue
+    mapping: Mapping
+
+    def checks(
+        self, *, ids: Sequence[str] | None = None, provider: str | None = None,
+        control: str | None = None,
+    ) -> list[CheckSpec]:
+        """Selected checks: explicit ids, else the config's list, minus its exclusions."""
+        chosen = self.registry.select(provider=provider, ids=ids or self.settings.checks)
+        if control is not None:
+            if control not in self.catalogue:
+                raise UserError(f"unknown control id {control!r} (expected e.g. A.8.24)")
+            mapped = set(self.mapping.checks_for(control))
+            chosen = [c for c in chosen if c.id in mapped]
+        excluded = set(self.settings.exclude_checks)
+        return [c for c in chosen if c.id not in excluded]
+
+    def soa(self, path: Path | None) -> tuple[Soa, str | None]:
+        """The SoA from ``path``, else the config's, else the example (with a notice)."""
+        chosen = path or self.settings.soa
+        notice = None
+        if chosen is None:
+            chosen = example_soa_path()
+            notice = ("no SoA given (--soa or 'soa:' in config): using the example SoA "
+                      f"{chosen}")
+        return load_soa(chosen, self.catalogue), notice
+
+    def statuses(self, store: EvidenceStore, soa: Soa | None, now: datetime) -> list[ControlStatus]:
+        """Every control's status from the store's latest evidence at ``now``."""
+        intervals = {c.id: c.interval for c in self.registry.checks.values()}
+        return evaluate(self.catalogue, soa, self.mapping, store.latest(), intervals, now)
+
+
+def load_workspace(settings: Settings) -> Workspace:
+    """Load the registry, catalogue and mapping (built-in plus the config's extra files)."""
+    registry = load_registry()
+    catalogue = load_catalogue()
+    mapping = load_mapping(catalogue, registry.checks.keys(), settings.mappings)
+    return Workspace(settings, registry, catalogue, mapping)
+
+
+def open_store(settings: Settings) -> EvidenceStore:
+    """Open (and migrate) the evidence store; mark runs killed on this host as interrupted."""
+    try:
+        store = EvidenceStore.open(settings.store_url)
+    except StoreError as exc:
+        raise UserError(str(exc)) from None
+    for run_id in store.reconcile_interrupted():
+        log.warning("earlier run was interrupted", run_id=run_id)
+    return store
+
+
+@dataclass
+class Audit:
+    """What a one-off run produced: the stored run and every control's status after it."""
+
+    result: RunResult
+    statuses: list[ControlStatus]
+    soa: Soa
+    missing: list[str]  # catalogue controls the SoA does not mention
+    store_url: str
+    notice: str | None = None
+
+
+def run_audit(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa,
+    checks: Sequence[CheckSpec],
+    *,
+    session: boto3.Session | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    on_record: Callable[[EvidenceRecord], None] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Audit:
+    """One-off audit run: resolve accounts, run the checks, evaluate every control."""
+    settings = workspace.settings
+    accounts: list[Account] = []
+    if any(c.provider == "aws" for c in checks):
+        accounts += resolve_accounts(settings.aws, session)
+    runner = Runner(workspace.registry, store, concurrency=settings.concurrency,
+                    timeout=settings.check_timeout, clock=clock, on_plan=on_plan,
+                    on_record=on_record)
+    result = runner.run(checks, accounts)
+    statuses = workspace.statuses(store, soa, clock())
+    return Audit(result, statuses, soa, soa.missing(workspace.catalogue),
+                 mask_url(settings.store_url))

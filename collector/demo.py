@@ -1,0 +1,56 @@
+"""``annexa demo``: audit a simulated AWS account (moto, in process) into a demo database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from collector.app import Audit, load_workspace, open_store, run_audit
+from collector.errors import UserError
+from collector.settings import AwsSettings, Settings
+
+DEMO_REGIONS = ["us-east-1", "eu-west-1"]
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The user's settings, pointed at the simulated account and a separate demo database."""
+    url = settings.database_url or f"sqlite:///{settings.data_dir / 'demo.sqlite'}"
+    return settings.model_copy(update={
+        "database_url": url,
+        "aws": AwsSettings(regions=DEMO_REGIONS),
+        "checks": None,
+    })
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    on_plan: Callable[[int], None] | None = None,
+    on_record: Callable[[Any], None] | None = None,
+) -> Audit:
+    """Seed a simulated AWS estate, run every AWS check on it, and evaluate the example SoA."""
+    try:
+        from moto import mock_aws
+    except ImportError:
+        raise UserError("annexa demo needs moto: pip install 'annexa[demo]'") from None
+    from collector.aws.demo_estate import install_wire_hooks, seed
+
+    settings = demo_settings(settings)
+    workspace = load_workspace(settings)
+    soa, notice = workspace.soa(None)
+    store = open_store(settings)
+    try:
+        with mock_aws():
+            session = boto3.Session(
+                aws_access_key_id="demo", aws_secret_access_key="demo", region_name=DEMO_REGIONS[0]
+            )
+            seed(session)
+            install_wire_hooks(session)
+            audit = run_audit(workspace, store, soa, workspace.checks(provider="aws"),
+                              session=session, on_plan=on_plan, on_record=on_record)
+    finally:
+        store.close()
+    audit.notice = notice if settings.soa is None else None
+    return audit

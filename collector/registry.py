@@ -1,0 +1,138 @@
+"""The registry: which checks and collectors exist, validated at load time.
+
+Built-in checks and collectors are listed here explicitly; third-party packs register the
+entry-point group ``annexa.checks`` pointing at a module or package, which is scanned for
+``@check`` and ``@collects`` functions. Every problem fails the load with a clear message:
+duplicate ids, a snapshot no collector provides, two collectors for one snapshot.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from types import ModuleType
+
+from checks.api import CheckSpec, Snapshot, spec_of
+from collector.collect import CollectorSpec, collector_of
+from collector.errors import UserError
+
+ENTRY_POINT_GROUP = "annexa.checks"
+#: Built-in packages scanned for checks and collectors (collectors first: checks need them).
+BUILTIN_PACKAGES = ("collector.aws", "checks.aws")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All known checks (by id) and collectors (by the snapshot type they produce)."""
+
+    checks: dict[str, CheckSpec]
+    collectors: dict[type[Snapshot], CollectorSpec]
+    origins: dict[str, str]  # check id -> "builtin" or the entry point that brought it
+
+    def scope_of(self, check: CheckSpec) -> str:
+        """``"region"`` when any snapshot the check needs is collected per region."""
+        scopes = {self.collectors[kind].scope for kind in check.inputs}
+        return "region" if "region" in scopes else "account"
+
+    def permissions_for(self, check: CheckSpec) -> tuple[str, ...]:
+        """Every API permission the check's collectors declare, sorted."""
+        return tuple(sorted({p for kind in check.inputs for p in self.collectors[kind].permissions}))
+
+    def providers(self) -> list[str]:
+        return sorted({spec.provider for spec in self.checks.values()})
+
+    def select(
+        self, *, provider: str | None = None, ids: Iterable[str] | None = None
+    ) -> list[CheckSpec]:
+        """Checks filtered by provider and/or ids (unknown ids are a UserError), sorted by id."""
+        chosen = list(self.checks.values())
+        if ids is not None:
+            wanted = list(ids)
+            unknown = [i for i in wanted if i not in self.checks]
+            if unknown:
+                raise UserError(f"unknown check id(s): {', '.join(unknown)} (see 'annexa checks')")
+            chosen = [self.checks[i] for i in wanted]
+        if provider is not None:
+            chosen = [c for c in chosen if c.provider == provider]
+        return sorted(chosen, key=lambda c: c.id)
+
+
+def load_registry(*, entry_point_packs: bool = True, extra: Iterable[str] = ()) -> Registry:
+    """Load built-ins, ``extra`` module names and (optionally) entry-point packs, validated."""
+    sources: list[tuple[str, ModuleType]] = [
+        ("builtin", _import(name, "builtin")) for name in BUILTIN_PACKAGES
+    ]
+    sources += [(name, _import(name, name)) for name in extra]
+    if entry_point_packs:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            label = f"entry point {ep.name!r} ({ep.value})"
+            try:
+                module = ep.load()
+            except Exception as exc:
+                raise UserError(f"{label} failed to load: {type(exc).__name__}: {exc}") from None
+            if not isinstance(module, ModuleType):
+                raise UserError(f"{label} must point at a module or package")
+            sources.append((label, module))
+    return build_registry(sources)
+
+
+def build_registry(sources: Iterable[tuple[str, ModuleType]]) -> Registry:
+    """Scan modules for checks and collectors and validate them together."""
+    checks: dict[str, CheckSpec] = {}
+    collectors: dict[type[Snapshot], CollectorSpec] = {}
+    origins: dict[str, str] = {}
+    seen: set[int] = set()
+    for origin, package in sources:
+        for obj in _members(package):
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            try:
+                spec = spec_of(obj)
+            except ValueError as exc:
+                raise UserError(f"{origin}: {exc}") from None
+            if spec is not None:
+                if spec.id in checks:
+                    raise UserError(
+                        f"{origin}: duplicate check id {spec.id!r} "
+                        f"(already registered by {origins[spec.id]})"
+                    )
+                checks[spec.id] = spec
+                origins[spec.id] = origin
+            collector = collector_of(obj)
+            if collector is not None:
+                if collector.snapshot in collectors:
+                    raise UserError(
+                        f"{origin}: two collectors provide {collector.snapshot.__name__}: "
+                        f"{collectors[collector.snapshot].name} and {collector.name}"
+                    )
+                collectors[collector.snapshot] = collector
+    for spec in checks.values():
+        for kind in spec.inputs:
+            if kind not in collectors:
+                raise UserError(
+                    f"check {spec.id!r} needs {kind.__name__}, but no collector provides it"
+                )
+    return Registry(checks=checks, collectors=collectors, origins=origins)
+
+
+def _import(name: str, origin: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:
+        raise UserError(f"{origin}: cannot import {name}: {type(exc).__name__}: {exc}") from None
+
+
+def _members(package: ModuleType) -> Iterator[object]:
+    """Functions defined in ``package`` and, when it is a package, in all its submodules."""
+    modules = [package]
+    if hasattr(package, "__path__"):
+        for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
+            modules.append(importlib.import_module(info.name))
+    for module in modules:
+        for value in vars(module).values():
+            if callable(value) and getattr(value, "__module__", None) == module.__name__:
+                yield value
