@@ -10,6 +10,7 @@ translated to their 2022 controls. Any problem is one :class:`UserError` line na
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -127,7 +128,8 @@ def _yaml_rows(path: Path, name: str) -> list[Row]:
 def _csv_table(path: Path, name: str) -> Iterator[list[Any]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            table = list(csv.reader(handle))
+            text = handle.read()
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
     except OSError as exc:
         raise _unreadable(name, exc) from None
     except UnicodeDecodeError:
@@ -135,6 +137,16 @@ def _csv_table(path: Path, name: str) -> Iterator[list[Any]]:
     except csv.Error as exc:
         raise UserError(f"{name}: invalid CSV: {exc}") from None
     return iter(table)
+
+
+def _delimiter(text: str) -> str:
+    """``,`` unless the header uses ``;`` (spreadsheets in comma-decimal locales) or tabs."""
+    header = text.split("\n", 1)[0]
+    if "," not in header:
+        for candidate in (";", "\t"):
+            if candidate in header:
+                return candidate
+    return ","
 
 
 def _xlsx_table(path: Path, name: str) -> Iterator[list[Any]]:
