@@ -12,7 +12,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -387,15 +386,15 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except UserError as exc:
-        err.print(f"annexa: error: {exc}", markup=False, highlight=False)
+        sys.stderr.write(f"annexa: error: {' '.join(str(exc).split())}\n")
         sys.exit(2)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        exc.show()
-        sys.exit(0)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except typer.Abort:
+        err.print("annexa: aborted")
+        sys.exit(130)
+    except typer.TyperException as exc:  # usage errors: typer prints them, exit code 2
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(getattr(exc, "exit_code", 2))
+    except KeyboardInterrupt:
         err.print("annexa: interrupted")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

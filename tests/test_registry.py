@@ -1,0 +1,89 @@
+"""Meta-tests over the whole: every check registered, mapped and valid; bad plugins rejected."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from checks.api import Finding, Snapshot, check, spec_of
+from collector.catalogue import load_catalogue
+from collector.mapping import load_mapping
+from collector.registry import load_registry
+
+FIRST_AWS_CHECKS = {
+    "aws.iam.root_mfa_enabled",
+    "aws.iam.console_users_mfa",
+    "aws.iam.access_keys_rotated",
+    "aws.iam.password_policy_strong",
+    "aws.s3.public_access_blocked",
+    "aws.s3.default_encryption",
+    "aws.cloudtrail.multi_region_logging",
+    "aws.ec2.ebs_encryption_by_default",
+}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(entry_point_packs=False)
+
+
+def test_builtin_checks_registered(registry):
+    assert set(registry.checks) >= FIRST_AWS_CHECKS
+    assert all(origin == "builtin" for origin in registry.origins.values())
+
+
+def test_every_check_is_mapped_and_every_mapping_resolves(registry):
+    catalogue = load_catalogue()
+    mapping = load_mapping(catalogue, registry.checks.keys())  # raises on unknown ids
+    assert mapping.unmapped(registry.checks) == []
+    for check_id, control, rationale in mapping.pairs():
+        assert check_id in registry.checks and control in catalogue
+        assert rationale.strip() and "\n" not in rationale
+
+
+def test_every_check_declares_its_permissions(registry):
+    for spec in registry.checks.values():
+        permissions = registry.permissions_for(spec)
+        assert permissions, spec.id
+        assert all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", p) for p in permissions), spec.id
+
+
+def test_check_metadata_is_complete(registry):
+    for spec in registry.checks.values():
+        assert spec.title and spec.remediation, spec.id
+        assert spec.provider == spec.id.split(".")[0]
+        assert registry.scope_of(spec) in ("account", "region")
+
+
+class Things(Snapshot):
+    names: list[str]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"id": "NoDots"}, "id must look like provider.service.name"),
+        ({"severity": "urgent"}, "severity must be one of"),
+        ({"interval": "soon"}, "invalid duration 'soon'"),
+        ({"version": 0}, "version must be a positive integer"),
+    ],
+)
+def test_invalid_metadata_rejected_at_load(kwargs, message):
+    meta = {"id": "lab.things.ok", "title": "t", "severity": "low"} | kwargs
+
+    @check(**meta)
+    def things_ok(things: Things):
+        yield Finding(resource="x", passed=True, message="ok")
+
+    with pytest.raises(ValueError, match=message):
+        spec_of(things_ok)
+
+
+def test_parameter_without_snapshot_type_rejected():
+    @check(id="lab.things.untyped", title="t", severity="low")
+    def untyped(things):
+        yield from ()
+
+    with pytest.raises(ValueError, match="parameter 'things' must be annotated"):
+        spec_of(untyped)
