@@ -15,6 +15,16 @@ def _redact_event(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return redact(event)
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now (it may be replaced after configuration)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(fmt: str = "auto", *, level: int = logging.INFO) -> None:
     """Send logs to stderr as console lines (``console``), JSON lines (``json``) or by tty."""
     if fmt == "auto":
@@ -34,7 +44,7 @@ def configure_logging(fmt: str = "auto", *, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
