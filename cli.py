@@ -37,7 +37,8 @@ db_app = typer.Typer(help="The evidence database.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(db_app, name="db")
 
-out = Console(soft_wrap=False)
+# Piped output is not squeezed to 80 columns: tables stay one line per row where possible.
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
@@ -127,20 +128,26 @@ def _styled(column: str, value: Any) -> str:
     return f"[{style}]{text}[/]" if style else text
 
 
-def _status_table(statuses: list[ControlStatus], fmt: Format) -> None:
-    rows = report.status_rows(statuses)
+def _status_table(statuses: list[ControlStatus], fmt: Format, *, automated_only: bool = False
+                  ) -> None:
+    """All controls as JSON/CSV; as a table, optionally only those with automated evidence."""
     if fmt is not Format.table:
-        emit(rows, fmt)
+        emit(report.status_rows(statuses), fmt)
         return
+    quiet = {ControlState.MANUAL, ControlState.NOT_APPLICABLE} if automated_only else set()
+    rows = report.status_rows([s for s in statuses if s.state not in quiet])
     for row in rows:
         row["state"] = row["state"] + (" (at risk)" if row["at_risk"] else "")
-        row["reasons"] = row["reasons"][:3] + ([f"... {len(row['reasons']) - 3} more"]
-                                               if len(row["reasons"]) > 3 else [])
+        worst = [r for r in row["reasons"] if r.startswith(row["state"].split()[0])] or row["reasons"]
+        extra = len(row["reasons"]) - 1
+        row["reasons"] = worst[:1] + ([f"(+{extra} more)"] if extra > 0 else [])
     emit(rows, fmt, title="Annex A control status",
          columns=["control", "title", "state", "owner", "last_evidence_at", "reasons"])
     counts = summarise(statuses)
     line = "  ".join(f"{state.value}: {n}" for state, n in counts.items() if n)
     out.print(f"[bold]{len(statuses)} controls[/]  {line}")
+    if quiet:
+        out.print("manual and not-applicable controls: [bold]annexa status[/] lists every control")
 
 
 def _parse_fail_on(value: str) -> set[str]:
@@ -191,7 +198,7 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
     if missing:
         err.print(f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA "
                   f"{audit.soa.path.name}: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
-    _status_table(audit.statuses, fmt)
+    _status_table(audit.statuses, fmt, automated_only=True)
     if fmt is Format.table:
         counts = audit.result.counts()
         out.print(f"run {audit.result.run_id} {audit.result.outcome}: {len(audit.result.records)} "
@@ -364,7 +371,8 @@ def demo(
     with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
         audit = run_demo(settings, on_plan=on_plan, on_record=on_record)
     if fmt is Format.table:
-        err.print(f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}")
+        err.print(f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}, "
+                  f"status for the example SoA {audit.soa.path.name}")
     _audit_output(audit, fmt, fail_on)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from collector.app import Audit, load_workspace, open_store, run_audit
+from collector.app import Audit, example_soa_path, load_workspace, open_store, run_audit
 from collector.errors import UserError
 from collector.settings import AwsSettings, Settings
 
@@ -30,7 +30,8 @@ def run_demo(
     on_plan: Callable[[int], None] | None = None,
     on_record: Callable[[Any], None] | None = None,
 ) -> Audit:
-    """Seed a simulated AWS estate, run every AWS check on it, and evaluate the example SoA."""
+    """Seed a simulated AWS estate, run every AWS check on it, and evaluate the example SoA
+    (always the example: the demo's estate is fictional, so is its SoA)."""
     try:
         from moto import mock_aws
     except ImportError:
@@ -39,7 +40,7 @@ def run_demo(
 
     settings = demo_settings(settings)
     workspace = load_workspace(settings)
-    soa, notice = workspace.soa(None)
+    soa, _ = workspace.soa(example_soa_path())
     store = open_store(settings)
     try:
         with mock_aws():
@@ -52,5 +53,4 @@ def run_demo(
                               session=session, on_plan=on_plan, on_record=on_record)
     finally:
         store.close()
-    audit.notice = notice if settings.soa is None else None
     return audit

@@ -152,9 +152,9 @@ def _seed_s3(session: boto3.Session) -> None:
 
 def _seed_cloudtrail(session: boto3.Session) -> None:
     cloudtrail = session.client("cloudtrail")
-    # the multi-region trail exists but was stopped; only a single-region trail still logs
+    # the organisation's multi-region trail logs (A.8.15/A.8.16 pass); a dev trail was stopped
     cloudtrail.create_trail(
         Name="acme-org-trail", S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True
     )
+    cloudtrail.start_logging(Name="acme-org-trail")
     cloudtrail.create_trail(Name="acme-dev-trail", S3BucketName=TRAIL_BUCKET)
-    cloudtrail.start_logging(Name="acme-dev-trail")

@@ -46,8 +46,9 @@ def test_demo_estate_mixes_passing_and_failing(session: boto3.Session) -> None:
     assert set(results) >= CHECKS
     failing = {check for check in CHECKS if any(not f.passed for f in results[check])}
     passing = {check for check in CHECKS if any(f.passed for f in results[check])}
-    assert failing == CHECKS
+    assert failing == CHECKS - {"aws.cloudtrail.multi_region_logging"}
     assert len(passing) >= 5, passing
+    assert "aws.cloudtrail.multi_region_logging" in passing
 
 
 def test_demo_estate_verdicts_name_the_seeded_problems(session: boto3.Session) -> None:
@@ -72,4 +73,4 @@ def test_demo_estate_verdicts_name_the_seeded_problems(session: boto3.Session) -
         f"arn:aws:ec2:eu-west-1:{ACCOUNT}:ebs-encryption-by-default"
     }
     [trail] = results["aws.cloudtrail.multi_region_logging"]
-    assert "acme-org-trail (multi-region, stopped)" in trail.message
+    assert trail.passed and "acme-org-trail" in trail.message

@@ -1,0 +1,70 @@
+"""Database fixtures shared by the whole suite: a fresh SQLite file or PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+
+# pytest puts tests/ first on sys.path, where tests/storage/ would shadow the real `storage`
+# package as a namespace package; the repository root must come first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from storage import EvidenceStore
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_unavailable(reason: str) -> None:
+    message = f"PostgreSQL unavailable ({reason}); set ANNEXA_TEST_POSTGRES_URL"
+    if os.environ.get("CI"):
+        pytest.fail(message + " — CI must not skip PostgreSQL tests", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+    admin_url = os.environ.get("ANNEXA_TEST_POSTGRES_URL", DEFAULT_ADMIN_URL)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"annexa_test_{uuid.uuid4().hex}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        _postgres_unavailable(str(exc.orig).splitlines()[0])
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a SQLite file (not yet created) in a nested temporary directory."""
+    return f"sqlite:///{tmp_path / 'data' / 'evidence.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database URL, once for SQLite and once for PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[EvidenceStore]:
+    """An open, migrated EvidenceStore on ``store_url``."""
+    opened = EvidenceStore.open(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,0 +1,43 @@
+"""The README's first command, through the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def annexa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
+    return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANNEXA_"))}
+    env |= {"ANNEXA_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    done = annexa("demo", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    states = {row["control"]: row["state"] for row in json.loads(done.stdout)}
+    assert len(states) == 93
+    assert {"failing", "passing", "manual", "not_applicable"} <= set(states.values())
+    assert states["A.8.24"] == "failing" and states["A.8.15"] == "passing"
+    assert (tmp_path / "demo.sqlite").is_file()
+
+    # The evidence behind it is in the demo database, sealed and chained.
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    shown = annexa("--database", url, "evidence", "show", "--control", "A.8.24",
+                   "--format", "json", "--full", env=env)
+    assert shown.returncode == 0, shown.stderr
+    records = json.loads(shown.stdout)
+    assert {r["check"] for r in records} == {"aws.s3.default_encryption",
+                                             "aws.ec2.ebs_encryption_by_default"}
+    assert all(len(r["hash"]) == 64 and len(r["previous_hash"]) == 64 for r in records)
+    ebs = {r["target"]: r["status"] for r in records if r["check"].startswith("aws.ec2")}
+    assert ebs == {"aws:123456789012:us-east-1": "pass", "aws:123456789012:eu-west-1": "fail"}
+
+    # --fail-on gates CI with exit code 1 and names the controls.
+    gated = annexa("demo", "--fail-on", "failing", "--format", "csv", env=env)
+    assert gated.returncode == 1 and "A.8.24" in gated.stderr
