@@ -57,29 +57,53 @@ class LogFormat(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 SoaOption = Annotated[
     Path | None,
-    typer.Option("--soa", help="Statement of Applicability (.yaml, .csv, .xlsx); "
-                 "default: the config's, else the shipped example."),
+    typer.Option(
+        "--soa",
+        help="Statement of Applicability (.yaml, .csv, .xlsx); "
+        "default: the config's, else the shipped example.",
+    ),
 ]
 FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
 STATE_STYLE = {
-    "failing": "bold red", "error": "magenta", "stale": "yellow", "no_evidence": "dim yellow",
-    "passing": "green", "manual": "cyan", "not_applicable": "dim", "attested": "green",
+    "failing": "bold red",
+    "error": "magenta",
+    "stale": "yellow",
+    "no_evidence": "dim yellow",
+    "passing": "green",
+    "manual": "cyan",
+    "not_applicable": "dim",
+    "attested": "green",
 }
 
 
 @app.callback()
 def _options(
     ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file (YAML); "
-                      "default $ANNEXA_CONFIG, else the user config file.")] = None,
-    database: Annotated[str | None, typer.Option("--database", help="Evidence store URL "
-                        "(overrides ANNEXA_DATABASE_URL and the config).")] = None,
-    log_format: Annotated[LogFormat | None, typer.Option("--log-format",
-                          help="Logs on stderr: console lines or JSON lines (auto: by tty).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (YAML); default $ANNEXA_CONFIG, else the user config file.",
+        ),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", help="Evidence store URL (overrides ANNEXA_DATABASE_URL and the config)."
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format", help="Logs on stderr: console lines or JSON lines (auto: by tty)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
 ) -> None:
-    settings = load_settings(config, database_url=database,
-                             log_format=log_format.value if log_format else None)
+    settings = load_settings(
+        config, database_url=database, log_format=log_format.value if log_format else None
+    )
     configure_logging(settings.log_format, level=10 if verbose else 20)
     ctx.obj = settings
 
@@ -91,16 +115,18 @@ def _settings(ctx: typer.Context) -> Settings:
 # -- rendering ---------------------------------------------------------------------------
 
 
-def emit(rows: list[dict[str, Any]], fmt: Format, *, title: str = "",
-         columns: list[str] | None = None) -> None:
+def emit(
+    rows: list[dict[str, Any]], fmt: Format, *, title: str = "", columns: list[str] | None = None
+) -> None:
     """Print rows as a rich table, JSON (a list of objects) or CSV (lists joined by '; ')."""
     columns = columns or (list(rows[0]) if rows else [])
     if fmt is Format.json:
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
     if fmt is Format.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else columns,
-                                lineterminator="\n")
+        writer = csv.DictWriter(
+            sys.stdout, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
         return
@@ -128,8 +154,9 @@ def _styled(column: str, value: Any) -> str:
     return f"[{style}]{text}[/]" if style else text
 
 
-def _status_table(statuses: list[ControlStatus], fmt: Format, *, automated_only: bool = False
-                  ) -> None:
+def _status_table(
+    statuses: list[ControlStatus], fmt: Format, *, automated_only: bool = False
+) -> None:
     """All controls as JSON/CSV; as a table, optionally only those with automated evidence."""
     if fmt is not Format.table:
         emit(report.status_rows(statuses), fmt)
@@ -138,11 +165,17 @@ def _status_table(statuses: list[ControlStatus], fmt: Format, *, automated_only:
     rows = report.status_rows([s for s in statuses if s.state not in quiet])
     for row in rows:
         row["state"] = row["state"] + (" (at risk)" if row["at_risk"] else "")
-        worst = [r for r in row["reasons"] if r.startswith(row["state"].split()[0])] or row["reasons"]
+        worst = [r for r in row["reasons"] if r.startswith(row["state"].split()[0])] or row[
+            "reasons"
+        ]
         extra = len(row["reasons"]) - 1
         row["reasons"] = worst[:1] + ([f"(+{extra} more)"] if extra > 0 else [])
-    emit(rows, fmt, title="Annex A control status",
-         columns=["control", "title", "state", "owner", "last_evidence_at", "reasons"])
+    emit(
+        rows,
+        fmt,
+        title="Annex A control status",
+        columns=["control", "title", "state", "owner", "last_evidence_at", "reasons"],
+    )
     counts = summarise(statuses)
     line = "  ".join(f"{state.value}: {n}" for state, n in counts.items() if n)
     out.print(f"[bold]{len(statuses)} controls[/]  {line}")
@@ -154,8 +187,10 @@ def _parse_fail_on(value: str) -> set[str]:
     states = {s.strip().lower() for s in value.split(",") if s.strip()}
     unknown = states - FAIL_STATES
     if unknown:
-        raise UserError(f"--fail-on: unknown state(s) {', '.join(sorted(unknown))} "
-                        f"(choose from {', '.join(sorted(FAIL_STATES))})")
+        raise UserError(
+            f"--fail-on: unknown state(s) {', '.join(sorted(unknown))} "
+            f"(choose from {', '.join(sorted(FAIL_STATES))})"
+        )
     return states
 
 
@@ -163,8 +198,11 @@ def _gate(statuses: list[ControlStatus], states: set[str]) -> int:
     """Exit code 1 when any control is in one of ``states`` (CI gating), else 0."""
     hit = [s for s in statuses if s.state.value in states or ("at_risk" in states and s.at_risk)]
     if hit:
-        err.print(f"annexa: {len(hit)} control(s) in {', '.join(sorted(states))}: "
-                  + ", ".join(s.control.id for s in hit[:20]) + (" ..." if len(hit) > 20 else ""))
+        err.print(
+            f"annexa: {len(hit)} control(s) in {', '.join(sorted(states))}: "
+            + ", ".join(s.control.id for s in hit[:20])
+            + (" ..." if len(hit) > 20 else "")
+        )
         return 1
     return 0
 
@@ -175,9 +213,15 @@ def _progress(enabled: bool) -> Iterator[tuple[Any, Any]]:
     if not enabled:
         yield None, None
         return
-    bar = Progress(TextColumn("[bold]collecting"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                   transient=True)
+    bar = Progress(
+        TextColumn("[bold]collecting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
     with bar:
         task = bar.add_task("", total=None)
 
@@ -196,14 +240,17 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
         err.print(f"[yellow]note:[/] {audit.notice}")
     missing = audit.missing
     if missing:
-        err.print(f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA "
-                  f"{audit.soa.path.name}: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+        err.print(
+            f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA "
+            f"{audit.soa.path.name}: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}"
+        )
     _status_table(audit.statuses, fmt, automated_only=True)
     if fmt is Format.table:
         counts = audit.result.counts()
-        out.print(f"run {audit.result.run_id} {audit.result.outcome}: {len(audit.result.records)} "
-                  "evidence records (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-                  + ")")
+        out.print(
+            f"run {audit.result.run_id} {audit.result.outcome}: {len(audit.result.records)} "
+            "evidence records (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")"
+        )
     raise typer.Exit(_gate(audit.statuses, states))
 
 
@@ -214,12 +261,19 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
 def run(
     ctx: typer.Context,
     soa: SoaOption = None,
-    check: Annotated[list[str] | None, typer.Option("--check", help="Only this check id "
-                     "(repeatable).")] = None,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider's "
-                        "checks (aws).")] = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
-                       "in any of these states, e.g. failing,stale,error.")] = None,
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Only this provider's checks (aws).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a control is in any of these states, e.g. failing,stale,error.",
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """One-off audit run: collect evidence now, then show every control's status."""
@@ -233,8 +287,9 @@ def run(
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
-            audit = core.run_audit(workspace, store, chosen_soa, checks,
-                                   on_plan=on_plan, on_record=on_record)
+            audit = core.run_audit(
+                workspace, store, chosen_soa, checks, on_plan=on_plan, on_record=on_record
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)
         store.close()
@@ -250,10 +305,13 @@ def _terminate(signum: int, frame: Any) -> None:
 def status(
     ctx: typer.Context,
     soa: SoaOption = None,
-    state: Annotated[list[str] | None, typer.Option("--state", help="Only controls in this "
-                     "state (repeatable).")] = None,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
-                       "in any of these states.")] = None,
+    state: Annotated[
+        list[str] | None, typer.Option("--state", help="Only controls in this state (repeatable).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 when a control is in any of these states."),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Every Annex A control's status from stored evidence (no collection)."""
@@ -269,8 +327,11 @@ def status(
         statuses = workspace.statuses(store, chosen_soa, utcnow())
     finally:
         store.close()
-    shown = [s for s in statuses if wanted is None or s.state.value in wanted
-             or ("at_risk" in wanted and s.at_risk)]
+    shown = [
+        s
+        for s in statuses
+        if wanted is None or s.state.value in wanted or ("at_risk" in wanted and s.at_risk)
+    ]
     _status_table(shown, fmt)
     raise typer.Exit(_gate(statuses, states))
 
@@ -278,10 +339,15 @@ def status(
 @app.command()
 def controls(
     ctx: typer.Context,
-    provider: Annotated[str | None, typer.Option("--provider", help="Coverage by this "
-                        "provider's checks only.")] = None,
-    automated: Annotated[bool | None, typer.Option("--automated/--manual", help="Only controls "
-                         "with (or without) automated checks.")] = None,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Coverage by this provider's checks only.")
+    ] = None,
+    automated: Annotated[
+        bool | None,
+        typer.Option(
+            "--automated/--manual", help="Only controls with (or without) automated checks."
+        ),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The 93 Annex A controls with the checks that give evidence for each."""
@@ -290,26 +356,38 @@ def controls(
     covered = sum(r["automated"] for r in rows)
     if automated is not None:
         rows = [r for r in rows if r["automated"] is automated]
-    emit(rows, fmt, title="Annex A 2022 controls",
-         columns=["control", "title", "theme", "automated", "checks"])
+    emit(
+        rows,
+        fmt,
+        title="Annex A 2022 controls",
+        columns=["control", "title", "theme", "automated", "checks"],
+    )
     if fmt is Format.table:
-        out.print(f"{covered} of {len(workspace.catalogue.controls)} controls have automated "
-                  f"evidence{' from ' + provider if provider else ''}")
+        out.print(
+            f"{covered} of {len(workspace.catalogue.controls)} controls have automated "
+            f"evidence{' from ' + provider if provider else ''}"
+        )
 
 
 @app.command("checks")
 def list_checks(
     ctx: typer.Context,
     provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
-    control: Annotated[str | None, typer.Option("--control", help="Only checks mapped to this "
-                       "control (e.g. A.8.24).")] = None,
+    control: Annotated[
+        str | None,
+        typer.Option("--control", help="Only checks mapped to this control (e.g. A.8.24)."),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """The registered checks, their metadata, mapped controls and permissions."""
     workspace = core.load_workspace(_settings(ctx))
     rows = report.check_rows(workspace, workspace.checks(provider=provider, control=control))
-    emit(rows, fmt, title="Checks",
-         columns=["id", "title", "severity", "interval", "scope", "controls"])
+    emit(
+        rows,
+        fmt,
+        title="Checks",
+        columns=["id", "title", "severity", "interval", "scope", "controls"],
+    )
 
 
 @evidence_app.command("show")
@@ -318,8 +396,9 @@ def evidence_show(
     control: Annotated[str | None, typer.Option("--control", help="History of a control.")] = None,
     check: Annotated[str | None, typer.Option("--check", help="History of a check.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N records.")] = 20,
-    full: Annotated[bool, typer.Option("--full", help="Include findings and observations "
-                    "(JSON output).")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Include findings and observations (JSON output).")
+    ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Evidence history for a control or a check, newest first."""
@@ -336,8 +415,12 @@ def evidence_show(
     finally:
         store.close()
     rows = report.evidence_rows(records, full=full and fmt is not Format.table)
-    emit(rows, fmt, title=f"Evidence for {control or check}",
-         columns=["id", "collected_at", "check", "target", "status", "summary", "hash"])
+    emit(
+        rows,
+        fmt,
+        title=f"Evidence for {control or check}",
+        columns=["id", "collected_at", "check", "target", "status", "summary", "hash"],
+    )
 
 
 @app.command()
@@ -358,8 +441,10 @@ def runs(
 @app.command()
 def demo(
     ctx: typer.Context,
-    fail_on: Annotated[str | None, typer.Option("--fail-on", help="Exit 1 when a control is "
-                       "in any of these states.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 when a control is in any of these states."),
+    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Audit a simulated AWS account (moto) into a local demo database, and show the status."""
@@ -371,8 +456,10 @@ def demo(
     with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
         audit = run_demo(settings, on_plan=on_plan, on_record=on_record)
     if fmt is Format.table:
-        err.print(f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}, "
-                  f"status for the example SoA {audit.soa.path.name}")
+        err.print(
+            f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}, "
+            f"status for the example SoA {audit.soa.path.name}"
+        )
     _audit_output(audit, fmt, fail_on)
 
 

@@ -1,7 +1,7 @@
 """Test a check in three lines::
 
-    from checks.testing import verdicts
-    assert verdicts(public_access_blocked, S3Buckets(buckets=[...])) == {("arn:...", False)}
+from checks.testing import verdicts
+assert verdicts(public_access_blocked, S3Buckets(buckets=[...])) == {("arn:...", False)}
 """
 
 from __future__ import annotations

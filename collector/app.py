@@ -43,7 +43,10 @@ class Workspace:
     mapping: Mapping
 
     def checks(
-        self, *, ids: Sequence[str] | None = None, provider: str | None = None,
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        provider: str | None = None,
         control: str | None = None,
     ) -> list[CheckSpec]:
         """Selected checks: explicit ids, else the config's list, minus its exclusions."""
@@ -62,8 +65,7 @@ class Workspace:
         notice = None
         if chosen is None:
             chosen = example_soa_path()
-            notice = ("no SoA given (--soa or 'soa:' in config): using the example SoA "
-                      f"{chosen}")
+            notice = f"no SoA given (--soa or 'soa:' in config): using the example SoA {chosen}"
         return load_soa(chosen, self.catalogue), notice
 
     def statuses(self, store: EvidenceStore, soa: Soa | None, now: datetime) -> list[ControlStatus]:
@@ -119,10 +121,17 @@ def run_audit(
     accounts: list[Account] = []
     if any(c.provider == "aws" for c in checks):
         accounts += resolve_accounts(settings.aws, session)
-    runner = Runner(workspace.registry, store, concurrency=settings.concurrency,
-                    timeout=settings.check_timeout, clock=clock, on_plan=on_plan,
-                    on_record=on_record)
+    runner = Runner(
+        workspace.registry,
+        store,
+        concurrency=settings.concurrency,
+        timeout=settings.check_timeout,
+        clock=clock,
+        on_plan=on_plan,
+        on_record=on_record,
+    )
     result = runner.run(checks, accounts)
     statuses = workspace.statuses(store, soa, clock())
-    return Audit(result, statuses, soa, soa.missing(workspace.catalogue),
-                 mask_url(settings.store_url))
+    return Audit(
+        result, statuses, soa, soa.missing(workspace.catalogue), mask_url(settings.store_url)
+    )

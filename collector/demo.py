@@ -17,11 +17,13 @@ DEMO_REGIONS = ["us-east-1", "eu-west-1"]
 def demo_settings(settings: Settings) -> Settings:
     """The user's settings, pointed at the simulated account and a separate demo database."""
     url = settings.database_url or f"sqlite:///{settings.data_dir / 'demo.sqlite'}"
-    return settings.model_copy(update={
-        "database_url": url,
-        "aws": AwsSettings(regions=DEMO_REGIONS),
-        "checks": None,
-    })
+    return settings.model_copy(
+        update={
+            "database_url": url,
+            "aws": AwsSettings(regions=DEMO_REGIONS),
+            "checks": None,
+        }
+    )
 
 
 def run_demo(
@@ -49,8 +51,15 @@ def run_demo(
             )
             seed(session)
             install_wire_hooks(session)
-            audit = run_audit(workspace, store, soa, workspace.checks(provider="aws"),
-                              session=session, on_plan=on_plan, on_record=on_record)
+            audit = run_audit(
+                workspace,
+                store,
+                soa,
+                workspace.checks(provider="aws"),
+                session=session,
+                on_plan=on_plan,
+                on_record=on_record,
+            )
     finally:
         store.close()
     return audit

@@ -39,7 +39,9 @@ class Registry:
 
     def permissions_for(self, check: CheckSpec) -> tuple[str, ...]:
         """Every API permission the check's collectors declare, sorted."""
-        return tuple(sorted({p for kind in check.inputs for p in self.collectors[kind].permissions}))
+        return tuple(
+            sorted({p for kind in check.inputs for p in self.collectors[kind].permissions})
+        )
 
     def providers(self) -> list[str]:
         return sorted({spec.provider for spec in self.checks.values()})

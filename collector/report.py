@@ -39,14 +39,17 @@ def status_rows(statuses: Iterable[ControlStatus]) -> list[dict[str, Any]]:
             "owner": s.owner,
             "checks": list(s.checks),
             "last_evidence_at": iso(s.last_evidence_at),
-            "reasons": [_reason(r) for r in s.reasons] or ([s.justification] if s.justification else []),
+            "reasons": [_reason(r) for r in s.reasons]
+            or ([s.justification] if s.justification else []),
         }
         for s in statuses
     ]
 
 
 def _reason(reason: Any) -> str:
-    where = " ".join(p for p in (reason.check_id, reason.target_key and f"@ {reason.target_key}") if p)
+    where = " ".join(
+        p for p in (reason.check_id, reason.target_key and f"@ {reason.target_key}") if p
+    )
     return f"{reason.state.value}: {where}: {reason.message}" if where else reason.message
 
 
@@ -75,14 +78,16 @@ def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict
     rows = []
     for control in workspace.catalogue.controls:
         mapped = [c for c in workspace.mapping.checks_for(control.id) if c in checks]
-        rows.append({
-            "control": control.id,
-            "title": control.title,
-            "theme": control.theme,
-            "automated": bool(mapped),
-            "checks": mapped,
-            "rationale": [workspace.mapping.controls_for(c)[control.id] for c in mapped],
-        })
+        rows.append(
+            {
+                "control": control.id,
+                "title": control.title,
+                "theme": control.theme,
+                "automated": bool(mapped),
+                "checks": mapped,
+                "rationale": [workspace.mapping.controls_for(c)[control.id] for c in mapped],
+            }
+        )
     return rows
 
 
@@ -101,8 +106,12 @@ def evidence_rows(records: Iterable[EvidenceRecord], *, full: bool = False) -> l
             "hash": r.content_hash if full else r.content_hash[:12],
         }
         if full:
-            row |= {"previous_hash": r.previous_hash, "error": r.error,
-                    "findings": r.findings, "observations": r.observations}
+            row |= {
+                "previous_hash": r.previous_hash,
+                "error": r.error,
+                "findings": r.findings,
+                "observations": r.observations,
+            }
         rows.append(row)
     return rows
 

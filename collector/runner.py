@@ -66,7 +66,10 @@ def plan(checks: Sequence[CheckSpec], accounts: Sequence[Account], registry: Reg
 
 
 def judge(
-    spec: CheckSpec, target: Target, fetch: Callable[[type], object], run_id: str,
+    spec: CheckSpec,
+    target: Target,
+    fetch: Callable[[type], object],
+    run_id: str,
     clock: Callable[[], datetime] = utcnow,
 ) -> NewEvidence:
     """Fetch a check's snapshots, evaluate it, and shape the evidence (ERROR on any failure)."""
@@ -76,7 +79,9 @@ def judge(
         findings = spec.evaluate(snapshots)  # type: ignore[arg-type]
     except Exception as exc:
         return error_evidence(spec, target, run_id, describe_error(exc), clock())
-    observations = redact({kind.__name__: s.model_dump(mode="json") for kind, s in snapshots.items()})
+    observations = redact(
+        {kind.__name__: s.model_dump(mode="json") for kind, s in snapshots.items()}
+    )
     noun = spec.inputs[0].resource_noun
     return NewEvidence(
         run_id=run_id,
@@ -174,14 +179,20 @@ class Runner:
         finally:
             result.finished_at = self.clock()
             self.store.finish_run(run_id, finished_at=result.finished_at, outcome=result.outcome)
-            log.info("run finished", run_id=run_id, outcome=result.outcome,
-                     records=len(result.records), **dict(result.counts()))
+            log.info(
+                "run finished",
+                run_id=run_id,
+                outcome=result.outcome,
+                records=len(result.records),
+                **dict(result.counts()),
+            )
         return result
 
     def _execute(self, jobs: list[Job], accounts: Sequence[Account], result: RunResult) -> None:
         caches = {
             id(a): SnapshotCache(self.registry.collectors, a.make_scope)
-            for a in accounts if a.make_scope is not None
+            for a in accounts
+            if a.make_scope is not None
         }
         settled: set[int] = set()
         started: dict[int, float] = {}
@@ -194,21 +205,30 @@ class Runner:
                 settled.add(index)
                 record = self.store.append(evidence)
                 result.records.append(record)
-            log.debug("evidence stored", check=record.check_id, target=record.target_key,
-                      status=record.status)
+            log.debug(
+                "evidence stored",
+                check=record.check_id,
+                target=record.target_key,
+                status=record.status,
+            )
             if self.on_record:
                 self.on_record(record)
 
         def work(index: int, job: Job) -> None:
             started[index] = time.monotonic()
             if job.account.error is not None:
-                evidence = error_evidence(job.check, job.target, result.run_id,
-                                          job.account.error, self.clock())
+                evidence = error_evidence(
+                    job.check, job.target, result.run_id, job.account.error, self.clock()
+                )
             else:
                 cache = caches[id(job.account)]
-                evidence = judge(job.check, job.target,
-                                 lambda kind: cache.get(kind, job.target),
-                                 result.run_id, self.clock)
+                evidence = judge(
+                    job.check,
+                    job.target,
+                    lambda kind: cache.get(kind, job.target),
+                    result.run_id,
+                    self.clock,
+                )
             settle(index, evidence)
 
         futures: dict[Future[None], int] = {
@@ -227,8 +247,12 @@ class Runner:
                     if began is not None and now - began > self.timeout:
                         job = jobs[index]
                         cause = f"timed out after {self.timeout:g} s"
-                        settle(index, error_evidence(job.check, job.target, result.run_id,
-                                                     cause, self.clock()))
+                        settle(
+                            index,
+                            error_evidence(
+                                job.check, job.target, result.run_id, cause, self.clock()
+                            ),
+                        )
                         pending.discard(future)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -96,7 +96,9 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         if isinstance(data.get("soa"), str):
             data["soa"] = str(base / data["soa"])
         if isinstance(data.get("mappings"), list):
-            data["mappings"] = [str(base / m) if isinstance(m, str) else m for m in data["mappings"]]
+            data["mappings"] = [
+                str(base / m) if isinstance(m, str) else m for m in data["mappings"]
+            ]
 
     class _Settings(Settings):
         @classmethod

@@ -80,8 +80,10 @@ def test_status_fail_on_gates_with_exit_1(annexa):
         (["checks", "--control", "A.99.1"], "unknown control id 'A.99.1'"),
         (["evidence", "show"], "give exactly one of --control or --check"),
         (["run", "--check", "aws.nope.nothing"], "unknown check id(s): aws.nope.nothing"),
-        (["--database", "postgresql+psycopg://annexa:s3cr3t@127.0.0.1:1/annexa", "runs"],
-         "postgresql+psycopg://annexa:***@127.0.0.1:1/annexa"),
+        (
+            ["--database", "postgresql+psycopg://annexa:s3cr3t@127.0.0.1:1/annexa", "runs"],
+            "postgresql+psycopg://annexa:***@127.0.0.1:1/annexa",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(annexa, args, expected):

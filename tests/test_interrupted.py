@@ -14,7 +14,7 @@ import time
 import cli
 from storage import EvidenceStore
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import sys, threading
     from typing import ClassVar
     from checks.api import Finding, Snapshot, check
@@ -58,7 +58,7 @@ SCRIPT = textwrap.dedent('''
     store = EvidenceStore.open(sys.argv[1])
     runner = Runner(registry, store, concurrency=1)
     runner.run(registry.select(), [Account("lab", "lab-1", make_scope=Scope)])
-''')
+""")
 
 
 def test_sigkill_mid_run_keeps_evidence_and_shows_interrupted(tmp_path, monkeypatch, capsys):
@@ -96,5 +96,7 @@ def test_sigkill_mid_run_keeps_evidence_and_shows_interrupted(tmp_path, monkeypa
     history = store.history(check_ids=["lab.items.one", "lab.items.two"])
     store.close()
     assert (checked, broken) == (2, None)
-    assert {r.check_id: r.status for r in history} == {"lab.items.one": "pass",
-                                                       "lab.items.two": "fail"}
+    assert {r.check_id: r.status for r in history} == {
+        "lab.items.one": "pass",
+        "lab.items.two": "fail",
+    }

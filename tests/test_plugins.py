@@ -16,7 +16,7 @@ from collector.errors import UserError
 from collector.registry import load_registry
 from collector.settings import load_settings
 
-PACK = '''
+PACK = """
 from checks import Finding, check
 from checks.aws.models import S3Buckets
 
@@ -27,7 +27,7 @@ def bucket_prefix(buckets: S3Buckets):
     for bucket in buckets.buckets:
         ok = bucket.name.startswith("acme-")
         yield Finding(resource=bucket.arn, passed=ok, message="prefixed" if ok else "no prefix")
-'''
+"""
 
 
 def install_pack(site: Path, body: str, name: str = "acme_annexa_pack") -> None:
@@ -70,30 +70,35 @@ def test_entry_point_pack_is_discovered_mapped_and_run(site, tmp_path, monkeypat
             s3.create_bucket(Bucket=name)
         store = open_store(settings)
         soa, _ = workspace.soa(None)
-        audit = run_audit(workspace, store, soa, workspace.checks(ids=["acme.s3.bucket_prefix"]),
-                          session=session)
+        audit = run_audit(
+            workspace, store, soa, workspace.checks(ids=["acme.s3.bucket_prefix"]), session=session
+        )
         store.close()
     (record,) = audit.result.records
     assert {(f["resource"], f["passed"]) for f in record.findings} == {
-        ("arn:aws:s3:::acme-logs", True), ("arn:aws:s3:::random-bucket", False)}
+        ("arn:aws:s3:::acme-logs", True),
+        ("arn:aws:s3:::random-bucket", False),
+    }
     status = {s.control.id: s for s in audit.statuses}["A.5.9"]
     assert status.state.value == "failing"
 
 
 def test_pack_reusing_a_builtin_id_is_rejected(site):
     install_pack(site, PACK.replace("acme.s3.bucket_prefix", "aws.s3.default_encryption"))
-    with pytest.raises(UserError, match="duplicate check id 'aws.s3.default_encryption'"):
+    with pytest.raises(UserError, match=r"duplicate check id 'aws.s3.default_encryption'"):
         load_registry()
 
 
 def test_broken_pack_names_its_entry_point(site):
     install_pack(site, "raise RuntimeError('pack bug')\n")
-    with pytest.raises(UserError, match="entry point 'acme' .* failed to load: RuntimeError"):
+    with pytest.raises(UserError, match=r"entry point 'acme' .* failed to load: RuntimeError"):
         load_registry()
 
 
 def test_check_needing_an_uncollected_snapshot_is_rejected(site):
-    install_pack(site, textwrap.dedent('''
+    install_pack(
+        site,
+        textwrap.dedent("""
         from checks import Finding, Snapshot, check
 
         class Orphans(Snapshot):
@@ -102,6 +107,7 @@ def test_check_needing_an_uncollected_snapshot_is_rejected(site):
         @check(id="acme.orphan.any", title="t", severity="low")
         def orphan(items: Orphans):
             yield from ()
-    '''))
+    """),
+    )
     with pytest.raises(UserError, match="needs Orphans, but no collector provides it"):
         load_registry()

@@ -141,8 +141,9 @@ def by_check(result):
 
 
 def test_each_check_isolated_and_errors_carry_their_cause(store):
-    result = _run(store, ["lab.widgets.named", "lab.widgets.present", "lab.broken.any",
-                          "lab.widgets.crash"])
+    result = _run(
+        store, ["lab.widgets.named", "lab.widgets.present", "lab.broken.any", "lab.widgets.crash"]
+    )
     records = by_check(result)
     assert records["lab.widgets.named", None].status == "fail"
     assert records["lab.widgets.named", None].summary == "1 of 2 widgets failing"
@@ -172,8 +173,11 @@ def test_memoised_error_is_fetched_once():
 def test_regional_checks_run_per_region_and_zero_resources_is_evidence(store):
     result = _run(store, ["lab.gadgets.ok", "lab.widgets.present"])
     records = by_check(result)
-    assert set(records) == {("lab.gadgets.ok", "r1"), ("lab.gadgets.ok", "r2"),
-                            ("lab.widgets.present", None)}
+    assert set(records) == {
+        ("lab.gadgets.ok", "r1"),
+        ("lab.gadgets.ok", "r2"),
+        ("lab.widgets.present", None),
+    }
     empty = records["lab.gadgets.ok", "r2"]
     assert empty.status == "not_applicable" and empty.summary == "0 gadgets"
     assert empty.observations == {"Gadgets": {"names": []}}

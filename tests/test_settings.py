@@ -19,8 +19,10 @@ def test_defaults_use_sqlite_in_data_dir(tmp_path, monkeypatch):
 def test_file_then_environment_precedence_and_relative_paths(tmp_path, monkeypatch):
     config = tmp_path / "conf" / "annexa.yaml"
     config.parent.mkdir()
-    config.write_text("soa: soa.csv\nmappings: [extra.yaml]\nconcurrency: 3\n"
-                      "database_url: sqlite:///from-file.sqlite\naws:\n  regions: [eu-west-1]\n")
+    config.write_text(
+        "soa: soa.csv\nmappings: [extra.yaml]\nconcurrency: 3\n"
+        "database_url: sqlite:///from-file.sqlite\naws:\n  regions: [eu-west-1]\n"
+    )
     monkeypatch.setenv("ANNEXA_DATABASE_URL", "sqlite:///from-env.sqlite")
     settings = load_settings(config)
     assert settings.soa == config.parent / "soa.csv"
@@ -49,5 +51,5 @@ def test_bad_config_names_file_and_field(tmp_path, text, expected):
 
 
 def test_missing_config_file(tmp_path):
-    with pytest.raises(UserError, match="nope.yaml: cannot read config file"):
+    with pytest.raises(UserError, match=r"nope\.yaml: cannot read config file"):
         load_settings(Path(tmp_path / "nope.yaml"))

@@ -32,7 +32,9 @@ def _resolve(entry: AwsAccount, settings: AwsSettings, given: boto3.Session | No
         account_id = sts.get_caller_identity()["Account"]
         regions = _regions(session, home, settings.regions)
     except Exception as exc:  # the run records this as ERROR for every AWS check
-        return Account("aws", label, error=f"cannot access AWS account {label}: {describe_error(exc)}")
+        return Account(
+            "aws", label, error=f"cannot access AWS account {label}: {describe_error(exc)}"
+        )
 
     def make_scope(target: Target, cache: SnapshotCache) -> AwsScope:
         return AwsScope(target, session, cache, home_region=home)

@@ -28,12 +28,24 @@ def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
 
     # The evidence behind it is in the demo database, sealed and chained.
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    shown = annexa("--database", url, "evidence", "show", "--control", "A.8.24",
-                   "--format", "json", "--full", env=env)
+    shown = annexa(
+        "--database",
+        url,
+        "evidence",
+        "show",
+        "--control",
+        "A.8.24",
+        "--format",
+        "json",
+        "--full",
+        env=env,
+    )
     assert shown.returncode == 0, shown.stderr
     records = json.loads(shown.stdout)
-    assert {r["check"] for r in records} == {"aws.s3.default_encryption",
-                                             "aws.ec2.ebs_encryption_by_default"}
+    assert {r["check"] for r in records} == {
+        "aws.s3.default_encryption",
+        "aws.ec2.ebs_encryption_by_default",
+    }
     assert all(len(r["hash"]) == 64 and len(r["previous_hash"]) == 64 for r in records)
     ebs = {r["target"]: r["status"] for r in records if r["check"].startswith("aws.ec2")}
     assert ebs == {"aws:123456789012:us-east-1": "pass", "aws:123456789012:eu-west-1": "fail"}
