@@ -11,6 +11,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from pydantic import ValidationError
+
 from collector.redact import redact_text
 
 
@@ -27,6 +29,10 @@ def describe_error(exc: BaseException) -> str:
         cause = f"endpoint unreachable or timed out: {exc}"
     elif isinstance(exc, BotoCoreError):
         cause = f"{type(exc).__name__}: {exc}"
+    elif isinstance(exc, ValidationError):  # an API answer that does not fit its snapshot
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        cause = f"unexpected {exc.title} data{' at ' + where if where else ''}: {first['msg']}"
     elif isinstance(exc, TimeoutError):
         cause = f"timed out: {exc}" if str(exc) else "timed out"
     else:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -23,6 +25,17 @@ CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 10},
     user_agent_extra="annexa",
 )
+_ACCOUNT_PREFIXED = re.compile(r"^\d{12}\.(?=localhost$|\d+\.\d+\.\d+\.\d+$|\[)")
+
+
+def _local_endpoint_without_account_prefix(request: Any, **_: Any) -> None:
+    """S3 Control puts ``{AccountId}.`` in front of the host. A local endpoint (an IP address or
+    localhost, as with ``AWS_ENDPOINT_URL`` pointing at a test server) cannot resolve that name,
+    so the prefix is dropped there; real AWS hosts are never IP literals and are untouched."""
+    parts = urlsplit(request.url)
+    host = parts.hostname or ""
+    if _ACCOUNT_PREFIXED.match(host):
+        request.url = urlunsplit(parts._replace(netloc=parts.netloc.split(".", 1)[1]))
 
 
 class AwsScope:
@@ -57,9 +70,12 @@ class AwsScope:
         """A boto3 client for ``service`` in this scope's region (created once)."""
         with self._lock:  # boto3 client creation is not thread-safe; using a client is
             if service not in self._clients:
-                self._clients[service] = self.session.client(
-                    service, region_name=self.region, config=self._config
-                )
+                client = self.session.client(service, region_name=self.region, config=self._config)
+                if service == "s3control":
+                    client.meta.events.register(
+                        "before-sign.s3-control", _local_endpoint_without_account_prefix
+                    )
+                self._clients[service] = client
             return self._clients[service]
 
     def get(self, kind: type[S]) -> S:
