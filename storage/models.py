@@ -1,0 +1,186 @@
+"""Schema (SQLAlchemy 2 typed declarative models) and the engine factory for both dialects."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    make_url,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from storage.sealing import canonical_json
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
+WRITE = "annexa_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+# SQLite only has 64-bit INTEGER PRIMARY KEY as rowid; PostgreSQL gets BIGSERIAL.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out; SQLite stores naive UTC text, PostgreSQL timestamptz."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Run(Base):
+    """One collection run."""
+
+    __tablename__ = "run"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    trigger: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    planned: Mapped[int] = mapped_column(Integer)
+
+
+class Observation(Base):
+    """A distinct observations snapshot, stored once, addressed by the SHA-256 of its JSON."""
+
+    __tablename__ = "observation"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[Any] = mapped_column(JSON, nullable=False)
+
+
+class Evidence(Base):
+    """One sealed evidence record; append-only, chained by ``previous_hash``."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        Index("ix_evidence_check_collected", "check_id", "collected_at"),
+        Index("ix_evidence_run", "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("run.id"))
+    check_id: Mapped[str] = mapped_column(String(200))
+    check_version: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(64))
+    target_key: Mapped[str] = mapped_column(String(300))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    findings: Mapped[Any] = mapped_column(JSON, nullable=False)
+    passed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    observations_hash: Mapped[str] = mapped_column(String(64), ForeignKey("observation.sha256"))
+    error: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Unique: two writers can never chain onto the same parent, even if locking failed.
+    previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LatestEvidence(Base):
+    """Pointer to the newest record per (check, target) with the columns status needs."""
+
+    __tablename__ = "latest_evidence"
+
+    check_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    target_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128))
+    region: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_conclusive_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    passed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    evidence_id: Mapped[int] = mapped_column(BigId, ForeignKey("evidence.id"))
+
+
+def _json_serializer(value: object) -> str:
+    return canonical_json(value).decode()
+
+
+def make_engine(url: str) -> Engine:
+    """Engine for ``url``; SQLite gets WAL, NORMAL sync, foreign keys, busy timeout, and
+    explicit ``BEGIN``/``BEGIN IMMEDIATE`` (write transactions) so writers serialise.
+
+    Creates the parent directory of a SQLite file. May raise OSError or ArgumentError.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        connect_args = {}
+        if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S  # fail fast, do not hang
+        return create_engine(
+            parsed,
+            json_serializer=_json_serializer,
+            json_deserializer=json.loads,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+        )
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        parsed,
+        json_serializer=_json_serializer,
+        json_deserializer=json.loads,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,475 @@
+"""The evidence store: append-only, hash-chained evidence over SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    and_,
+    case,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.sql import text
+
+from storage import migrate as migrations
+from storage.errors import StoreError, mask_url, one_line
+from storage.models import WRITE, Evidence, LatestEvidence, Observation, Run, make_engine
+from storage.records import (
+    EvidenceRecord,
+    EvidenceSummary,
+    NewEvidence,
+    RunOutcome,
+    RunRecord,
+)
+from storage.sealing import GENESIS_HASH, canonical_json, observations_hash, seal
+
+_APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chain head
+_NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
+_LATEST_COLUMNS = (
+    "provider",
+    "account",
+    "region",
+    "status",
+    "collected_at",
+    "passed",
+    "failed",
+    "summary",
+    "error",
+    "evidence_id",
+)
+
+ev = Evidence.__table__
+obs = Observation.__table__
+latest_t = LatestEvidence.__table__
+run_t = Run.__table__
+
+
+class EvidenceStore:
+    """Append-only evidence, one global SHA-256 chain; see ``open``."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self._masked_url = mask_url(url)
+        self._host = socket.gethostname()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> EvidenceStore:
+        """Open the store at ``url``, upgrading the schema to head when ``migrate``.
+
+        Raises StoreError (one line, password masked) when the database is unreachable, the
+        URL is invalid, or the schema is newer than this code (or behind and not migrating).
+        """
+        masked = mask_url(url)
+        password = _password(url)
+        try:
+            engine = make_engine(url)
+        except (ArgumentError, ValueError) as exc:
+            raise StoreError(f"invalid database URL {masked}: {one_line(exc, password)}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the directory for {masked}: {exc}") from None
+        except ImportError as exc:
+            raise StoreError(f"no database driver for {masked}: {exc}") from None
+        try:
+            _ensure_schema(engine, migrate=migrate, masked=masked)
+        except StoreError:
+            engine.dispose()
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open evidence store {masked}: {one_line(exc, password)}"
+            ) from None
+        return cls(engine, url)
+
+    def close(self) -> None:
+        """Release all connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> EvidenceStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EvidenceStore({self._masked_url!r})"
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def start_run(self, *, started_at: datetime, trigger: str = "cli", planned: int = 0) -> str:
+        """Record a new run as "running" on this host and pid; return its id."""
+        run_id = uuid.uuid4().hex
+        with self._write() as conn:
+            conn.execute(
+                insert(run_t).values(
+                    id=run_id,
+                    started_at=started_at,
+                    finished_at=None,
+                    outcome="running",
+                    trigger=trigger,
+                    host=self._host,
+                    pid=os.getpid(),
+                    planned=planned,
+                )
+            )
+        return run_id
+
+    def finish_run(self, run_id: str, *, finished_at: datetime, outcome: RunOutcome) -> None:
+        """Close a run with its outcome."""
+        with self._write() as conn:
+            result = conn.execute(
+                update(run_t)
+                .where(run_t.c.id == run_id)
+                .values(finished_at=finished_at, outcome=outcome)
+            )
+        if result.rowcount == 0:
+            raise KeyError(f"no run {run_id!r}")
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The newest runs first."""
+        query = _runs_query().order_by(run_t.c.started_at.desc(), run_t.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [_run_record(row) for row in conn.execute(query)]
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """One run, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_runs_query().where(run_t.c.id == run_id)).first()
+        return None if row is None else _run_record(row)
+
+    def reconcile_interrupted(self) -> list[str]:
+        """Mark as "interrupted" the running runs of this host whose process is gone."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(run_t.c.id, run_t.c.pid, run_t.c.started_at).where(
+                    run_t.c.outcome == "running", run_t.c.host == self._host
+                )
+            ).all()
+        dead = [r.id for r in rows if not _process_alive(r.pid, r.started_at)]
+        if not dead:
+            return []
+        with self._write() as conn:
+            done = (
+                conn.execute(
+                    update(run_t)
+                    .where(run_t.c.id.in_(dead), run_t.c.outcome == "running")
+                    .values(outcome="interrupted")
+                    .returning(run_t.c.id)
+                )
+                .scalars()
+                .all()
+            )
+        return sorted(done)
+
+    # -- evidence ------------------------------------------------------------------------------
+
+    def append(self, evidence: NewEvidence) -> EvidenceRecord:
+        """Seal ``evidence``, chain it and commit it in one transaction."""
+        return self.append_many([evidence])[0]
+
+    def append_many(self, items: Iterable[NewEvidence]) -> list[EvidenceRecord]:
+        """Seal, chain and commit several records in one transaction, in the given order."""
+        prepared = [_Prepared.of(item) for item in items]
+        if not prepared:
+            return []
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
+            previous = (
+                conn.execute(
+                    select(ev.c.content_hash).order_by(ev.c.id.desc()).limit(1)
+                ).scalar_one_or_none()
+                or GENESIS_HASH
+            )
+            _insert_observations(conn, prepared)
+            rows = []
+            for p in prepared:
+                p.previous_hash = previous
+                p.content_hash = previous = seal(p.evidence, p.previous_hash, p.obs_hash)
+                rows.append(p.row())
+            ids = (
+                conn.execute(insert(ev).returning(ev.c.id, sort_by_parameter_order=True), rows)
+                .scalars()
+                .all()
+            )
+            records = [p.record(id_) for p, id_ in zip(prepared, ids, strict=True)]
+            _upsert_latest(conn, records)
+        return records
+
+    def latest(self, check_ids: Iterable[str] | None = None) -> list[EvidenceSummary]:
+        """The newest evidence per (check, target), read from the latest-pointer table."""
+        query = select(latest_t).order_by(latest_t.c.check_id, latest_t.c.target_key)
+        if check_ids is not None:
+            query = query.where(latest_t.c.check_id.in_(list(check_ids)))
+        with self.engine.connect() as conn:
+            return [EvidenceSummary(**row._asdict()) for row in conn.execute(query)]
+
+    def history(
+        self,
+        *,
+        check_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = 100,
+    ) -> list[EvidenceRecord]:
+        """Records collected in ``[since, until]``, newest first."""
+        query = select(ev, obs.c.content).join(obs, obs.c.sha256 == ev.c.observations_hash)
+        if check_ids is not None:
+            query = query.where(ev.c.check_id.in_(list(check_ids)))
+        if since is not None:
+            query = query.where(ev.c.collected_at >= since)
+        if until is not None:
+            query = query.where(ev.c.collected_at <= until)
+        query = query.order_by(ev.c.collected_at.desc(), ev.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_evidence_record(row) for row in conn.execute(query)]
+
+    def count(self) -> int:
+        """Number of evidence records."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(ev)).scalar_one()
+
+    def verify(self, batch: int = 5_000) -> tuple[int, int | None]:
+        """Re-seal every record and follow the chain.
+
+        Returns (records checked, id of the first record whose seal, chain link or
+        observations content is broken — or None when the whole chain is intact).
+        """
+        with self.engine.connect() as conn:
+            bad_observations = {
+                row.sha256
+                for row in conn.execution_options(yield_per=batch).execute(select(obs))
+                if observations_hash(row.content) != row.sha256
+            }
+            checked, first_bad, expected = 0, None, GENESIS_HASH
+            query = select(ev).order_by(ev.c.id)
+            for row in conn.execution_options(yield_per=batch).execute(query):
+                checked += 1
+                evidence = NewEvidence(
+                    **{n: getattr(row, n) for n in _NEW_FIELDS if n != "observations"},
+                    observations={},
+                )
+                intact = (
+                    row.previous_hash == expected
+                    and row.observations_hash not in bad_observations
+                    and seal(evidence, row.previous_hash, row.observations_hash) == row.content_hash
+                )
+                if not intact and first_bad is None:
+                    first_bad = row.id
+                expected = row.content_hash
+        return checked, first_bad
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    """One NewEvidence with what the insert needs, computed outside the transaction."""
+
+    evidence: NewEvidence
+    obs_hash: str
+    obs_json: bytes
+    passed: int
+    failed: int
+    previous_hash: str = ""
+    content_hash: str = ""
+
+    @classmethod
+    def of(cls, evidence: NewEvidence) -> _Prepared:
+        if evidence.collected_at.tzinfo is None:
+            raise ValueError("collected_at must be timezone-aware UTC")
+        if evidence.collected_at.utcoffset():
+            evidence = replace(evidence, collected_at=evidence.collected_at.astimezone(UTC))
+        obs_json = canonical_json(evidence.observations)
+        passed = sum(1 for f in evidence.findings if f.get("passed"))
+        return cls(
+            evidence=evidence,
+            obs_hash=hashlib.sha256(obs_json).hexdigest(),
+            obs_json=obs_json,
+            passed=passed,
+            failed=len(evidence.findings) - passed,
+        )
+
+    def row(self) -> dict[str, Any]:
+        e = self.evidence
+        return {
+            **{n: getattr(e, n) for n in _NEW_FIELDS if n != "observations"},
+            "target_key": e.target_key,
+            "passed": self.passed,
+            "failed": self.failed,
+            "observations_hash": self.obs_hash,
+            "content_hash": self.content_hash,
+            "previous_hash": self.previous_hash,
+        }
+
+    def record(self, id_: int) -> EvidenceRecord:
+        e = self.evidence
+        return EvidenceRecord(
+            **{n: getattr(e, n) for n in _NEW_FIELDS},
+            id=id_,
+            content_hash=self.content_hash,
+            previous_hash=self.previous_hash,
+        )
+
+
+def _insert_on_conflict(conn: Connection, table: Any) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _insert_observations(conn: Connection, prepared: Sequence[_Prepared]) -> None:
+    distinct = {p.obs_hash: p.evidence.observations for p in prepared}
+    stmt = _insert_on_conflict(conn, obs).on_conflict_do_nothing(index_elements=["sha256"])
+    conn.execute(stmt, [{"sha256": h, "content": c} for h, c in distinct.items()])
+
+
+def _upsert_latest(conn: Connection, records: Sequence[EvidenceRecord]) -> None:
+    """Move each (check, target) pointer forward; never backwards in ``collected_at``."""
+    newest: dict[tuple[str, str], EvidenceRecord] = {}
+    conclusive: dict[tuple[str, str], datetime] = {}
+    for r in records:
+        key = (r.check_id, r.target_key)
+        if key not in newest or r.collected_at >= newest[key].collected_at:
+            newest[key] = r
+        if r.status != "error" and (key not in conclusive or r.collected_at > conclusive[key]):
+            conclusive[key] = r.collected_at
+    rows = []
+    for key, r in newest.items():
+        passed = sum(1 for f in r.findings if f.get("passed"))
+        rows.append(
+            {
+                "check_id": r.check_id,
+                "target_key": r.target_key,
+                "provider": r.provider,
+                "account": r.account,
+                "region": r.region,
+                "status": r.status,
+                "collected_at": r.collected_at,
+                "last_conclusive_at": conclusive.get(key),
+                "passed": passed,
+                "failed": len(r.findings) - passed,
+                "summary": r.summary,
+                "error": r.error,
+                "evidence_id": r.id,
+            }
+        )
+    stmt = _insert_on_conflict(conn, latest_t)
+    new, old = stmt.excluded, latest_t.c
+    is_newer = new.collected_at >= old.collected_at
+    later_conclusive = and_(
+        new.last_conclusive_at.is_not(None),
+        or_(old.last_conclusive_at.is_(None), new.last_conclusive_at > old.last_conclusive_at),
+    )
+    update_set: dict[str, Any] = {
+        name: case((is_newer, new[name]), else_=old[name]) for name in _LATEST_COLUMNS
+    }
+    update_set["last_conclusive_at"] = case(
+        (later_conclusive, new.last_conclusive_at), else_=old.last_conclusive_at
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["check_id", "target_key"], set_=update_set),
+        rows,
+    )
+
+
+def _runs_query() -> Any:
+    records = (
+        select(func.count()).select_from(ev).where(ev.c.run_id == run_t.c.id).scalar_subquery()
+    )
+    return select(run_t, records.label("records"))
+
+
+def _run_record(row: Row[Any]) -> RunRecord:
+    return RunRecord(**row._asdict())
+
+
+def _evidence_record(row: Row[Any]) -> EvidenceRecord:
+    data = row._asdict()
+    return EvidenceRecord(
+        **{n: data[n] for n in _NEW_FIELDS if n != "observations"},
+        observations=data["content"],
+        id=data["id"],
+        content_hash=data["content_hash"],
+        previous_hash=data["previous_hash"],
+    )
+
+
+def _process_alive(pid: int, started_at: datetime) -> bool:
+    """Whether ``pid`` runs and is the process that started the run (not a zombie or reuse)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+    except (OSError, StopIteration, IndexError, ValueError):
+        return True  # no /proc: trust kill(0)
+    if stat[0] == "Z":
+        return False
+    process_start = boot + int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    # A process born after the run started cannot have started it: the pid was reused.
+    return process_start <= started_at.timestamp() + 2
+
+
+def _password(url: str) -> str:
+    try:
+        return make_url(url).password or ""
+    except ArgumentError:
+        return ""
+
+
+def _ensure_schema(engine: Engine, *, migrate: bool, masked: str) -> None:
+    with engine.connect() as conn:
+        current = migrations.revision_of(conn)
+    head = migrations.head_revision()
+    if current == head:
+        return
+    if current is not None and not migrations.is_known_revision(current):
+        raise StoreError(
+            f"evidence store {masked} has schema revision {current}, newer than this "
+            f"annexa (head {head}); upgrade annexa"
+        )
+    if not migrate:
+        raise StoreError(
+            f"evidence store {masked} is at schema revision {current or 'none'}, "
+            f"needs {head}; run the migrations"
+        )
+    migrations.upgrade_engine(engine)
