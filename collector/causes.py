@@ -10,7 +10,6 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
-
 from pydantic import ValidationError
 
 from collector.redact import redact_text
