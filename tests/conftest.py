@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
-
-# pytest puts tests/ first on sys.path, where tests/storage/ would shadow the real `storage`
-# package as a namespace package; the repository root must come first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from storage import EvidenceStore
 
