@@ -16,10 +16,10 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from collector.errors import UserError
+from collector.yamlfile import read_yaml
 
 __all__ = ["Catalogue", "Control", "control_sort_key", "load_catalogue", "pydantic_error_line"]
 
@@ -131,12 +131,7 @@ def _load_default() -> Catalogue:
 
 def _load(path: Path) -> Catalogue:
     name = path.name
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{name}: cannot read catalogue: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{name}: invalid YAML: {_one_line(exc)}") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise UserError(f"{name}: expected a mapping with a 'controls' list")
     try:
@@ -172,7 +167,3 @@ def _catalogue_error(error: ValidationError, raw: dict) -> str:
         field = ".".join(str(part) for part in loc[2:]) or "entry"
         return f"{label}: {field}: {first['msg']}"
     return pydantic_error_line(error)
-
-
-def _one_line(exc: Exception) -> str:
-    return " ".join(str(exc).split())

@@ -18,10 +18,9 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
-
 from collector.catalogue import Catalogue, control_sort_key
 from collector.errors import UserError
+from collector.yamlfile import read_yaml
 
 __all__ = ["Mapping", "load_mapping"]
 
@@ -86,14 +85,7 @@ def load_mapping(
 
 def _read(path: Path) -> dict:
     name = path.name
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{name}: cannot read mapping file: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UserError(f"{name}: not a UTF-8 text file") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
+    raw = read_yaml(path)
     if raw is None:
         return {}
     if not isinstance(raw, dict):

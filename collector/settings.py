@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.errors import UserError
+from collector.yamlfile import read_yaml
 
 CONFIG_ENV = "ANNEXA_CONFIG"
 
@@ -123,14 +123,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path}:{line} invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = read_yaml(path, label=str(path))
     if data is None:
         return {}
     if not isinstance(data, dict):

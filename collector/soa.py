@@ -18,11 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checks.api import parse_duration
 from collector.catalogue import Catalogue
 from collector.errors import UserError
+from collector.yamlfile import read_yaml
 
 __all__ = ["Soa", "SoaEntry", "load_soa"]
 
@@ -92,14 +91,7 @@ def _unreadable(name: str, exc: OSError) -> UserError:
 
 
 def _yaml_rows(path: Path, name: str) -> list[Row]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _unreadable(name, exc) from None
-    except UnicodeDecodeError:
-        raise UserError(f"{name}: not a UTF-8 text file") from None
-    except yaml.YAMLError as exc:
-        raise UserError(f"{name}: invalid YAML: {' '.join(str(exc).split())}") from None
+    raw = read_yaml(path, label=name)
     if raw is None:
         raise UserError(f"{name}: empty file")
     items = raw

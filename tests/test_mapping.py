@@ -133,7 +133,7 @@ def test_empty_override_is_harmless(catalogue: Catalogue, tmp_path: Path) -> Non
             "rationale, got list",
         ),
         ("- a list\n", "override0.yaml: expected a mapping of check id"),
-        ("aws.s3.encrypted: {A.8.24: [}\n", "override0.yaml: invalid YAML: "),
+        ("aws.s3.encrypted: {A.8.24: [}\n", "override0.yaml line 1: invalid YAML: "),
     ],
 )
 def test_invalid_override(catalogue: Catalogue, tmp_path: Path, text: str, expected: str) -> None:
@@ -152,7 +152,7 @@ def test_invalid_base_names_it(catalogue: Catalogue, tmp_path: Path) -> None:
 
 def test_unreadable_file(catalogue: Catalogue, tmp_path: Path) -> None:
     base = _write(tmp_path, "checks.yaml", BASE)
-    with pytest.raises(UserError, match=r"^missing\.yaml: cannot read mapping file"):
+    with pytest.raises(UserError, match=r"^missing\.yaml: cannot read file"):
         load_mapping(catalogue, KNOWN, [tmp_path / "missing.yaml"], base=base)
 
 

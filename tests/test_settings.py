@@ -51,5 +51,5 @@ def test_bad_config_names_file_and_field(tmp_path, text, expected):
 
 
 def test_missing_config_file(tmp_path):
-    with pytest.raises(UserError, match=r"nope\.yaml: cannot read config file"):
+    with pytest.raises(UserError, match=r"nope\.yaml: cannot read file"):
         load_settings(Path(tmp_path / "nope.yaml"))

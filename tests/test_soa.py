@@ -242,7 +242,7 @@ def test_mixed_2013_rows_any_applicable_wins(catalogue: Catalogue, tmp_path: Pat
             "controls:\n  - {control: A.5.1, applicable: yes, max_evidence_age: true}\n",
             "soa.yaml entry 1: bad max_evidence_age",
         ),
-        ("controls: [\n", "soa.yaml: invalid YAML: "),
+        ("controls: [\n", "soa.yaml line 2: invalid YAML: "),
     ],
 )
 def test_yaml_errors(catalogue: Catalogue, tmp_path: Path, text: str, expected: str) -> None:
