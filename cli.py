@@ -283,16 +283,17 @@ def run(
     workspace = core.load_workspace(settings)
     checks = workspace.checks(ids=check, provider=provider)
     chosen_soa, notice = workspace.soa(soa)
-    store = core.open_store(settings)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
+        with (
+            core.open_store(settings) as store,
+            _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record),
+        ):
             audit = core.run_audit(
                 workspace, store, chosen_soa, checks, on_plan=on_plan, on_record=on_record
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
-        store.close()
     audit.notice = notice
     _audit_output(audit, fmt, fail_on)
 
@@ -322,11 +323,8 @@ def status(
     chosen_soa, notice = workspace.soa(soa)
     if notice:
         err.print(f"[yellow]note:[/] {notice}")
-    store = core.open_store(settings)
-    try:
+    with core.open_store(settings) as store:
         statuses = workspace.statuses(store, chosen_soa, utcnow())
-    finally:
-        store.close()
     shown = [
         s
         for s in statuses
@@ -409,11 +407,8 @@ def evidence_show(
         check_ids = [c.id for c in workspace.checks(control=control)]
     else:
         check_ids = [c.id for c in workspace.registry.select(ids=[check])]  # type: ignore[list-item]
-    store = core.open_store(_settings(ctx))
-    try:
+    with core.open_store(_settings(ctx)) as store:
         records = store.history(check_ids=check_ids, limit=limit) if check_ids else []
-    finally:
-        store.close()
     rows = report.evidence_rows(records, full=full and fmt is not Format.table)
     emit(
         rows,
@@ -430,11 +425,8 @@ def runs(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Recent collection runs and their outcome (complete, partial, interrupted)."""
-    store = core.open_store(_settings(ctx))
-    try:
+    with core.open_store(_settings(ctx)) as store:
         rows = report.run_rows(store.runs(limit))
-    finally:
-        store.close()
     emit(rows, fmt, title="Runs")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -82,17 +83,13 @@ def judge(
     observations = redact(
         {kind.__name__: s.model_dump(mode="json") for kind, s in snapshots.items()}
     )
-    noun = spec.inputs[0].resource_noun
-    return NewEvidence(
-        run_id=run_id,
-        check_id=spec.id,
-        check_version=spec.version,
-        provider=target.provider,
-        account=target.account,
-        region=target.region,
+    return _evidence(
+        spec,
+        target,
+        run_id,
         collected_at=collected_at,
         status=_status(findings),
-        summary=_summary(findings, noun),
+        summary=_summary(findings, spec.inputs[0].resource_noun),
         findings=[
             {"resource": f.resource, "passed": f.passed, "message": redact_text(f.message)}
             for f in findings
@@ -104,6 +101,21 @@ def judge(
 def error_evidence(
     spec: CheckSpec, target: Target, run_id: str, cause: str, at: datetime
 ) -> NewEvidence:
+    """The record of a check that could not be evaluated: status error, with its cause."""
+    return _evidence(
+        spec,
+        target,
+        run_id,
+        collected_at=at,
+        status="error",
+        summary=f"error: {cause}",
+        findings=[],
+        observations={},
+        error=cause,
+    )
+
+
+def _evidence(spec: CheckSpec, target: Target, run_id: str, **fields: Any) -> NewEvidence:
     return NewEvidence(
         run_id=run_id,
         check_id=spec.id,
@@ -111,12 +123,7 @@ def error_evidence(
         provider=target.provider,
         account=target.account,
         region=target.region,
-        collected_at=at,
-        status="error",
-        summary=f"error: {cause}",
-        findings=[],
-        observations={},
-        error=cause,
+        **fields,
     )
 
 
