@@ -234,16 +234,21 @@ def _progress(enabled: bool) -> Iterator[tuple[Any, Any]]:
         yield on_plan, on_record
 
 
+def _notices(notice: str | None, missing: list[str], soa_name: str) -> None:
+    """Tell the user which SoA is used and which controls it does not mention."""
+    if notice:
+        err.print(f"[yellow]note:[/] {notice}")
+    if missing:
+        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        err.print(
+            f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA {soa_name} "
+            f"(evaluated as applicable): {shown}"
+        )
+
+
 def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
     states = _parse_fail_on(fail_on) if fail_on else set()
-    if audit.notice:
-        err.print(f"[yellow]note:[/] {audit.notice}")
-    missing = audit.missing
-    if missing:
-        err.print(
-            f"[yellow]note:[/] {len(missing)} control(s) missing from the SoA "
-            f"{audit.soa.path.name}: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}"
-        )
+    _notices(audit.notice, audit.missing, audit.soa.path.name)
     _status_table(audit.statuses, fmt, automated_only=True)
     if fmt is Format.table:
         counts = audit.result.counts()
@@ -321,8 +326,7 @@ def status(
     wanted = _parse_fail_on(",".join(state)) if state else None
     workspace = core.load_workspace(settings)
     chosen_soa, notice = workspace.soa(soa)
-    if notice:
-        err.print(f"[yellow]note:[/] {notice}")
+    _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
     with core.open_store(settings) as store:
         statuses = workspace.statuses(store, chosen_soa, utcnow())
     shown = [

@@ -104,3 +104,23 @@ def test_bad_soa_row_named(annexa, tmp_path):
 def test_usage_error_exit_2(annexa):
     code, _, err = annexa("status", "--format", "yaml")
     assert code == 2 and "yaml" in err
+
+
+def test_controls_missing_from_soa_are_reported(annexa, tmp_path):
+    soa = tmp_path / "partial.yaml"
+    soa.write_text("controls:\n  - {control: A.5.1, applicable: yes}\n"
+                   "  - {control: A.8.24, applicable: yes}\n")
+    code, out, err = annexa("status", "--soa", str(soa), "--format", "json")
+    assert code == 0
+    assert "91 control(s) missing from the SoA partial.yaml" in err
+    rows = {row["control"]: row for row in json.loads(out)}
+    assert rows["A.8.24"]["in_soa"] is True and rows["A.8.5"]["in_soa"] is False
+
+
+def test_db_upgrade_creates_the_store(annexa, tmp_path):
+    url = f"sqlite:///{tmp_path / 'fresh' / 'store.sqlite'}"
+    code, out, _ = annexa("--database", url, "db", "upgrade")
+    assert code == 0 and "evidence database at revision" in out
+    assert (tmp_path / "fresh" / "store.sqlite").is_file()
+    code, out, _ = annexa("--database", url, "runs", "--format", "json")
+    assert code == 0 and json.loads(out) == []
