@@ -37,7 +37,7 @@ def _resolve(entry: AwsAccount, settings: AwsSettings, given: boto3.Session | No
         )
 
     def make_scope(target: Target, cache: SnapshotCache) -> AwsScope:
-        return AwsScope(target, session, cache, home_region=home)
+        return AwsScope(target, session, cache, home_region=home, settings=settings)
 
     return Account("aws", account_id, regions=regions, make_scope=make_scope)
 

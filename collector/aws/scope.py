@@ -12,6 +12,7 @@ from botocore.config import Config
 
 from checks.api import Snapshot
 from collector.collect import Target
+from collector.settings import AwsSettings
 
 if TYPE_CHECKING:
     from collector.snapshots import SnapshotCache
@@ -43,6 +44,8 @@ class AwsScope:
 
     ``client(service)`` returns a boto3 client bound to the target's region, or to the
     account's home region for account-wide snapshots. Clients are cached per scope.
+    ``settings`` is the ``aws:`` section of the config, for collectors whose snapshot records
+    a configured policy (e.g. the tags every resource must carry).
     """
 
     def __init__(
@@ -52,9 +55,11 @@ class AwsScope:
         cache: SnapshotCache,
         *,
         home_region: str,
+        settings: AwsSettings | None = None,
         config: Config = CLIENT_CONFIG,
     ) -> None:
         self.target = target
+        self.settings = settings or AwsSettings()
         self.session = session
         self.region = target.region or home_region
         self._cache = cache
