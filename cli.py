@@ -459,6 +459,21 @@ def demo(
     _audit_output(audit, fmt, fail_on)
 
 
+@app.command("permissions")
+def permissions_cmd(
+    ctx: typer.Context,
+    provider: Annotated[str, typer.Argument(help="Provider: aws.")],
+    check: Annotated[
+        list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
+    ] = None,
+) -> None:
+    """Print the read-only permissions the selected checks need (AWS: an IAM policy)."""
+    workspace = core.load_workspace(_settings(ctx))
+    checks = workspace.checks(ids=check, provider=provider)
+    document = core.permissions(workspace, provider, checks)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the evidence database to the current schema."""

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
-import boto3
 import structlog
 
 from checks.api import CheckSpec
 from collector.accounts import Account
-from collector.aws.accounts import resolve_accounts
 from collector.catalogue import Catalogue, load_catalogue
 from collector.errors import UserError
 from collector.mapping import Mapping, load_mapping
+from collector.providers import resolve_accounts
 from collector.registry import Registry, load_registry
 from collector.runner import Runner, RunResult, utcnow
 from collector.settings import Settings
@@ -82,6 +82,14 @@ def load_workspace(settings: Settings) -> Workspace:
     return Workspace(settings, registry, catalogue, mapping)
 
 
+def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]) -> Any:
+    """What to grant, read-only, so ``checks`` of ``provider`` can run."""
+    from collector.providers import render_permissions
+
+    declared = {p for c in checks for p in workspace.registry.permissions_for(c)}
+    return render_permissions(provider, declared)
+
+
 def open_store(settings: Settings) -> EvidenceStore:
     """Open (and migrate) the evidence store; mark runs killed on this host as interrupted."""
     try:
@@ -111,16 +119,16 @@ def run_audit(
     soa: Soa,
     checks: Sequence[CheckSpec],
     *,
-    session: boto3.Session | None = None,
+    accounts: Sequence[Account] | None = None,
     on_plan: Callable[[int], None] | None = None,
     on_record: Callable[[EvidenceRecord], None] | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Audit:
-    """One-off audit run: resolve accounts, run the checks, evaluate every control."""
+    """One-off audit run: resolve accounts (unless given), run the checks, evaluate every
+    control."""
     settings = workspace.settings
-    accounts: list[Account] = []
-    if any(c.provider == "aws" for c in checks):
-        accounts += resolve_accounts(settings.aws, session)
+    if accounts is None:
+        accounts = resolve_accounts({c.provider for c in checks}, settings)
     runner = Runner(
         workspace.registry,
         store,

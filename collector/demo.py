@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 
 from collector.app import Audit, example_soa_path, load_workspace, open_store, run_audit
+from collector.aws.accounts import resolve_accounts
 from collector.errors import UserError
 from collector.settings import AwsSettings, Settings
 
@@ -56,7 +57,7 @@ def run_demo(
                 store,
                 soa,
                 workspace.checks(provider="aws"),
-                session=session,
+                accounts=resolve_accounts(settings.aws, session),
                 on_plan=on_plan,
                 on_record=on_record,
             )

@@ -124,3 +124,19 @@ def test_db_upgrade_creates_the_store(annexa, tmp_path):
     assert (tmp_path / "fresh" / "store.sqlite").is_file()
     code, out, _ = annexa("--database", url, "runs", "--format", "json")
     assert code == 0 and json.loads(out) == []
+
+
+def test_permissions_aws_prints_a_least_privilege_policy(annexa):
+    code, out, _ = annexa("permissions", "aws", "--check", "aws.s3.default_encryption")
+    assert code == 0
+    policy = json.loads(out)
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert "s3:GetEncryptionConfiguration" in statement["Action"]
+    assert "iam:GetCredentialReport" not in statement["Action"]
+    assert all(":Get" in a or ":List" in a or ":Describe" in a for a in statement["Action"])
+
+
+def test_permissions_unknown_provider(annexa):
+    code, _, err = annexa("permissions", "nimbus")
+    assert code == 2 and "unknown provider 'nimbus'" in err

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from collector.app import load_workspace, open_store, run_audit
+from collector.aws.accounts import resolve_accounts
 from collector.errors import UserError
 from collector.registry import load_registry
 from collector.settings import load_settings
@@ -71,7 +72,11 @@ def test_entry_point_pack_is_discovered_mapped_and_run(site, tmp_path, monkeypat
         store = open_store(settings)
         soa, _ = workspace.soa(None)
         audit = run_audit(
-            workspace, store, soa, workspace.checks(ids=["acme.s3.bucket_prefix"]), session=session
+            workspace,
+            store,
+            soa,
+            workspace.checks(ids=["acme.s3.bucket_prefix"]),
+            accounts=resolve_accounts(settings.aws, session),
         )
         store.close()
     (record,) = audit.result.records

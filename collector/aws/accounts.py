@@ -8,12 +8,17 @@ from collector.accounts import Account
 from collector.aws.scope import CLIENT_CONFIG, AwsScope
 from collector.causes import describe_error
 from collector.collect import Target
-from collector.settings import AwsAccount, AwsSettings
+from collector.settings import AwsAccount, AwsSettings, Settings
 from collector.snapshots import SnapshotCache
 
 DEFAULT_REGION = "us-east-1"
 #: What resolving an account calls, beside the checks' own permissions.
 PERMISSIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+
+
+def accounts_from_settings(settings: Settings) -> list[Account]:
+    """The provider hook (see ``collector.providers``): accounts from the ``aws:`` section."""
+    return resolve_accounts(settings.aws)
 
 
 def resolve_accounts(settings: AwsSettings, session: boto3.Session | None = None) -> list[Account]:

@@ -1,0 +1,48 @@
+"""Per-provider hooks: how a provider's accounts are resolved and its permissions rendered.
+
+Each provider module is imported only when a selected check needs it, so a run loads only
+what it uses. A provider (``aws``, ``azure``, ``entra``, ...) registers here with one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from collector.accounts import Account
+from collector.errors import UserError
+from collector.settings import Settings
+
+#: provider -> "module:function" taking Settings and returning list[Account]
+RESOLVERS: dict[str, str] = {
+    "aws": "collector.aws.accounts:accounts_from_settings",
+}
+#: provider -> "module:function" taking the set of declared permissions and returning a
+#: JSON-able document of what to grant (an IAM policy, app-registration permissions, ...)
+PERMISSION_RENDERERS: dict[str, str] = {
+    "aws": "collector.aws.permissions:policy_document",
+}
+
+
+def _load(spec: str) -> Callable[..., Any]:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def resolve_accounts(providers: Iterable[str], settings: Settings) -> list[Account]:
+    """Accounts (subscriptions, projects, tenants) to audit for the given providers."""
+    accounts: list[Account] = []
+    for provider in sorted(set(providers)):
+        if provider not in RESOLVERS:
+            raise UserError(f"provider {provider!r} has checks but no way to resolve accounts")
+        accounts += _load(RESOLVERS[provider])(settings)
+    return accounts
+
+
+def render_permissions(provider: str, permissions: Iterable[str]) -> Any:
+    """What to grant so that the given provider's selected checks can run, read-only."""
+    if provider not in PERMISSION_RENDERERS:
+        known = ", ".join(sorted(PERMISSION_RENDERERS))
+        raise UserError(f"unknown provider {provider!r} for permissions (choose from {known})")
+    return _load(PERMISSION_RENDERERS[provider])(set(permissions))
