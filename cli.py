@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from collector import app as core
-from collector import report
+from collector import audit, report
 from collector.errors import UserError
 from collector.logs import configure_logging
 from collector.runner import utcnow
@@ -36,6 +36,10 @@ evidence_app = typer.Typer(help="Stored evidence records.", no_args_is_help=True
 db_app = typer.Typer(help="The evidence database.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(db_app, name="db")
+exception_app = typer.Typer(
+    help="Exceptions: approved, expiring risk acceptances.", no_args_is_help=True
+)
+app.add_typer(exception_app, name="exception")
 
 # Piped output is not squeezed to 80 columns: tables stay one line per row where possible.
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
@@ -155,15 +159,28 @@ def _styled(column: str, value: Any) -> str:
 
 
 def _status_table(
-    statuses: list[ControlStatus], fmt: Format, *, automated_only: bool = False
+    statuses: list[ControlStatus],
+    fmt: Format,
+    *,
+    automated_only: bool = False,
+    extra: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """All controls as JSON/CSV; as a table, optionally only those with automated evidence."""
+    """All controls as JSON/CSV; as a table, optionally only those with automated evidence.
+    ``extra`` adds fields per control id (continuity, gaps)."""
+    fields = extra or {}
+    added = list(next(iter(fields.values()), {}))
     if fmt is not Format.table:
-        emit(report.status_rows(statuses), fmt)
+        emit([r | fields.get(r["control"], {}) for r in report.status_rows(statuses)], fmt)
         return
     quiet = {ControlState.MANUAL, ControlState.NOT_APPLICABLE} if automated_only else set()
     rows = report.status_rows([s for s in statuses if s.state not in quiet])
     for row in rows:
+        row |= fields.get(row["control"], {})
+        if "gaps" in row:
+            more = len(row["gaps"]) - 1
+            row["gaps"] = row["gaps"][:1] + ([f"(+{more} more)"] if more > 0 else [])
+        if row.get("continuity") is not None:
+            row["continuity"] = f"{row['continuity']}%"
         row["state"] = row["state"] + (" (at risk)" if row["at_risk"] else "")
         worst = [r for r in row["reasons"] if r.startswith(row["state"].split()[0])] or row[
             "reasons"
@@ -174,7 +191,7 @@ def _status_table(
         rows,
         fmt,
         title="Annex A control status",
-        columns=["control", "title", "state", "owner", "last_evidence_at", "reasons"],
+        columns=["control", "title", "state", "owner", "last_evidence_at", *added, "reasons"],
     )
     counts = summarise(statuses)
     line = "  ".join(f"{state.value}: {n}" for state, n in counts.items() if n)
@@ -283,6 +300,8 @@ def run(
 ) -> None:
     """One-off audit run: collect evidence now, then show every control's status."""
     settings = _settings(ctx)
+    if provider == "osquery":  # asking for it is consent to audit this machine
+        settings.osquery.enabled = True
     if fail_on:
         _parse_fail_on(fail_on)
     workspace = core.load_workspace(settings)
@@ -318,23 +337,46 @@ def status(
         str | None,
         typer.Option("--fail-on", help="Exit 1 when a control is in any of these states."),
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="Status as it stood at this instant (stored evidence only)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Continuity period start (with --to; default end: now)."),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Continuity period end.")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Every Annex A control's status from stored evidence (no collection)."""
+    """Every Annex A control's status from stored evidence (no collection); with --from/--to
+    also each control's continuity (share of time with fresh passing evidence) and gaps."""
     settings = _settings(ctx)
     states = _parse_fail_on(fail_on) if fail_on else set()
     wanted = _parse_fail_on(",".join(state)) if state else None
+    now = utcnow()
+    when = audit.parse_instant(at, "--at") if at else None
+    period = audit.parse_period(start, end, now)
     workspace = core.load_workspace(settings)
     chosen_soa, notice = workspace.soa(soa)
     _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
+    extra = None
     with core.open_store(settings) as store:
-        statuses = workspace.statuses(store, chosen_soa, utcnow())
+        if period is not None:
+            result = audit.status_over_period(
+                workspace, store, chosen_soa, start=period[0], end=period[1], at=when or now
+            )
+            statuses = result.statuses
+            extra = audit.continuity_fields(result, structured=fmt is Format.json)
+        elif when is not None:
+            statuses = audit.statuses_at(workspace, store, chosen_soa, when)
+        else:
+            statuses = workspace.statuses(store, chosen_soa, now)
     shown = [
         s
         for s in statuses
         if wanted is None or s.state.value in wanted or ("at_risk" in wanted and s.at_risk)
     ]
-    _status_table(shown, fmt)
+    _status_table(shown, fmt, extra=extra)
     raise typer.Exit(_gate(statuses, states))
 
 
@@ -485,6 +527,216 @@ def db_upgrade(ctx: typer.Context) -> None:
     except StoreError as exc:
         raise UserError(str(exc)) from None
     out.print(f"evidence database at revision {revision}")
+
+
+# -- audit evidence: manual evidence, exceptions, verify, prune ------------------------------
+
+
+@evidence_app.command("add")
+def evidence_add(
+    ctx: typer.Context,
+    control: Annotated[str, typer.Option("--control", help="Control id (2022, or 2013).")],
+    file: Annotated[Path, typer.Option("--file", help="The evidence file (at most 50 MB).")],
+    valid_for: Annotated[
+        str, typer.Option("--valid-for", help="Validity from now, e.g. 365d, 13w, P1Y.")
+    ],
+    note: Annotated[str, typer.Option("--note", help="What the file shows.")] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who uploads it (default: the OS user).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Store a manual evidence file for a control (content-addressed, in the database)."""
+    workspace = core.load_workspace(_settings(ctx))
+    with core.open_store(_settings(ctx)) as store:
+        now = utcnow()
+        items = audit.add_manual_evidence(
+            workspace,
+            store,
+            control=control,
+            path=file,
+            valid_for=valid_for,
+            note=note,
+            by=by,
+            now=now,
+        )
+    emit(
+        audit.manual_rows(items, now),
+        fmt,
+        title="Manual evidence stored",
+        columns=["id", "control", "file", "sha256", "valid_until", "uploaded_by"],
+    )
+
+
+@evidence_app.command("list")
+def evidence_list(
+    ctx: typer.Context,
+    control: Annotated[str | None, typer.Option("--control", help="Only this control.")] = None,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include superseded and expired items.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Manual evidence items: the current one per control, or every one with --all."""
+    workspace = core.load_workspace(_settings(ctx))
+    with core.open_store(_settings(ctx)) as store:
+        now = utcnow()
+        items = audit.list_manual_evidence(
+            workspace, store, control=control, include_all=include_all, now=now
+        )
+    emit(
+        audit.manual_rows(items, now),
+        fmt,
+        title="Manual evidence",
+        columns=["id", "control", "file", "sha256", "uploaded_at", "valid_until", "state", "note"],
+    )
+
+
+@evidence_app.command("get")
+def evidence_get(
+    ctx: typer.Context,
+    sha256: Annotated[str, typer.Argument(help="SHA-256 of the stored file.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the file.")],
+) -> None:
+    """Write a stored manual evidence file back to disk."""
+    with core.open_store(_settings(ctx)) as store:
+        size = audit.write_manual_file(store, sha256, out_file)
+    out.print(f"wrote {size} bytes to {out_file}")
+
+
+@exception_app.command("add")
+def exception_add(
+    ctx: typer.Context,
+    check: Annotated[str, typer.Option("--check", help="The check id the exception is for.")],
+    resource: Annotated[str, typer.Option("--resource", help="Resource pattern (fnmatch).")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the risk is accepted.")
+    ] = None,
+    approved_by: Annotated[
+        str | None, typer.Option("--approved-by", help="Who approved it.")
+    ] = None,
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="Expiry date (end of that day, UTC).")
+    ] = None,
+    target: Annotated[
+        str, typer.Option("--target", help="Target pattern, e.g. aws:1234*:eu-*.")
+    ] = "*",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who records it (default: OS user).")
+    ] = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Record an approved exception: matching failing findings count as accepted until expiry."""
+    workspace = core.load_workspace(_settings(ctx))
+    with core.open_store(_settings(ctx)) as store:
+        now = utcnow()
+        added = audit.add_exception(
+            workspace,
+            store,
+            check=check,
+            resource=resource,
+            reason=reason,
+            approved_by=approved_by,
+            expires=expires,
+            target=target,
+            by=by,
+            now=now,
+        )
+    emit(
+        audit.exception_rows([added], now),
+        fmt,
+        title="Exception recorded",
+        columns=["id", "check", "resource", "target", "approved_by", "expires_at"],
+    )
+
+
+@exception_app.command("list")
+def exception_list(
+    ctx: typer.Context,
+    include_all: Annotated[
+        bool, typer.Option("--all", help="Include expired and revoked exceptions.")
+    ] = False,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """Active exceptions (every one with --all)."""
+    with core.open_store(_settings(ctx)) as store:
+        now = utcnow()
+        found = audit.list_exceptions(store, include_all=include_all, now=now)
+    emit(
+        audit.exception_rows(found, now),
+        fmt,
+        title="Exceptions",
+        columns=[
+            "id",
+            "check",
+            "resource",
+            "target",
+            "approved_by",
+            "expires_at",
+            "state",
+            "reason",
+        ],
+    )
+
+
+@exception_app.command("revoke")
+def exception_revoke(
+    ctx: typer.Context,
+    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is revoked.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who revokes it.")] = None,
+) -> None:
+    """Revoke an exception (recorded as a new row; nothing is deleted)."""
+    with core.open_store(_settings(ctx)) as store:
+        revoked = audit.revoke_exception(store, exception_id, reason=reason, by=by, now=utcnow())
+    out.print(f"exception #{revoked.id} revoked at {report.iso(revoked.revoked_at)}")
+
+
+@app.command()
+def verify(ctx: typer.Context) -> None:
+    """Recompute every evidence hash, the chain and manual evidence file hashes."""
+    with core.open_store(_settings(ctx)) as store:
+        result = audit.verify(store)
+    if result.problem is None:
+        out.print(
+            f"{result.records} records verified, chain intact "
+            f"({result.blobs} manual evidence files, {result.items} items and exceptions, "
+            f"{result.tombstones} prune tombstones)"
+        )
+        raise typer.Exit(0)
+    where = f"record {result.problem.record_id}: " if result.problem.record_id else ""
+    if result.problem.kind not in ("hash_mismatch", "chain_link", "observation_content"):
+        where = ""
+    err.print(f"annexa: verify failed ({result.problem.kind}): {where}{result.problem.detail}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def prune(
+    ctx: typer.Context,
+    before: Annotated[str, typer.Option("--before", help="Delete records collected before.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete old evidence records, leaving a tombstone so the chain still verifies."""
+    cutoff = audit.parse_instant(before, "--before")
+    with core.open_store(_settings(ctx)) as store:
+        now = utcnow()
+        count = audit.prunable(store, cutoff, now)
+        if count and not yes:
+            if not sys.stdin.isatty():
+                raise UserError("prune: not a terminal; pass --yes to delete without asking")
+            typer.confirm(
+                f"Delete {count} evidence records collected before {report.iso(cutoff)}?",
+                abort=True,
+            )
+        tombstone = audit.prune(store, cutoff, now)
+    if tombstone is None:
+        out.print(f"nothing to prune before {report.iso(cutoff)}")
+        return
+    out.print(
+        f"pruned {tombstone.count} records (#{tombstone.first_id}-#{tombstone.last_id}); "
+        f"tombstone #{tombstone.id} keeps the chain (last hash {tombstone.last_hash[:12]})"
+    )
 
 
 def main() -> None:

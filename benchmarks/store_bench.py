@@ -1,4 +1,5 @@
-"""Evidence store benchmark: append throughput and ``latest()`` over a 1,000,000-record history.
+"""Evidence store benchmark: append throughput, ``latest()`` and ``latest_at()`` over a
+1,000,000-record history.
 
     .venv/bin/python benchmarks/store_bench.py [--url URL] [--repeat 3]
 
@@ -254,6 +255,12 @@ def main() -> None:
                 f"status of all {len(states)} controls (latest() + evaluate): "
                 f"{median * 1000:.1f} ms median over {max(args.repeat, 5)} calls"
             )
+            midway = T0 + timedelta(hours=6 * RUNS // 2, minutes=1)
+            median, past = timed(lambda: store.latest_at(midway), max(args.repeat, 5))
+            print(
+                f"latest_at(mid-history): {median * 1000:.1f} ms median over "
+                f"{max(args.repeat, 5)} calls, {len(past):,} (check, target) rows"
+            )  # type: ignore[arg-type]
             ids = [f"aws.bench.check_{c:03d}" for c in range(10)]
             median, _ = timed(lambda: store.latest(ids), max(args.repeat, 5))
             print(f"latest(10 checks): {median * 1000:.1f} ms median")

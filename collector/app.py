@@ -69,9 +69,19 @@ class Workspace:
         return load_soa(chosen, self.catalogue), notice
 
     def statuses(self, store: EvidenceStore, soa: Soa | None, now: datetime) -> list[ControlStatus]:
-        """Every control's status from the store's latest evidence at ``now``."""
+        """Every control's status from the store's latest evidence, manual evidence and
+        exceptions at ``now``."""
         intervals = {c.id: c.interval for c in self.registry.checks.values()}
-        return evaluate(self.catalogue, soa, self.mapping, store.latest(), intervals, now)
+        return evaluate(
+            self.catalogue,
+            soa,
+            self.mapping,
+            store.latest(),
+            intervals,
+            now,
+            manual=store.manual_items(),
+            exceptions=store.exceptions(),
+        )
 
 
 def load_workspace(settings: Settings) -> Workspace:
@@ -87,7 +97,7 @@ def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]
     from collector.providers import render_permissions
 
     declared = {p for c in checks for p in workspace.registry.permissions_for(c)}
-    return render_permissions(provider, declared)
+    return render_permissions(provider, declared, workspace.settings)
 
 
 def open_store(settings: Settings) -> EvidenceStore:

@@ -1,6 +1,12 @@
-"""Turn an exception from a collector or check into the one-line cause stored as ERROR."""
+"""Turn an exception from a collector or check into the one-line cause stored as ERROR.
+
+Causes are short and say what to fix: the denied IAM action, expired credentials, an
+unreachable endpoint, throttling that outlasted the retries.
+"""
 
 from __future__ import annotations
+
+import re
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -9,31 +15,130 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     ReadTimeoutError,
+    SSOError,
 )
 from pydantic import ValidationError
 
+from collector.http import ApiError, MalformedResponse
 from collector.redact import redact_text
+
+#: Error codes AWS answers when a call's identity is not allowed to make it.
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",  # EC2
+        "AuthorizationError",  # SNS
+        "AuthorizationErrorException",
+        "Forbidden",
+    }
+)
+#: Error codes for temporary credentials past their expiry.
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "TokenRefreshRequired"})
+#: Error codes for credentials AWS does not accept at all.
+REJECTED_CODES = frozenset(
+    {
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "InvalidAccessKeyId",
+        "AuthFailure",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+    }
+)
+#: Throttling codes botocore retries; seen here only once the retries are exhausted.
+THROTTLED_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RequestThrottled",
+        "EC2ThrottledException",
+    }
+)
+# "Permission 'cloudasset.assets.searchAllResources' denied on resource ..."; "GET <url>: "
+_GOOGLE_PERMISSION = re.compile(r"Permission '([a-zA-Z0-9.]+)' denied")
+_GOOGLE_URL = re.compile(r"^[A-Z]+ \S+: ")
+# "User: arn:... is not authorized to perform: s3:GetEncryptionConfiguration on resource: ..."
+_PERFORM = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 
 
 def describe_error(exc: BaseException) -> str:
     """A specific, secret-free cause: the API error code, operation and message, or the timeout."""
     if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "Unknown")
-        message = error.get("Message", "") or str(exc)
-        cause = f"{code} on {exc.operation_name}: {message}"
+        cause = _client_error(exc)
     elif isinstance(exc, NoCredentialsError):
         cause = "no AWS credentials found (configure a profile, environment variables or a role)"
-    elif isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
-        cause = f"endpoint unreachable or timed out: {exc}"
+    elif isinstance(exc, SSOError):
+        cause = f"SSO credentials unavailable: {exc}"
+    elif isinstance(exc, EndpointConnectionError):
+        cause = f"endpoint unreachable: {exc.kwargs.get('endpoint_url', exc)}"
+    elif isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        kind = "connect" if isinstance(exc, ConnectTimeoutError) else "read"
+        cause = f"endpoint timed out ({kind}): {exc.kwargs.get('endpoint_url', exc)}"
     elif isinstance(exc, BotoCoreError):
         cause = f"{type(exc).__name__}: {exc}"
+    elif isinstance(exc, ApiError | MalformedResponse):  # JSON HTTP APIs: already short
+        cause = str(exc)
     elif isinstance(exc, ValidationError):  # an API answer that does not fit its snapshot
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         cause = f"unexpected {exc.title} data{' at ' + where if where else ''}: {first['msg']}"
+    elif type(exc).__module__.startswith("google."):
+        cause = _google_error(exc)
     elif isinstance(exc, TimeoutError):
         cause = f"timed out: {exc}" if str(exc) else "timed out"
     else:
         cause = f"{type(exc).__name__}: {exc}"
     return redact_text(" ".join(cause.split()))
+
+
+def _google_error(exc: BaseException) -> str:
+    """google-api-core call errors (denied permission, status) and google-auth failures."""
+    from google.api_core import exceptions as api
+    from google.auth import exceptions as auth
+
+    if isinstance(exc, api.GoogleAPICallError):
+        message = _GOOGLE_URL.sub("", exc.message or "")
+        if isinstance(exc, api.Forbidden):
+            found = _GOOGLE_PERMISSION.search(message)
+            permission = (
+                (exc.metadata or {}).get("permission")
+                or (found and found.group(1))
+                or getattr(exc, "required_permission", None)  # stamped by the GCP collector
+            )
+            return f"access denied: {permission} ({message})" if permission else message
+        if isinstance(exc, api.Unauthorized):
+            return f"credentials rejected (401): {message}"
+        return f"{exc.code} {type(exc).__name__}: {message}"
+    if isinstance(exc, api.RetryError):
+        return f"gave up retrying: {_google_error(exc.cause) if exc.cause else exc.message}"
+    if type(exc) is auth.DefaultCredentialsError:  # subclasses say other things
+        return "no Google credentials found (gcloud auth application-default login, or key_file)"
+    if isinstance(exc, auth.RefreshError | auth.OAuthError):  # args: (message, response)
+        return f"credentials rejected: {exc.args[0] if exc.args else exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _client_error(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "Unknown")
+    message = error.get("Message", "") or str(exc)
+    where = f"{code} on {exc.operation_name}"
+    if code in DENIED_CODES:
+        named = _PERFORM.search(message)
+        action = named.group(1) if named else error.get("IamAction")
+        return f"access denied: {action} ({where})" if action else f"access denied ({where})"
+    if code in EXPIRED_CODES:
+        return f"credentials expired ({where}): renew them (aws sso login, a new role session)"
+    if code in REJECTED_CODES:
+        return f"credentials rejected ({where}): {message}"
+    if code in THROTTLED_CODES:
+        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+        tries = f" after {attempts + 1} attempts" if attempts is not None else ""
+        return f"throttled{tries} ({where}): {message}"
+    return f"{where}: {message}"

@@ -17,12 +17,38 @@ from collector.settings import Settings
 #: provider -> "module:function" taking Settings and returning list[Account]
 RESOLVERS: dict[str, str] = {
     "aws": "collector.aws.accounts:accounts_from_settings",
+    "azure": "collector.azure.accounts:azure_accounts",
+    "entra": "collector.azure.accounts:entra_accounts",
+    "intune": "collector.azure.accounts:intune_accounts",
+    "gcp": "collector.gcp.accounts:gcp_accounts",
+    "osquery": "collector.osquery.host:osquery_accounts",
+    "workspace": "collector.workspace.accounts:workspace_accounts",
+    "okta": "collector.okta.accounts:okta_accounts",
+    "fleet": "collector.fleet.accounts:fleet_accounts",
 }
-#: provider -> "module:function" taking the set of declared permissions and returning a
-#: JSON-able document of what to grant (an IAM policy, app-registration permissions, ...)
+#: provider -> "module:function" taking the set of declared permissions (and the Settings, for
+#: what account resolution needs) and returning a JSON-able document of what to grant (an IAM
+#: policy, app-registration permissions, ...)
 PERMISSION_RENDERERS: dict[str, str] = {
-    "aws": "collector.aws.permissions:policy_document",
+    "aws": "collector.aws.permissions:render",
+    "azure": "collector.azure.permissions:app_registration",
+    "entra": "collector.azure.permissions:app_registration",
+    "intune": "collector.azure.permissions:app_registration",
+    "gcp": "collector.gcp.permissions:render",
+    "osquery": "collector.osquery.permissions:render",
+    "workspace": "collector.workspace.permissions:render",
+    "okta": "collector.okta.permissions:render",
+    "fleet": "collector.fleet.permissions:render",
 }
+
+
+def named(prefix: str, permissions: Iterable[str]) -> list[str]:
+    """The sorted names of ``<prefix><name>`` permissions; any other notation is a ValueError."""
+    declared = set(permissions)
+    unknown = sorted(p for p in declared if not p.startswith(prefix))
+    if unknown:
+        raise ValueError(f"unknown permission notation: {', '.join(unknown)}")
+    return sorted(p.removeprefix(prefix) for p in declared)
 
 
 def _load(spec: str) -> Callable[..., Any]:
@@ -40,9 +66,11 @@ def resolve_accounts(providers: Iterable[str], settings: Settings) -> list[Accou
     return accounts
 
 
-def render_permissions(provider: str, permissions: Iterable[str]) -> Any:
+def render_permissions(
+    provider: str, permissions: Iterable[str], settings: Settings | None = None
+) -> Any:
     """What to grant so that the given provider's selected checks can run, read-only."""
     if provider not in PERMISSION_RENDERERS:
         known = ", ".join(sorted(PERMISSION_RENDERERS))
         raise UserError(f"unknown provider {provider!r} for permissions (choose from {known})")
-    return _load(PERMISSION_RENDERERS[provider])(set(permissions))
+    return _load(PERMISSION_RENDERERS[provider])(set(permissions), settings)

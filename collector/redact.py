@@ -22,7 +22,8 @@ _SECRET_VALUE = re.compile(
     r"|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"  # AWS access key ids
     r"|(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])"
     r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"  # AWS secret access keys
-    r"|(?i:\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)\S+",
+    # not an ARN's resource type (arn:aws:secretsmanager:...:secret:prod/db-AbCdEf)
+    r"|(?i:(?<![:/])\b(password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)\S+",
     re.DOTALL,
 )
 

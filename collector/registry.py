@@ -21,7 +21,24 @@ from collector.errors import UserError
 
 ENTRY_POINT_GROUP = "annexa.checks"
 #: Built-in packages scanned for checks and collectors (collectors first: checks need them).
-BUILTIN_PACKAGES = ("collector.aws", "checks.aws")
+BUILTIN_PACKAGES = (
+    "collector.aws",
+    "checks.aws",
+    "collector.azure",
+    "checks.azure",
+    "checks.entra",
+    "checks.intune",
+    "collector.gcp",
+    "checks.gcp",
+    "collector.osquery",
+    "checks.osquery",
+    "collector.workspace",
+    "checks.workspace",
+    "collector.okta",
+    "checks.okta",
+    "collector.fleet",
+    "checks.fleet",
+)
 
 
 @dataclass(frozen=True)

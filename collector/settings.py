@@ -7,11 +7,12 @@ Relative paths in the file are relative to the file's folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.errors import UserError
@@ -35,6 +36,25 @@ class AwsAccount(BaseModel):
 
     name: str | None = Field(None, description="label shown when the account id is unknown")
     profile: str | None = Field(None, description="named profile from ~/.aws/config")
+    role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$",
+        description="assume this role (from the profile or default chain) to audit its account",
+    )
+    external_id: str | None = Field(None, description="ExternalId for role_arn, if it needs one")
+    session_name: str | None = Field(None, description="RoleSessionName (default: annexa)")
+
+
+class AwsOrganization(BaseModel):
+    """Audit every ACTIVE account of an AWS Organization, read from the management account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role_name: str = Field("AnnexaAudit", description="role assumed in each member account")
+    external_id: str | None = None
+    profile: str | None = Field(None, description="management account profile (default chain)")
+    include: list[str] | None = Field(None, description="only these account ids")
+    exclude: list[str] = Field(default_factory=list, description="skip these account ids")
 
 
 class AwsSettings(BaseModel):
@@ -45,6 +65,206 @@ class AwsSettings(BaseModel):
     regions: list[str] | Literal["all"] | None = Field(
         None, description="regions for regional checks; default: the session's region"
     )
+    required_tags: list[str] = Field(
+        default_factory=lambda: ["owner", "classification"],
+        description="tag keys aws.tagging.required_tags expects on every resource",
+    )
+    organization: AwsOrganization | None = Field(
+        None, description="discover accounts with organizations:ListAccounts"
+    )
+    max_attempts: int = Field(10, ge=1, le=20, description="tries per API call (retries)")
+
+
+class AzureTenant(BaseModel):
+    """One Microsoft Entra tenant: its credential (by name, never a secret) and subscriptions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str = Field(min_length=1, description="directory (tenant) id")
+    name: str | None = Field(None, description="label shown in logs")
+    credential: Literal["default", "client_secret", "certificate", "workload_identity"] = (
+        "default"
+    )
+    client_id: str | None = Field(None, description="app registration (client) id")
+    client_secret_env: str | None = Field(None, description="env variable holding the secret")
+    certificate_path: Path | None = Field(None, description="PEM/PKCS12 certificate with key")
+    certificate_password_env: str | None = Field(None, description="env variable: its password")
+    subscriptions: list[str] | Literal["all"] = Field(
+        "all", description="subscription ids, or all the credential can read"
+    )
+    include: list[str] = Field(default_factory=list, description="subscription id/name globs")
+    exclude: list[str] = Field(default_factory=list, description="subscription id/name globs")
+
+    @model_validator(mode="after")
+    def _credential_inputs(self) -> AzureTenant:
+        needs = {
+            "client_secret": ("client_id", "client_secret_env"),
+            "certificate": ("client_id", "certificate_path"),
+        }.get(self.credential, ())
+        missing = [name for name in needs if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"credential {self.credential} needs {', '.join(missing)}")
+        return self
+
+
+class EntraPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inactive_days: int = Field(90, ge=1, description="no sign-in for this long is inactive")
+    secret_max_lifetime_days: int = Field(366, ge=1, description="longest allowed client secret")
+
+
+class IntunePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sync_within_days: int = Field(7, ge=1, description="a device must have synced this recently")
+    min_os_versions: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Windows": "10.0.19045",
+            "macOS": "14.0",
+            "iOS": "17.0",
+            "Android": "13",
+        },
+        description="operating system (as Intune names it) -> lowest accepted version",
+    )
+
+
+class AzureSettings(BaseModel):
+    """Azure (ARM), Entra ID and Intune: tenants to audit and the policy the checks apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenants: list[AzureTenant] = Field(default_factory=list)
+    defender_plans: list[str] = Field(
+        default_factory=lambda: [
+            "VirtualMachines",
+            "SqlServers",
+            "AppServices",
+            "StorageAccounts",
+            "KeyVaults",
+            "Arm",
+            "Containers",
+        ],
+        description="Defender for Cloud plans that must be on the Standard tier",
+    )
+    entra: EntraPolicy = Field(default_factory=EntraPolicy)
+    intune: IntunePolicy = Field(default_factory=IntunePolicy)
+    timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
+    max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
+
+
+_GCP_SCOPE = re.compile(r"(organizations|folders|projects)/[\w.:-]+")
+
+
+class GcpSettings(BaseModel):
+    """Google Cloud through Cloud Asset Inventory: scopes to audit and how to authenticate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    scopes: list[str] = Field(
+        default_factory=list, description="organizations/<id>, folders/<id> or projects/<id>"
+    )
+    credentials: Literal["adc", "service_account_file", "workload_identity_federation"] = "adc"
+    key_file: Path | None = Field(None, description="service-account key or WIF config file")
+    quota_project: str | None = Field(None, description="project billed for Asset API quota")
+    api_endpoint: str | None = Field(None, description="Cloud Asset API endpoint override")
+    key_rotation_days: int = Field(90, ge=1, description="oldest SA key / KMS rotation period")
+    timeout: float = Field(60.0, gt=0, description="seconds per API request")
+
+    @model_validator(mode="after")
+    def _valid(self) -> GcpSettings:
+        bad = [s for s in self.scopes if not _GCP_SCOPE.fullmatch(s)]
+        if bad:
+            raise ValueError(f"scope {bad[0]!r} must be organizations/, folders/ or projects/<id>")
+        if self.credentials != "adc" and self.key_file is None:
+            raise ValueError(f"credentials {self.credentials} needs key_file")
+        return self
+
+
+class OsquerySettings(BaseModel):
+    """The local host through ``osqueryi`` (off unless enabled or ``--provider osquery``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    osqueryi: str = Field("osqueryi", description="osqueryi binary name or path")
+    timeout: float = Field(60.0, gt=0, description="seconds per query")
+    min_os_versions: dict[str, str] = Field(
+        default_factory=lambda: {"darwin": "14.0", "windows": "10.0.19045", "ubuntu": "22.04"},
+        description="osquery platform (darwin, windows, ubuntu, ...) -> lowest accepted version",
+    )
+    max_grace_seconds: int = Field(5, ge=0, description="macOS: password after screen saver")
+    max_idle_seconds: int = Field(900, ge=1, description="Windows: machine inactivity limit")
+
+
+class WorkspaceSettings(BaseModel):
+    """Google Workspace (Admin SDK Directory API): a service account with domain-wide
+    delegation acting as an administrator, read-only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    customer: str = Field("my_customer", description="customer id (my_customer: the admin's)")
+    domain: str | None = Field(None, description="primary domain, the account label")
+    admin_email: str | None = Field(None, description="administrator the key acts as")
+    key_file: Path | None = Field(None, description="service-account JSON key (delegated)")
+    inactive_days: int = Field(90, ge=1, description="no login for this long is inactive")
+    timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
+    max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
+
+
+class OktaSettings(BaseModel):
+    """Okta: an API token (``SSWS``) from the environment, or an OAuth service app signing a
+    ``private_key_jwt`` client assertion; and the policy the checks apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    org_url: str | None = Field(
+        None, pattern=r"^https://[^/]+$", description="https://<org>.okta.com"
+    )
+    auth: Literal["api_token", "private_key_jwt"] = "api_token"
+    token_env: str = Field("OKTA_API_TOKEN", description="env variable holding the API token")
+    client_id: str | None = Field(None, description="service app client id (private_key_jwt)")
+    private_key_file: Path | None = Field(None, description="PEM private key (private_key_jwt)")
+    key_id: str | None = Field(None, description="kid of the key registered on the app")
+    inactive_days: int = Field(90, ge=1, description="no login for this long is inactive")
+    password_min_length: int = Field(14, ge=1, description="shortest accepted minLength")
+    password_history: int = Field(24, ge=0, description="fewest remembered passwords")
+    timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
+    max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
+
+    @model_validator(mode="after")
+    def _jwt_inputs(self) -> OktaSettings:
+        if self.auth == "private_key_jwt" and not (self.client_id and self.private_key_file):
+            raise ValueError("auth private_key_jwt needs client_id and private_key_file")
+        return self
+
+
+class FleetPolicyNames(BaseModel):
+    """The Fleet policy (name or id) that checks each control Fleet has no host field for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen_lock: str | int | None = None
+    firewall: str | int | None = None
+    antimalware: str | int | None = None
+    os_updates: str | int | None = None
+
+
+class FleetSettings(BaseModel):
+    """Fleet (fleetdm.com) REST API with an API token from the environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    base_url: str | None = Field(None, pattern=r"^https?://[^/]+$", description="Fleet server")
+    token_env: str = Field("FLEET_API_TOKEN", description="env variable holding the API token")
+    policies: FleetPolicyNames = Field(default_factory=FleetPolicyNames)
+    per_page: int = Field(100, ge=1, le=10000, description="hosts per page")
+    timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
+    max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 
 
 class Settings(BaseSettings):
@@ -64,6 +284,12 @@ class Settings(BaseSettings):
     check_timeout: float = Field(300.0, gt=0, description="seconds before a check is an ERROR")
     log_format: Literal["auto", "console", "json"] = "auto"
     aws: AwsSettings = Field(default_factory=AwsSettings)
+    azure: AzureSettings = Field(default_factory=AzureSettings)
+    gcp: GcpSettings = Field(default_factory=GcpSettings)
+    osquery: OsquerySettings = Field(default_factory=OsquerySettings)
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    okta: OktaSettings = Field(default_factory=OktaSettings)
+    fleet: FleetSettings = Field(default_factory=FleetSettings)
     config_path: Path | None = Field(None, exclude=True)
 
     @property

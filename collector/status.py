@@ -3,29 +3,54 @@
 A pure function: no I/O, no clock. ``now`` is a parameter.
 
 Per control, every reason is recorded; the state shown is the worst one, in the order
-FAILING > ERROR > STALE > NO_EVIDENCE > PASSING. NOT_APPLICABLE (SoA exclusion) and MANUAL
-(no mapped check) end the evaluation. A control the SoA does not mention is evaluated as
-applicable, with ``in_soa=False`` and one extra reason whose ``state`` repeats the computed state
-(so it never changes the worst state) and whose ``check_id`` is None.
+FAILING > ERROR > STALE > NO_EVIDENCE > PASSING (= ATTESTED). NOT_APPLICABLE (SoA exclusion)
+ends the evaluation.
+
+Exceptions: a failing finding whose resource an active exception (at ``now``) covers counts as
+accepted; a (check, target) whose failing findings are all accepted is PASSING, with a reason
+naming the exceptions and their expiry. Staleness still applies to it.
+
+Manual evidence: a control no automated check maps to is ATTESTED while its governing manual
+item (the newest upload at or before ``now``) is inside its validity window (AT_RISK in the
+last ``1 - at_risk_fraction`` of it), STALE after ``valid_until``, MANUAL before any upload. A
+control WITH automated checks lists its governing manual item among its reasons (state
+ATTESTED, or MANUAL once expired) but its state comes from the automated evidence only.
+
+A control the SoA does not mention is evaluated as applicable, with ``in_soa=False`` and one
+extra reason whose ``state`` repeats the computed state (so it never changes the worst state)
+and whose ``check_id`` is None.
 """
 
 from __future__ import annotations
 
 import collections.abc as cabc
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from collector.catalogue import Catalogue, Control
+from collector.exceptions import accepting, describe
+from collector.manual import governing
 from collector.mapping import Mapping
 from collector.soa import Soa, SoaEntry
 
 if TYPE_CHECKING:
-    from storage.records import EvidenceSummary
+    from storage.records import EvidenceSummary, ManualEvidence, RiskException
 
-__all__ = ["ControlState", "ControlStatus", "Reason", "evaluate", "summarise"]
+__all__ = [
+    "GOOD_STATES",
+    "SEVERITY_ORDER",
+    "ControlState",
+    "ControlStatus",
+    "Reason",
+    "attestation_state",
+    "evaluate",
+    "evidence_state",
+    "max_age_for",
+    "summarise",
+]
 
 
 class ControlState(StrEnum):
@@ -38,16 +63,20 @@ class ControlState(StrEnum):
     STALE = "stale"
     NO_EVIDENCE = "no_evidence"
     PASSING = "passing"
+    ATTESTED = "attested"  # manual evidence inside its validity window; ranks like PASSING
 
 
-# Worst first: the state shown for an evaluated control is the first one present.
+# Worst first: the state shown for an evaluated control is the first one present. ATTESTED
+# ranks with PASSING (last): both mean "fresh evidence that the control operates".
 SEVERITY_ORDER = (
     ControlState.FAILING,
     ControlState.ERROR,
     ControlState.STALE,
     ControlState.NO_EVIDENCE,
     ControlState.PASSING,
+    ControlState.ATTESTED,
 )
+GOOD_STATES = frozenset({ControlState.PASSING, ControlState.ATTESTED})
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,8 @@ def evaluate(
     intervals: cabc.Mapping[str, timedelta],
     now: datetime,
     *,
+    manual: Iterable[ManualEvidence] = (),
+    exceptions: Iterable[RiskException] = (),
     at_risk_fraction: float = 0.8,
     stale_factor: float = 2.0,
 ) -> list[ControlStatus]:
@@ -91,7 +122,8 @@ def evaluate(
 
     ``evidence`` holds the latest summary per (check, target); ``intervals`` each check's run
     interval. A check's maximum evidence age is the SoA entry's ``max_evidence_age`` if set, else
-    ``stale_factor * interval``; with neither, its evidence is never judged stale.
+    ``stale_factor * interval``; with neither, its evidence is never judged stale. ``manual``
+    and ``exceptions`` may hold the whole history: what applies at ``now`` is chosen here.
     """
     latest: dict[str, dict[str, EvidenceSummary]] = {}
     for item in evidence:
@@ -99,7 +131,19 @@ def evaluate(
         known = targets.get(item.target_key)
         if known is None or item.collected_at > known.collected_at:
             targets[item.target_key] = item
-    context = _Context(mapping, latest, intervals, now, at_risk_fraction, stale_factor)
+    items: dict[str, list[ManualEvidence]] = {}
+    for manual_item in manual:
+        items.setdefault(manual_item.control_id, []).append(manual_item)
+    context = _Context(
+        mapping,
+        latest,
+        intervals,
+        now,
+        at_risk_fraction,
+        stale_factor,
+        items,
+        tuple(exceptions),
+    )
     return [_evaluate_control(control, soa, context) for control in catalogue.controls]
 
 
@@ -119,6 +163,8 @@ class _Context:
     now: datetime
     at_risk_fraction: float
     stale_factor: float
+    manual: dict[str, list[ManualEvidence]]
+    exceptions: tuple[RiskException, ...]
 
 
 def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> ControlStatus:
@@ -154,9 +200,10 @@ def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> Contr
         why = f"excluded by the SoA: {entry.justification}"
         reason = Reason(ControlState.NOT_APPLICABLE, None, None, why)
         return result(ControlState.NOT_APPLICABLE, [reason])
+    attestation = governing(ctx.manual.get(control.id, ()), ctx.now)
     if not checks:
-        reason = Reason(ControlState.MANUAL, None, None, "no automated check maps to this control")
-        return result(ControlState.MANUAL, [reason])
+        manual_state, manual_reasons, manual_extra = _manual_state(attestation, ctx)
+        return result(manual_state, manual_reasons, **manual_extra)
 
     reasons: list[Reason] = []
     at_risk = False
@@ -181,6 +228,10 @@ def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> Contr
     state = next(
         s for s in SEVERITY_ORDER if s is ControlState.PASSING or any(r.state is s for r in reasons)
     )
+    if attestation is not None:  # listed, never changes the automated state
+        manual_state, manual_reasons, _ = _manual_state(attestation, ctx)
+        listed = ControlState.ATTESTED if manual_state is ControlState.ATTESTED else None
+        reasons.extend(replace(r, state=listed or ControlState.MANUAL) for r in manual_reasons)
     return result(
         state,
         reasons,
@@ -191,10 +242,49 @@ def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> Contr
 
 
 def _max_age(check_id: str, entry: SoaEntry | None, ctx: _Context) -> timedelta | None:
+    return max_age_for(check_id, entry, ctx.intervals, ctx.stale_factor)
+
+
+def max_age_for(
+    check_id: str,
+    entry: SoaEntry | None,
+    intervals: cabc.Mapping[str, timedelta],
+    stale_factor: float,
+) -> timedelta | None:
+    """A check's maximum evidence age for a control: the SoA's, else ``stale_factor`` times
+    the check's interval, else None (never stale)."""
     if entry is not None and entry.max_evidence_age is not None:
         return entry.max_evidence_age
-    interval = ctx.intervals.get(check_id)
-    return interval * ctx.stale_factor if interval is not None else None
+    interval = intervals.get(check_id)
+    return interval * stale_factor if interval is not None else None
+
+
+def _manual_state(
+    item: ManualEvidence | None, ctx: _Context
+) -> tuple[ControlState, list[Reason], dict[str, object]]:
+    """State, reasons and extra fields of a control judged by its governing manual item."""
+    if item is None:
+        reason = Reason(ControlState.MANUAL, None, None, "no automated check maps to this control")
+        return ControlState.MANUAL, [reason], {}
+    what = f"manual evidence {item.file_name} (sha256 {item.sha256[:12]}, #{item.id})"
+    extra: dict[str, object] = {
+        "last_evidence_at": item.uploaded_at,
+        "max_age": item.valid_until - item.valid_from,
+    }
+    until = item.valid_until.isoformat(timespec="seconds")
+    if ctx.now < item.valid_from:
+        message = f"{what} is valid only from {item.valid_from.isoformat(timespec='seconds')}"
+        return ControlState.MANUAL, [Reason(ControlState.MANUAL, None, None, message)], extra
+    if ctx.now > item.valid_until:
+        message = f"{what} expired at {until}"
+        return ControlState.STALE, [Reason(ControlState.STALE, None, None, message)], extra
+    window = item.valid_until - item.valid_from
+    near = ctx.now >= item.valid_from + window * ctx.at_risk_fraction
+    message = f"{what} by {item.uploaded_by}, valid until {until}" + (
+        " (nearing the end of its validity)" if near else ""
+    )
+    extra["at_risk"] = near
+    return ControlState.ATTESTED, [Reason(ControlState.ATTESTED, None, None, message)], extra
 
 
 def _judge(
@@ -203,8 +293,23 @@ def _judge(
     """The reasons from one (check, target)'s latest evidence, and whether it nears max age."""
     found: list[Reason] = []
     check_id, target = item.check_id, item.target_key
+    accepted_note = ""
     if item.status == "fail":
-        found.append(Reason(ControlState.FAILING, check_id, target, item.summary or "failed"))
+        failing = item.failing_resources
+        accepted = accepting(ctx.exceptions, check_id, target, failing, ctx.now)
+        if failing and len(accepted) == len(failing):
+            accepted_note = (
+                f"{len(failing)} finding{'s' if len(failing) != 1 else ''} accepted by "
+                f"{describe(accepted.values())}"
+            )
+        else:
+            message = item.summary or "failed"
+            if accepted:
+                message += (
+                    f" ({len(accepted)} of {len(failing)} failing findings accepted by "
+                    f"{describe(accepted.values())})"
+                )
+            found.append(Reason(ControlState.FAILING, check_id, target, message))
     elif item.status == "error":
         cause = item.error or item.summary or "the check could not be evaluated"
         found.append(Reason(ControlState.ERROR, check_id, target, cause))
@@ -217,8 +322,10 @@ def _judge(
         elif age >= max_age * ctx.at_risk_fraction:
             near = True
     if not found:
-        message = item.summary or (
-            "no resources in scope" if item.status == "not_applicable" else "passed"
+        message = (
+            accepted_note
+            or item.summary
+            or ("no resources in scope" if item.status == "not_applicable" else "passed")
         )
         if near:
             message += f" (evidence nearing its maximum age of {_human(max_age)})"
@@ -239,3 +346,24 @@ def _human(delta: timedelta | None) -> str:
         if amount:
             parts.append(f"{amount}{unit}")
     return " ".join(parts[:2])
+
+
+def evidence_state(
+    item: EvidenceSummary,
+    max_age: timedelta | None,
+    now: datetime,
+    exceptions: tuple[RiskException, ...] = (),
+) -> ControlState:
+    """The worst state one (check, target)'s latest evidence gives at ``now`` (as ``evaluate``
+    judges it, exceptions included)."""
+    found, _ = _judge(item, max_age, _bare_context(now, exceptions))
+    return next(s for s in SEVERITY_ORDER if any(r.state is s for r in found))
+
+
+def attestation_state(item: ManualEvidence | None, now: datetime) -> ControlState:
+    """The state a control without automated checks has at ``now`` from its governing item."""
+    return _manual_state(item, _bare_context(now, ()))[0]
+
+
+def _bare_context(now: datetime, exceptions: tuple[RiskException, ...]) -> _Context:
+    return _Context(Mapping({}), {}, {}, now, 0.8, 2.0, {}, exceptions)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     create_engine,
@@ -90,6 +91,10 @@ class Evidence(Base):
     __table_args__ = (
         Index("ix_evidence_check_collected", "check_id", "collected_at"),
         Index("ix_evidence_run", "run_id"),
+        # latest_at(): one index seek per (check, target) for "newest record at or before t"
+        Index("ix_evidence_key_collected", "check_id", "target_key", "collected_at", "id"),
+        # prune: finding observations no remaining record references
+        Index("ix_evidence_observations", "observations_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -131,6 +136,84 @@ class LatestEvidence(Base):
     summary: Mapped[str] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     evidence_id: Mapped[int] = mapped_column(BigId, ForeignKey("evidence.id"))
+    failing_resources: Mapped[Any] = mapped_column(JSON, nullable=False, server_default="[]")
+
+
+class Blob(Base):
+    """A manual evidence file, stored once, addressed by the SHA-256 of its bytes."""
+
+    __tablename__ = "evidence_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class ManualItem(Base):
+    """One manual evidence upload for one control; never updated."""
+
+    __tablename__ = "manual_evidence"
+    __table_args__ = (Index("ix_manual_evidence_control", "control_id", "uploaded_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    control_id: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64), ForeignKey("evidence_blob.sha256"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    uploaded_by: Mapped[str] = mapped_column(String(255))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ExceptionRow(Base):
+    """One approved exception (risk acceptance); never updated (revocation is a new row)."""
+
+    __tablename__ = "risk_exception"
+    __table_args__ = (Index("ix_risk_exception_check", "check_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    check_id: Mapped[str] = mapped_column(String(200))
+    resource_pattern: Mapped[str] = mapped_column(String(1000))
+    target_pattern: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(255))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Revocation(Base):
+    """The revocation of one exception (at most one per exception)."""
+
+    __tablename__ = "risk_exception_revocation"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    exception_id: Mapped[int] = mapped_column(BigId, ForeignKey("risk_exception.id"), unique=True)
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PruneTombstone(Base):
+    """What one ``prune`` removed from the head of the chain (see records.Tombstone)."""
+
+    __tablename__ = "prune_tombstone"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    before: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_id: Mapped[int] = mapped_column(BigInteger)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    first_hash: Mapped[str] = mapped_column(String(64))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    previous_hash: Mapped[str] = mapped_column(String(64))
 
 
 def _json_serializer(value: object) -> str:

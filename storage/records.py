@@ -65,6 +65,7 @@ class EvidenceSummary:
     summary: str
     evidence_id: int
     error: str | None
+    failing_resources: tuple[str, ...] = ()  # resources of the latest record's failing findings
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,96 @@ class RunRecord:
     pid: int
     planned: int
     records: int
+
+
+@dataclass(frozen=True)
+class ManualEvidence:
+    """An uploaded evidence file for one control (content in the blob table, by SHA-256).
+
+    Items are never changed: a newer upload for the same control supersedes older ones.
+    """
+
+    id: int
+    control_id: str
+    sha256: str
+    file_name: str
+    size: int
+    media_type: str
+    note: str
+    uploaded_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    uploaded_by: str
+
+
+@dataclass(frozen=True)
+class RiskException:
+    """An approved exception (risk acceptance): failing findings of ``check_id`` on resources
+    matching ``resource_pattern`` (fnmatch) in targets matching ``target_pattern`` count as
+    accepted from ``created_at`` until ``expires_at`` or an earlier revocation."""
+
+    id: int
+    check_id: str
+    resource_pattern: str
+    target_pattern: str
+    reason: str
+    approved_by: str
+    created_at: datetime
+    expires_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoke_reason: str | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        """Whether the exception applies at ``at``: created, not expired, not yet revoked."""
+        revoked = self.revoked_at is not None and self.revoked_at <= at
+        return self.created_at <= at < self.expires_at and not revoked
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What ``prune`` removed: a prefix of the chain, summarised so the rest still verifies.
+
+    ``previous_hash`` is the chain link of the first pruned record (GENESIS or the previous
+    tombstone's ``last_hash``); the first remaining record links to ``last_hash``.
+    """
+
+    id: int
+    pruned_at: datetime
+    before: datetime
+    count: int
+    first_id: int
+    last_id: int
+    first_hash: str
+    last_hash: str
+    previous_hash: str
+
+
+ProblemKind = Literal[
+    "hash_mismatch", "chain_link", "observation_content", "blob_content", "row_seal", "tombstone"
+]
+
+
+@dataclass(frozen=True)
+class IntegrityProblem:
+    """The first thing ``verify`` found broken."""
+
+    kind: ProblemKind
+    record_id: int | None  # evidence id, manual item id, exception id or tombstone id
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Result of ``EvidenceStore.verify_report``: counts and the first problem, if any."""
+
+    records: int
+    blobs: int
+    items: int  # manual evidence items, exceptions and revocations whose row seal was checked
+    tombstones: int
+    problem: IntegrityProblem | None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None

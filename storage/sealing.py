@@ -50,3 +50,8 @@ def seal(evidence: NewEvidence, previous_hash: str, observations_hash: str) -> s
     payload["observations_hash"] = observations_hash
     payload["previous_hash"] = previous_hash
     return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def row_seal(values: dict[str, object]) -> str:
+    """SHA-256 hex of the canonical JSON of a row's fields (manual items, exceptions)."""
+    return hashlib.sha256(canonical_json(values)).hexdigest()

@@ -6,8 +6,7 @@ import hashlib
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -25,13 +24,23 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.sql import text
 
 from storage import migrate as migrations
+from storage.audit import ExceptionStore, ManualStore
+from storage.base import (
+    ev,
+    failing_resources,
+    insert_on_conflict,
+    latest_t,
+    lock_chain,
+    obs,
+    run_t,
+    tombstone_t,
+)
 from storage.errors import StoreError, mask_url, one_line
-from storage.models import WRITE, Evidence, LatestEvidence, Observation, Run, make_engine
+from storage.history import HistoryStore, evidence_record
+from storage.models import make_engine
 from storage.records import (
     EvidenceRecord,
     EvidenceSummary,
@@ -39,9 +48,9 @@ from storage.records import (
     RunOutcome,
     RunRecord,
 )
-from storage.sealing import GENESIS_HASH, canonical_json, observations_hash, seal
+from storage.retention import RetentionStore
+from storage.sealing import GENESIS_HASH, canonical_json, seal
 
-_APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chain head
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _LATEST_COLUMNS = (
     "provider",
@@ -54,16 +63,16 @@ _LATEST_COLUMNS = (
     "summary",
     "error",
     "evidence_id",
+    "failing_resources",
 )
 
-ev = Evidence.__table__
-obs = Observation.__table__
-latest_t = LatestEvidence.__table__
-run_t = Run.__table__
 
+class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore):
+    """Append-only evidence, one global SHA-256 chain; see ``open``.
 
-class EvidenceStore:
-    """Append-only evidence, one global SHA-256 chain; see ``open``."""
+    Besides evidence records it keeps manual evidence (files and items), exceptions (risk
+    acceptances), and prune tombstones; see the mixins it is built from.
+    """
 
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
@@ -113,14 +122,6 @@ class EvidenceStore:
 
     def __repr__(self) -> str:
         return f"EvidenceStore({self._masked_url!r})"
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -201,14 +202,8 @@ class EvidenceStore:
         if not prepared:
             return []
         with self._write() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
-            previous = (
-                conn.execute(
-                    select(ev.c.content_hash).order_by(ev.c.id.desc()).limit(1)
-                ).scalar_one_or_none()
-                or GENESIS_HASH
-            )
+            lock_chain(conn)
+            previous = _chain_head(conn)
             _insert_observations(conn, prepared)
             rows = []
             for p in prepared:
@@ -230,7 +225,7 @@ class EvidenceStore:
         if check_ids is not None:
             query = query.where(latest_t.c.check_id.in_(list(check_ids)))
         with self.engine.connect() as conn:
-            return [EvidenceSummary(**row._asdict()) for row in conn.execute(query)]
+            return [_summary(row) for row in conn.execute(query)]
 
     def history(
         self,
@@ -252,7 +247,7 @@ class EvidenceStore:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [_evidence_record(row) for row in conn.execute(query)]
+            return [evidence_record(row) for row in conn.execute(query)]
 
     def count(self) -> int:
         """Number of evidence records."""
@@ -260,34 +255,18 @@ class EvidenceStore:
             return conn.execute(select(func.count()).select_from(ev)).scalar_one()
 
     def verify(self, batch: int = 5_000) -> tuple[int, int | None]:
-        """Re-seal every record and follow the chain.
+        """Re-seal every record and follow the chain (see ``verify_report``).
 
         Returns (records checked, id of the first record whose seal, chain link or
         observations content is broken — or None when the whole chain is intact).
         """
-        with self.engine.connect() as conn:
-            bad_observations = {
-                row.sha256
-                for row in conn.execution_options(yield_per=batch).execute(select(obs))
-                if observations_hash(row.content) != row.sha256
-            }
-            checked, first_bad, expected = 0, None, GENESIS_HASH
-            query = select(ev).order_by(ev.c.id)
-            for row in conn.execution_options(yield_per=batch).execute(query):
-                checked += 1
-                evidence = NewEvidence(
-                    **{n: getattr(row, n) for n in _NEW_FIELDS if n != "observations"},
-                    observations={},
-                )
-                intact = (
-                    row.previous_hash == expected
-                    and row.observations_hash not in bad_observations
-                    and seal(evidence, row.previous_hash, row.observations_hash) == row.content_hash
-                )
-                if not intact and first_bad is None:
-                    first_bad = row.id
-                expected = row.content_hash
-        return checked, first_bad
+        report = self.verify_report(batch)
+        problem = report.problem
+        broken = problem.record_id if problem and problem.kind in _RECORD_PROBLEMS else None
+        return report.records, broken
+
+
+_RECORD_PROBLEMS = ("hash_mismatch", "chain_link", "observation_content")
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -343,14 +322,27 @@ class _Prepared:
         )
 
 
-def _insert_on_conflict(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def _chain_head(conn: Connection) -> str:
+    """The hash the next record chains onto: the last record's, else the last tombstone's."""
+    last = conn.execute(
+        select(ev.c.content_hash).order_by(ev.c.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is None:
+        last = conn.execute(
+            select(tombstone_t.c.last_hash).order_by(tombstone_t.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+    return last or GENESIS_HASH
+
+
+def _summary(row: Row[Any]) -> EvidenceSummary:
+    data = row._asdict()
+    data["failing_resources"] = tuple(data.get("failing_resources") or ())
+    return EvidenceSummary(**data)
 
 
 def _insert_observations(conn: Connection, prepared: Sequence[_Prepared]) -> None:
     distinct = {p.obs_hash: p.evidence.observations for p in prepared}
-    stmt = _insert_on_conflict(conn, obs).on_conflict_do_nothing(index_elements=["sha256"])
+    stmt = insert_on_conflict(conn, obs).on_conflict_do_nothing(index_elements=["sha256"])
     conn.execute(stmt, [{"sha256": h, "content": c} for h, c in distinct.items()])
 
 
@@ -382,9 +374,10 @@ def _upsert_latest(conn: Connection, records: Sequence[EvidenceRecord]) -> None:
                 "summary": r.summary,
                 "error": r.error,
                 "evidence_id": r.id,
+                "failing_resources": list(failing_resources(r.findings)),
             }
         )
-    stmt = _insert_on_conflict(conn, latest_t)
+    stmt = insert_on_conflict(conn, latest_t)
     new, old = stmt.excluded, latest_t.c
     is_newer = new.collected_at >= old.collected_at
     later_conclusive = and_(
@@ -412,17 +405,6 @@ def _runs_query() -> Any:
 
 def _run_record(row: Row[Any]) -> RunRecord:
     return RunRecord(**row._asdict())
-
-
-def _evidence_record(row: Row[Any]) -> EvidenceRecord:
-    data = row._asdict()
-    return EvidenceRecord(
-        **{n: data[n] for n in _NEW_FIELDS if n != "observations"},
-        observations=data["content"],
-        id=data["id"],
-        content_hash=data["content_hash"],
-        previous_hash=data["previous_hash"],
-    )
 
 
 def _process_alive(pid: int, started_at: datetime) -> bool:

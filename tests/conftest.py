@@ -63,3 +63,35 @@ def store(store_url: str) -> Iterator[EvidenceStore]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def annexa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run ``annexa ARGS`` in process against a fresh data dir; returns (code, out, err)."""
+    import sys
+
+    import cli
+
+    monkeypatch.setenv("ANNEXA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("ANNEXA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ANNEXA_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["annexa", *args])
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+        captured = capsys.readouterr()
+        return exited.value.code, captured.out, captured.err
+
+    return invoke
+
+
+@pytest.fixture
+def annexa_db(annexa, store_url: str):
+    """``annexa`` against ``store_url`` (SQLite and PostgreSQL): ``--database`` is prepended."""
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        return annexa("--database", store_url, *args)
+
+    return invoke

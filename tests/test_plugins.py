@@ -60,7 +60,7 @@ def test_entry_point_pack_is_discovered_mapped_and_run(site, tmp_path, monkeypat
     mapping.write_text("acme.s3.bucket_prefix:\n  A.5.9: bucket names carry the owning team\n")
     settings = load_settings(data_dir=tmp_path, mappings=[mapping])
     workspace = load_workspace(settings)
-    assert workspace.mapping.checks_for("A.5.9") == ("acme.s3.bucket_prefix",)
+    assert "acme.s3.bucket_prefix" in workspace.mapping.checks_for("A.5.9")
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

@@ -42,11 +42,25 @@ def test_every_check_is_mapped_and_every_mapping_resolves(registry):
         assert rationale.strip() and "\n" not in rationale
 
 
+#: Permission notation per provider; others use the IAM-style ``service:Action``.
+PERMISSION_FORMATS = {
+    "azure": r"azure-role:[A-Z][A-Za-z]+( [A-Z][A-Za-z]+)*",  # built-in Azure RBAC role
+    "entra": r"graph:[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)+",  # Graph application permission
+    "intune": r"graph:[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)+",
+    "gcp": r"gcp:[a-z]+(\.[a-z]+)\.[a-z][A-Za-z]+",  # IAM permission: service.resource.verb
+    "osquery": r"osquery:[a-z_]+",  # an osquery table osqueryi reads
+    "workspace": r"workspace:https://www\.googleapis\.com/auth/admin\.directory\.[a-z.]+",
+    "okta": r"okta:okta\.[a-z]+\.(read|manage)",  # an Okta OAuth scope
+    "fleet": r"fleet:(observer|observer_plus|maintainer|admin)",  # a Fleet global role
+}
+
+
 def test_every_check_declares_its_permissions(registry):
     for spec in registry.checks.values():
         permissions = registry.permissions_for(spec)
         assert permissions, spec.id
-        assert all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", p) for p in permissions), spec.id
+        pattern = PERMISSION_FORMATS.get(spec.provider, r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
+        assert all(re.fullmatch(pattern, p) for p in permissions), spec.id
 
 
 def test_check_metadata_is_complete(registry):

@@ -1,11 +1,21 @@
-"""CloudTrail checks: account activity is logged in every region."""
+"""CloudTrail checks: account activity is logged in every region, and the logs are protected.
+
+The per-trail checks judge every trail the snapshot holds: all multi-region trails plus the
+single-region trails homed in the account's home region (trails homed elsewhere are not seen
+from there). Stopped trails are judged too: they can be restarted as they are.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from checks.api import Finding, check
 from checks.aws.models import CloudTrailTrails, Trail
+
+#: CloudWatch Logs delivery older than this (before collection) fails
+#: ``aws.cloudtrail.cloudwatch_integration``.
+MAX_CLOUDWATCH_DELIVERY_AGE = timedelta(hours=24)
 
 
 @check(
@@ -33,3 +43,74 @@ def multi_region_logging(snapshot: CloudTrailTrails) -> Iterator[Finding]:
 def _describe(trail: Trail) -> str:
     reach = "multi-region" if trail.is_multi_region else f"single-region {trail.home_region}"
     return f"{trail.name} ({reach}, {'logging' if trail.is_logging else 'stopped'})"
+
+
+@check(
+    id="aws.cloudtrail.log_file_validation",
+    title="CloudTrail trails have log file validation enabled",
+    severity="medium",
+    interval="24h",
+    remediation="Enable log file integrity validation on the trail "
+    "(cloudtrail update-trail --enable-log-file-validation) so digest files prove that "
+    "delivered log files were not modified or deleted.",
+)
+def log_file_validation(snapshot: CloudTrailTrails) -> Iterator[Finding]:
+    """One finding per trail: LogFileValidationEnabled."""
+    for trail in snapshot.trails:
+        on = trail.log_file_validation
+        yield Finding(
+            resource=trail.arn,
+            passed=on,
+            message=f"log file validation {'on' if on else 'off'} for {trail.name}",
+        )
+
+
+@check(
+    id="aws.cloudtrail.kms_encrypted",
+    title="CloudTrail trails encrypt log files with a KMS key",
+    severity="medium",
+    interval="24h",
+    remediation="Set a customer managed KMS key on the trail (cloudtrail update-trail "
+    "--kms-key-id) whose key policy lets CloudTrail encrypt and only log readers decrypt.",
+)
+def kms_encrypted(snapshot: CloudTrailTrails) -> Iterator[Finding]:
+    """One finding per trail: KmsKeyId is set (SSE-KMS instead of the bucket's default)."""
+    for trail in snapshot.trails:
+        key = trail.kms_key_id
+        yield Finding(
+            resource=trail.arn,
+            passed=key is not None,
+            message=f"{trail.name} log files encrypted with {key}"
+            if key
+            else f"{trail.name} log files not encrypted with a KMS key",
+        )
+
+
+@check(
+    id="aws.cloudtrail.cloudwatch_integration",
+    title="CloudTrail trails deliver to CloudWatch Logs",
+    severity="medium",
+    interval="6h",
+    remediation="Send the trail to a CloudWatch Logs log group (cloudtrail update-trail "
+    "--cloud-watch-logs-log-group-arn ... --cloud-watch-logs-role-arn ...) and make sure the "
+    "role can write to it. Limit: MAX_CLOUDWATCH_DELIVERY_AGE (24 h) since the last delivery, "
+    "measured against the collection time.",
+)
+def cloudwatch_integration(snapshot: CloudTrailTrails) -> Iterator[Finding]:
+    """One finding per trail: a log group is set and received events within 24 hours."""
+    for trail in snapshot.trails:
+        delivered = trail.latest_cloudwatch_delivery
+        if trail.cloudwatch_log_group_arn is None:
+            passed, message = False, f"{trail.name} does not deliver to CloudWatch Logs"
+        elif delivered is None:
+            passed, message = False, f"{trail.name} never delivered to CloudWatch Logs"
+        else:
+            age = max(snapshot.collected_at - delivered, timedelta(0))
+            passed = age <= MAX_CLOUDWATCH_DELIVERY_AGE
+            hours = int(age.total_seconds() // 3600)
+            limit = int(MAX_CLOUDWATCH_DELIVERY_AGE.total_seconds() // 3600)
+            message = (
+                f"{trail.name} last delivered to CloudWatch Logs {hours} h before collection "
+                f"({'within' if passed else 'over'} the {limit} h limit)"
+            )
+        yield Finding(resource=trail.arn, passed=passed, message=message)

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from checks.api import Snapshot
 
 __all__ = [
+    "AccessAnalyzers",
     "AccessKey",
+    "Analyzer",
+    "AttachedPolicy",
+    "CloudTrailAlarms",
     "CloudTrailTrails",
+    "ConfigRecorder",
+    "ConfigRecorders",
     "CredentialReportEntry",
+    "CustomerPolicy",
     "EbsEncryptionByDefault",
+    "FlowLog",
+    "GuardDutyDetector",
+    "GuardDutyDetectors",
     "IamCredentialReport",
+    "IamCustomerPolicies",
     "IamPasswordPolicy",
+    "IamUser",
+    "IamUsers",
+    "InlinePolicy",
+    "MetricAlarm",
+    "MetricFilter",
     "PasswordPolicy",
+    "PolicyStatement",
     "PublicAccessBlock",
     "S3Bucket",
     "S3Buckets",
+    "SecurityHubState",
+    "SecurityStandard",
     "Trail",
+    "TrailLogGroup",
+    "Vpc",
+    "VpcFlowLogs",
 ]
 
 
@@ -40,6 +62,7 @@ class AccessKey(_Part):
     slot: int  # 1 or 2, as in the report's access_key_N_* columns
     active: bool
     last_rotated: AwareDatetime | None
+    last_used: AwareDatetime | None = None  # None: never used (the report's N/A)
 
 
 class CredentialReportEntry(_Part):
@@ -51,6 +74,9 @@ class CredentialReportEntry(_Part):
     password_enabled: bool  # console password; False for root (AWS reports not_supported)
     mfa_active: bool
     access_keys: tuple[AccessKey, ...] = ()
+    # None: never used / no information (root: whether the root password was ever used)
+    password_last_used: AwareDatetime | None = None
+    password_last_changed: AwareDatetime | None = None  # None for root and password-less users
 
 
 class IamCredentialReport(_AwsSnapshot):
@@ -141,12 +167,15 @@ NO_PUBLIC_ACCESS_BLOCK = PublicAccessBlock(
 
 
 class S3Bucket(_Part):
-    """One bucket: its own public access block and default encryption (None: not set)."""
+    """One bucket's settings; ``None`` where S3 answers "not configured"."""
 
     name: str
     arn: str
     public_access_block: PublicAccessBlock | None
     default_encryption: str | None  # SSEAlgorithm: AES256, aws:kms, aws:kms:dsse
+    policy: dict[str, Any] | None  # the bucket policy document, parsed
+    versioning: str | None  # "Enabled" or "Suspended"; None: never enabled
+    access_log_target: str | None  # server access logging target bucket
 
 
 class S3Buckets(_AwsSnapshot):
@@ -154,6 +183,7 @@ class S3Buckets(_AwsSnapshot):
 
     resource_noun: ClassVar[str] = "buckets"
 
+    account_id: str
     account_public_access_block: PublicAccessBlock | None
     buckets: tuple[S3Bucket, ...]
 
@@ -174,6 +204,11 @@ class Trail(_Part):
     home_region: str
     is_multi_region: bool
     is_logging: bool
+    log_file_validation: bool
+    kms_key_id: str | None
+    cloudwatch_log_group_arn: str | None
+    # GetTrailStatus LatestCloudWatchLogsDeliveryTime; None: never delivered
+    latest_cloudwatch_delivery: AwareDatetime | None
 
 
 class CloudTrailTrails(_AwsSnapshot):
@@ -182,6 +217,7 @@ class CloudTrailTrails(_AwsSnapshot):
     resource_noun: ClassVar[str] = "accounts"
 
     account_arn: str
+    collected_at: AwareDatetime  # "now" for the CloudWatch delivery freshness judgement
     trails: tuple[Trail, ...]
 
 
@@ -196,3 +232,196 @@ class EbsEncryptionByDefault(_AwsSnapshot):
     region: str
     arn: str  # arn:aws:ec2:<region>:<account>:ebs-encryption-by-default (annexa's convention)
     enabled: bool
+
+
+# --- IAM: users, customer-managed policies, Access Analyzer ----------------------------------
+
+
+class PolicyStatement(_Part):
+    """The parts of one IAM policy statement a privilege verdict needs (lists normalised)."""
+
+    effect: str  # "Allow" or "Deny"
+    actions: tuple[str, ...]  # Action; empty when the statement uses NotAction
+    resources: tuple[str, ...]  # Resource; empty when the statement uses NotResource
+
+
+class AttachedPolicy(_Part):
+    """A managed policy attached directly to a user."""
+
+    name: str
+    arn: str
+
+
+class InlinePolicy(_Part):
+    """A policy embedded in a user."""
+
+    name: str
+    statements: tuple[PolicyStatement, ...]
+
+
+class IamUser(_Part):
+    """One IAM user and the permissions attached to it directly (not through groups)."""
+
+    name: str
+    arn: str
+    attached_policies: tuple[AttachedPolicy, ...]
+    inline_policies: tuple[InlinePolicy, ...]
+
+
+class IamUsers(_AwsSnapshot):
+    """Every IAM user of the account with its directly attached and inline policies."""
+
+    resource_noun: ClassVar[str] = "users"
+
+    users: tuple[IamUser, ...]
+
+
+class CustomerPolicy(_Part):
+    """A customer-managed policy and the statements of its default version."""
+
+    name: str
+    arn: str
+    default_version: str
+    attachment_count: int
+    statements: tuple[PolicyStatement, ...]
+
+
+class IamCustomerPolicies(_AwsSnapshot):
+    """Every customer-managed policy of the account, attached or not."""
+
+    resource_noun: ClassVar[str] = "policies"
+
+    policies: tuple[CustomerPolicy, ...]
+
+
+class Analyzer(_Part):
+    """One IAM Access Analyzer analyzer."""
+
+    name: str
+    arn: str
+    type: str  # ACCOUNT, ORGANIZATION, ACCOUNT_UNUSED_ACCESS, ...
+    status: str  # ACTIVE, CREATING, DISABLED, FAILED
+
+
+class AccessAnalyzers(_AwsSnapshot):
+    """The analyzers of one region."""
+
+    resource_noun: ClassVar[str] = "regions"
+
+    region: str
+    arn: str  # arn:aws:access-analyzer:<region>:<account>:analyzer (annexa's convention)
+    analyzers: tuple[Analyzer, ...]
+
+
+# --- CloudWatch alarms on the CloudTrail log group ------------------------------------------
+
+
+class MetricFilter(_Part):
+    """A metric filter on a log group; ``metrics`` as ``namespace/name``."""
+
+    name: str
+    pattern: str
+    metrics: tuple[str, ...]
+
+
+class MetricAlarm(_Part):
+    """A CloudWatch alarm; ``metrics`` as ``namespace/name`` (math alarms: every metric)."""
+
+    name: str
+    arn: str
+    metrics: tuple[str, ...]
+    actions_enabled: bool
+    alarm_actions: tuple[str, ...]
+
+
+class TrailLogGroup(_Part):
+    """A multi-region trail's CloudWatch log group, its filters and the alarms on them."""
+
+    trail_arn: str
+    log_group_arn: str
+    region: str
+    metric_filters: tuple[MetricFilter, ...]
+    alarms: tuple[MetricAlarm, ...]  # only alarms watching a metric of these filters
+
+
+class CloudTrailAlarms(_AwsSnapshot):
+    """The log groups of every logging multi-region trail that delivers to CloudWatch Logs."""
+
+    resource_noun: ClassVar[str] = "accounts"
+
+    account_arn: str
+    log_groups: tuple[TrailLogGroup, ...]
+
+
+# --- Config, GuardDuty, Security Hub, VPC flow logs (per region) ----------------------------
+
+
+class ConfigRecorder(_Part):
+    """An AWS Config configuration recorder with its recording status."""
+
+    name: str
+    recording: bool
+    all_supported: bool  # records every supported resource type (no list, no exclusions)
+
+
+class ConfigRecorders(_AwsSnapshot):
+    """The configuration recorders of one region."""
+
+    resource_noun: ClassVar[str] = "regions"
+
+    region: str
+    arn: str  # arn:aws:config:<region>:<account>:configuration-recorder (annexa's convention)
+    recorders: tuple[ConfigRecorder, ...]
+
+
+class GuardDutyDetector(_Part):
+    detector_id: str
+    status: str  # ENABLED or DISABLED
+
+
+class GuardDutyDetectors(_AwsSnapshot):
+    """The GuardDuty detectors of one region (at most one exists per region)."""
+
+    resource_noun: ClassVar[str] = "regions"
+
+    region: str
+    arn: str  # arn:aws:guardduty:<region>:<account>:detector (annexa's convention)
+    detectors: tuple[GuardDutyDetector, ...]
+
+
+class SecurityStandard(_Part):
+    arn: str  # the standard's ARN (StandardsArn)
+    status: str  # PENDING, READY, FAILED, DELETING, INCOMPLETE
+
+
+class SecurityHubState(_AwsSnapshot):
+    """Whether Security Hub is enabled in one region, and its standard subscriptions."""
+
+    resource_noun: ClassVar[str] = "regions"
+
+    region: str
+    arn: str  # arn:aws:securityhub:<region>:<account>:hub/default
+    enabled: bool
+    standards: tuple[SecurityStandard, ...]
+
+
+class Vpc(_Part):
+    vpc_id: str
+    arn: str
+
+
+class FlowLog(_Part):
+    flow_log_id: str
+    resource_id: str
+    status: str  # FlowLogStatus: ACTIVE
+    delivery_status: str | None  # DeliverLogsStatus: SUCCESS, FAILED; absent for some targets
+
+
+class VpcFlowLogs(_AwsSnapshot):
+    """The VPCs of one region and the flow logs attached to them."""
+
+    resource_noun: ClassVar[str] = "vpcs"
+
+    region: str
+    vpcs: tuple[Vpc, ...]
+    flow_logs: tuple[FlowLog, ...]

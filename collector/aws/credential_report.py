@@ -32,6 +32,7 @@ __all__ = [
     "parse_report",
     "report_csv",
     "serve_wire",
+    "serve_wire_by_region",
     "wire_response",
 ]
 
@@ -70,7 +71,7 @@ _IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 def parse_report(content: str) -> list[CredentialReportEntry]:
     """Parse the report CSV into entries; raise ``ValueError`` on an unexpected shape."""
     reader = csv.DictReader(io.StringIO(content))
-    missing = [c for c in COLUMNS[:15] if c not in (reader.fieldnames or ())]
+    missing = [c for c in COLUMNS[:16] if c not in (reader.fieldnames or ())]
     if missing:
         raise ValueError(f"credential report lacks column(s): {', '.join(missing)}")
     entries = []
@@ -81,6 +82,7 @@ def parse_report(content: str) -> list[CredentialReportEntry]:
                 slot=slot,
                 active=_bool(row, f"access_key_{slot}_active"),
                 last_rotated=_time(row, f"access_key_{slot}_last_rotated"),
+                last_used=_time(row, f"access_key_{slot}_last_used_date"),
             )
             for slot in (1, 2)
         )
@@ -93,6 +95,8 @@ def parse_report(content: str) -> list[CredentialReportEntry]:
                 password_enabled=False if is_root else _bool(row, "password_enabled"),
                 mfa_active=_bool(row, "mfa_active"),
                 access_keys=tuple(k for k in keys if k.active or k.last_rotated is not None),
+                password_last_used=_time(row, "password_last_used"),
+                password_last_changed=_time(row, "password_last_changed"),
             )
         )
     return entries
@@ -155,6 +159,7 @@ class ReportRow:
         created: datetime,
         mfa_active: bool,
         access_keys: tuple[ReportKey, ...] = (),
+        password_last_used: datetime | None = None,
     ) -> ReportRow:
         return cls(
             ROOT_USER,
@@ -162,6 +167,7 @@ class ReportRow:
             created,
             None,
             mfa_active,
+            password_last_used=password_last_used,
             access_keys=access_keys,
         )
 
@@ -175,14 +181,18 @@ class ReportRow:
         console: bool = False,
         mfa_active: bool = False,
         access_keys: tuple[ReportKey, ...] = (),
+        password_last_used: datetime | None = None,
+        password_last_changed: datetime | None = None,
     ) -> ReportRow:
+        """``password_last_changed`` defaults to ``created`` for a console user."""
         return cls(
             name,
             f"arn:aws:iam::{account}:user/{name}",
             created,
             console,
             mfa_active,
-            password_last_changed=created if console else None,
+            password_last_used=password_last_used,
+            password_last_changed=(password_last_changed or created) if console else None,
             access_keys=access_keys,
         )
 
@@ -280,6 +290,24 @@ def serve_wire(
     def handler(request: Any, **_: Any) -> AWSResponse:
         payload = body() if callable(body) else body
         return wire_response(request.url, payload, status=status, content_type=content_type)
+
+    session.events.register_first(f"before-send.{operation}", handler)
+    return handler
+
+
+def serve_wire_by_region(
+    session: boto3.Session,
+    operation: str,
+    answer: Callable[[str, Any], bytes],
+    *,
+    content_type: str = "application/json",
+) -> Callable[..., AWSResponse]:
+    """Like :func:`serve_wire`, but the body is ``answer(region, request)``: the client's
+    region, and the request (e.g. to read a pagination token from ``request.url``)."""
+
+    def handler(request: Any, **_: Any) -> AWSResponse:
+        region = request.context["client_region"]
+        return wire_response(request.url, answer(region, request), content_type=content_type)
 
     session.events.register_first(f"before-send.{operation}", handler)
     return handler

@@ -8,6 +8,7 @@ rotation dates. Both are built from :data:`DEMO_USERS`, the same facts :func:`se
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from collector.aws.credential_report import (
     credential_report_body,
     report_csv,
     serve_wire,
+    serve_wire_by_region,
 )
 
 __all__ = ["DEMO_BUCKETS", "DEMO_USERS", "install_wire_hooks", "seed"]
@@ -39,6 +41,9 @@ class DemoBucket:
     block_all: bool = False
     block_acls_only: bool = False
     encryption: str | None = None  # SSEAlgorithm, or None for the legacy "not configured"
+    tls_only: bool = False  # a bucket policy denying aws:SecureTransport=false
+    versioned: bool = False
+    logged: bool = False  # server access logs to the trail bucket
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -48,9 +53,19 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("erin", age_days=120, console=True, mfa=True, key_age_days=20),
 )
 TRAIL_BUCKET = "acme-cloudtrail-logs"
+TRAIL_KEY = "alias/acme-cloudtrail"
+#: GuardDuty, Config, Security Hub and Access Analyzer are on here only; other regions lack them.
+MONITORED_REGION = "us-east-1"
 DEMO_BUCKETS: tuple[DemoBucket, ...] = (
-    DemoBucket(TRAIL_BUCKET, block_all=True, encryption="AES256"),
-    DemoBucket("acme-finance-reports", block_all=True, encryption="aws:kms"),
+    DemoBucket(TRAIL_BUCKET, block_all=True, encryption="AES256", tls_only=True, versioned=True),
+    DemoBucket(
+        "acme-finance-reports",
+        block_all=True,
+        encryption="aws:kms",
+        tls_only=True,
+        versioned=True,
+        logged=True,
+    ),
     DemoBucket("acme-app-logs", block_all=True, encryption="AES256"),
     DemoBucket("acme-public-website"),  # no block, no default encryption
     DemoBucket("acme-legacy-exports", block_acls_only=True, encryption="AES256"),
@@ -66,6 +81,9 @@ def seed(session: boto3.Session) -> None:
     _seed_iam(session)
     _seed_s3(session)
     _seed_cloudtrail(session)
+    _seed_monitoring(session)
+    _seed_data_and_network(session, EBS_ENCRYPTED_REGION)  # before encryption by default
+    _seed_inspector(session)
     session.client("ec2", region_name=EBS_ENCRYPTED_REGION).enable_ebs_encryption_by_default()
 
 
@@ -96,6 +114,7 @@ def install_wire_hooks(
         )
     body = credential_report_body(report_csv(rows), now)
     serve_wire(session, "iam.GetCredentialReport", body)
+    _serve_monitoring_wire(session, account)
 
 
 def _seed_iam(session: boto3.Session) -> None:
@@ -148,13 +167,158 @@ def _seed_s3(session: boto3.Session) -> None:
                     "Rules": [{"ApplyServerSideEncryptionByDefault": default}]
                 },
             )
+        _seed_bucket_protection(s3, bucket)
+
+
+def _seed_bucket_protection(s3: object, bucket: DemoBucket) -> None:
+    if bucket.tls_only:
+        arn = f"arn:aws:s3:::{bucket.name}"
+        deny = {
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},  # (moto cannot log to a bucket whose policy says "*")
+            "Action": "s3:*",
+            "Resource": [arn, arn + "/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+        policy = json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+        s3.put_bucket_policy(Bucket=bucket.name, Policy=policy)  # type: ignore[attr-defined]
+    if bucket.versioned:
+        s3.put_bucket_versioning(  # type: ignore[attr-defined]
+            Bucket=bucket.name, VersioningConfiguration={"Status": "Enabled"}
+        )
+    if bucket.logged:
+        s3.put_bucket_acl(Bucket=TRAIL_BUCKET, ACL="log-delivery-write")  # type: ignore[attr-defined]
+        s3.put_bucket_logging(  # type: ignore[attr-defined]
+            Bucket=bucket.name,
+            BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": TRAIL_BUCKET, "TargetPrefix": bucket.name}
+            },
+        )
+
+
+def _seed_data_and_network(session: boto3.Session, region: str) -> None:
+    """One region gets volumes, a wide-open SSH group, keys and tables: some good, some not."""
+    ec2 = session.client("ec2", region_name=region)
+    ec2.create_volume(AvailabilityZone=f"{region}a", Size=20, Encrypted=True)
+    ec2.create_volume(AvailabilityZone=f"{region}a", Size=20)  # predates encryption by default
+    vpc = ec2.create_vpc(
+        CidrBlock="10.20.0.0/16",
+        TagSpecifications=[
+            {
+                "ResourceType": "vpc",
+                "Tags": [
+                    {"Key": "owner", "Value": "platform"},
+                    {"Key": "classification", "Value": "internal"},
+                ],
+            }
+        ],
+    )["Vpc"]["VpcId"]
+    bastion = ec2.create_security_group(
+        GroupName="legacy-bastion",
+        Description="SSH from anywhere",
+        VpcId=vpc,
+        TagSpecifications=[
+            {"ResourceType": "security-group", "Tags": [{"Key": "owner", "Value": "ops"}]}
+        ],
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=bastion,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 22,
+                "ToPort": 22,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
+    kms = session.client("kms", region_name=region)
+    rotated = kms.create_key(Description="acme-finance")["KeyMetadata"]["KeyId"]
+    kms.enable_key_rotation(KeyId=rotated)
+    kms.create_key(Description="acme-legacy-app")  # rotation never turned on
+    dynamodb = session.client("dynamodb", region_name=region)
+    for table in ("acme-orders", "acme-sessions"):
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    dynamodb.update_continuous_backups(
+        TableName="acme-orders",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+
+
+def _seed_inspector(session: boto3.Session) -> None:
+    """Inspector scans EC2 and ECR in the first demo region; only EC2 in the second."""
+    account = session.client("sts").get_caller_identity()["Account"]
+    for region, kinds in (("us-east-1", ["EC2", "ECR"]), ("eu-west-1", ["EC2"])):
+        inspector = session.client("inspector2", region_name=region)
+        inspector.enable(accountIds=[account], resourceTypes=kinds)
 
 
 def _seed_cloudtrail(session: boto3.Session) -> None:
     cloudtrail = session.client("cloudtrail")
     # the organisation's multi-region trail logs (A.8.15/A.8.16 pass); a dev trail was stopped
+    # both validate and encrypt their log files (A.8.15); neither feeds CloudWatch Logs
+    protected = {"EnableLogFileValidation": True, "KmsKeyId": TRAIL_KEY}
     cloudtrail.create_trail(
-        Name="acme-org-trail", S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True
+        Name="acme-org-trail", S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True, **protected
     )
     cloudtrail.start_logging(Name="acme-org-trail")
-    cloudtrail.create_trail(Name="acme-dev-trail", S3BucketName=TRAIL_BUCKET)
+    cloudtrail.create_trail(Name="acme-dev-trail", S3BucketName=TRAIL_BUCKET, **protected)
+
+
+def _seed_monitoring(session: boto3.Session) -> None:
+    """GuardDuty, a complete Config recorder and Security Hub in MONITORED_REGION only."""
+    region = MONITORED_REGION
+    session.client("guardduty", region_name=region).create_detector(Enable=True)
+    config = session.client("config", region_name=region)
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{_account(session)}:role/aws-config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+    session.client("securityhub", region_name=region).enable_security_hub()
+
+
+def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
+    """What moto lacks, in AWS's REST-JSON: Access Analyzer's analyzers and Security Hub's
+    enabled standards (an ACCOUNT analyzer and FSBP in MONITORED_REGION only)."""
+
+    def analyzers(region: str, _: object) -> bytes:
+        found = []
+        if region == MONITORED_REGION:
+            found.append(
+                {
+                    "arn": f"arn:aws:access-analyzer:{region}:{account}:analyzer/acme-account",
+                    "name": "acme-account",
+                    "type": "ACCOUNT",
+                    "status": "ACTIVE",
+                    "createdAt": "2024-03-01T09:00:00Z",
+                }
+            )
+        return json.dumps({"analyzers": found}).encode()
+
+    def standards(region: str, _: object) -> bytes:
+        fsbp = "standards/aws-foundational-security-best-practices/v/1.0.0"
+        subscription = {
+            "StandardsSubscriptionArn": f"arn:aws:securityhub:{region}:{account}:subscription/"
+            + fsbp.removeprefix("standards/"),
+            "StandardsArn": f"arn:aws:securityhub:{region}::{fsbp}",
+            "StandardsInput": {},
+            "StandardsStatus": "READY",
+        }
+        return json.dumps({"StandardsSubscriptions": [subscription]}).encode()
+
+    serve_wire_by_region(session, "accessanalyzer.ListAnalyzers", analyzers)
+    serve_wire_by_region(session, "securityhub.GetEnabledStandards", standards)
+
+
+def _account(session: boto3.Session) -> str:
+    return str(session.client("sts").get_caller_identity()["Account"])

@@ -1,14 +1,32 @@
-"""IAM collectors: the credential report and the account password policy."""
+"""IAM collectors: credential report, password policy, users' own policies, customer-managed
+policies and Access Analyzer analyzers."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC
+from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from checks.aws.models import IamCredentialReport, IamPasswordPolicy, PasswordPolicy
+from checks.aws.models import (
+    AccessAnalyzers,
+    Analyzer,
+    AttachedPolicy,
+    CustomerPolicy,
+    IamCredentialReport,
+    IamCustomerPolicies,
+    IamPasswordPolicy,
+    IamUser,
+    IamUsers,
+    InlinePolicy,
+    PasswordPolicy,
+    PolicyStatement,
+)
 from collector.aws.credential_report import parse_report
+from collector.aws.paging import pages
 from collector.aws.scope import AwsScope
 from collector.collect import collects
 
@@ -65,3 +83,97 @@ def password_policy(scope: AwsScope) -> IamPasswordPolicy:
             max_password_age=policy.get("MaxPasswordAge") or None,
         ),
     )
+
+
+@collects(
+    IamUsers,
+    permissions=[
+        "iam:ListUsers",
+        "iam:ListAttachedUserPolicies",
+        "iam:ListUserPolicies",
+        "iam:GetUserPolicy",
+    ],
+)
+def iam_users(scope: AwsScope) -> IamUsers:
+    """Every user with its directly attached managed policies and inline policy statements."""
+    iam = scope.client("iam")
+    users = []
+    for listed in pages(iam, "list_users", "Users"):
+        name = listed["UserName"]
+        attached = tuple(
+            AttachedPolicy(name=p["PolicyName"], arn=p["PolicyArn"])
+            for p in pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name)
+        )
+        inline = tuple(
+            InlinePolicy(
+                name=policy,
+                statements=statements(
+                    iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+                ),
+            )
+            for policy in pages(iam, "list_user_policies", "PolicyNames", UserName=name)
+        )
+        users.append(
+            IamUser(
+                name=name, arn=listed["Arn"], attached_policies=attached, inline_policies=inline
+            )
+        )
+    return IamUsers(users=tuple(sorted(users, key=lambda u: u.arn)))
+
+
+@collects(IamCustomerPolicies, permissions=["iam:ListPolicies", "iam:GetPolicyVersion"])
+def customer_policies(scope: AwsScope) -> IamCustomerPolicies:
+    """Every customer-managed policy (attached or not) with its default version's statements."""
+    iam = scope.client("iam")
+    policies = []
+    for listed in pages(iam, "list_policies", "Policies", Scope="Local", OnlyAttached=False):
+        version = listed["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=listed["Arn"], VersionId=version)
+        policies.append(
+            CustomerPolicy(
+                name=listed["PolicyName"],
+                arn=listed["Arn"],
+                default_version=version,
+                attachment_count=int(listed.get("AttachmentCount", 0)),
+                statements=statements(document["PolicyVersion"]["Document"]),
+            )
+        )
+    return IamCustomerPolicies(policies=tuple(sorted(policies, key=lambda p: p.arn)))
+
+
+@collects(AccessAnalyzers, permissions=["access-analyzer:ListAnalyzers"], scope="region")
+def access_analyzers(scope: AwsScope) -> AccessAnalyzers:
+    """The analyzers of the scope's region, of every type."""
+    client = scope.client("accessanalyzer")
+    analyzers = tuple(
+        Analyzer(name=a["name"], arn=a["arn"], type=a["type"], status=a["status"])
+        for a in pages(client, "list_analyzers", "analyzers")
+    )
+    return AccessAnalyzers(
+        region=scope.region,
+        arn=scope.arn("access-analyzer", "analyzer", region=scope.region),
+        analyzers=analyzers,
+    )
+
+
+def statements(document: dict[str, Any] | str) -> tuple[PolicyStatement, ...]:
+    """The statements of a policy document (IAM's URL-encoded JSON text, or parsed)."""
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    listed = document.get("Statement", [])
+    if isinstance(listed, dict):
+        listed = [listed]
+    return tuple(
+        PolicyStatement(
+            effect=statement["Effect"],
+            actions=_strings(statement.get("Action")),
+            resources=_strings(statement.get("Resource")),
+        )
+        for statement in listed
+    )
+
+
+def _strings(value: str | list[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)

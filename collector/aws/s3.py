@@ -1,7 +1,8 @@
-"""S3 collector: every bucket's public access block and default encryption."""
+"""S3 collector: the account's public access block and each bucket's protection settings."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,6 +14,7 @@ from collector.collect import collects
 #: Documented "not configured" answers: facts (they fail), not unknowns.
 NO_BLOCK = "NoSuchPublicAccessBlockConfiguration"
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
+NO_POLICY = "NoSuchBucketPolicy"
 
 
 @collects(
@@ -22,10 +24,17 @@ NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
         "s3:GetAccountPublicAccessBlock",
         "s3:GetBucketPublicAccessBlock",
         "s3:GetEncryptionConfiguration",
+        "s3:GetBucketPolicy",
+        "s3:GetBucketVersioning",
+        "s3:GetBucketLogging",
     ],
 )
 def s3_buckets(scope: AwsScope) -> S3Buckets:
-    """List buckets (paginated) and read each one's block and encryption settings."""
+    """List buckets once (paginated) and read each one's settings.
+
+    Versioning and logging have no "not configured" error: S3 answers without ``Status`` /
+    ``LoggingEnabled``. A missing bucket policy is S3's documented ``NoSuchBucketPolicy``.
+    """
     s3 = scope.client("s3")
     account_block = _absent_as_none(
         NO_BLOCK,
@@ -39,15 +48,25 @@ def s3_buckets(scope: AwsScope) -> S3Buckets:
             encryption = _absent_as_none(
                 NO_ENCRYPTION, lambda n=name: s3.get_bucket_encryption(Bucket=n)
             )
+            policy = _absent_as_none(NO_POLICY, lambda n=name: s3.get_bucket_policy(Bucket=n))
+            versioning = s3.get_bucket_versioning(Bucket=name).get("Status")
+            logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
             buckets.append(
                 S3Bucket(
                     name=name,
                     arn=f"arn:aws:s3:::{name}",
                     public_access_block=_block(block),
                     default_encryption=_algorithm(encryption),
+                    policy=json.loads(policy["Policy"]) if policy else None,
+                    versioning=versioning,
+                    access_log_target=logging.get("TargetBucket") or None,
                 )
             )
-    return S3Buckets(account_public_access_block=_block(account_block), buckets=tuple(buckets))
+    return S3Buckets(
+        account_id=scope.account_id,
+        account_public_access_block=_block(account_block),
+        buckets=tuple(buckets),
+    )
 
 
 def _absent_as_none(absent_code: str, call: Any) -> dict[str, Any] | None:

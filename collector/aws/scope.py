@@ -11,6 +11,8 @@ import boto3
 from botocore.config import Config
 
 from checks.api import Snapshot
+from collector.aws.permissions import iam_action
+from collector.causes import DENIED_CODES
 from collector.collect import Target
 from collector.settings import AwsSettings
 
@@ -19,14 +21,20 @@ if TYPE_CHECKING:
 
 S = TypeVar("S", bound=Snapshot)
 
-#: Read timeouts bound a hung endpoint; "adaptive" retries back off on throttling.
-CLIENT_CONFIG = Config(
-    connect_timeout=10,
-    read_timeout=30,
-    retries={"mode": "adaptive", "max_attempts": 10},
-    user_agent_extra="annexa",
-)
 _ACCOUNT_PREFIXED = re.compile(r"^\d{12}\.(?=localhost$|\d+\.\d+\.\d+\.\d+$|\[)")
+
+
+def client_config(max_attempts: int = 10) -> Config:
+    """Read timeouts bound a hung endpoint; "adaptive" retries back off on throttling."""
+    return Config(
+        connect_timeout=10,
+        read_timeout=30,
+        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        user_agent_extra="annexa",
+    )
+
+
+CLIENT_CONFIG = client_config()
 
 
 def _local_endpoint_without_account_prefix(request: Any, **_: Any) -> None:
@@ -39,13 +47,51 @@ def _local_endpoint_without_account_prefix(request: Any, **_: Any) -> None:
         request.url = urlunsplit(parts._replace(netloc=parts.netloc.split(".", 1)[1]))
 
 
+def _name_denied_action(http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+    """Stamp the IAM action behind a denied call on the error (``Error.IamAction``), so the
+    recorded cause names what to grant even when the service's message does not."""
+    error = parsed.get("Error") if isinstance(parsed, dict) else None
+    if http_response.status_code >= 400 and error and error.get("Code") in DENIED_CODES:
+        error["IamAction"] = iam_action(model.service_model.service_name, model.name)
+
+
+class Clients:
+    """The boto3 clients of one account's session, one per (service, region), shared by every
+    scope of the account. Creating clients is not thread-safe; using one is."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        config: Config = CLIENT_CONFIG,
+        *,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self.session = session
+        self.config = config
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = lock or threading.Lock()  # shared by all users of ``session``
+
+    def get(self, service: str, region: str) -> Any:
+        with self._lock:
+            key = (service, region)
+            if key not in self._clients:
+                client = self.session.client(service, region_name=region, config=self.config)
+                client.meta.events.register("after-call", _name_denied_action)
+                if service == "s3control":
+                    client.meta.events.register(
+                        "before-sign.s3-control", _local_endpoint_without_account_prefix
+                    )
+                self._clients[key] = client
+            return self._clients[key]
+
+
 class AwsScope:
     """One AWS account (and region, for regional snapshots) as a collector sees it.
 
     ``client(service)`` returns a boto3 client bound to the target's region, or to the
-    account's home region for account-wide snapshots. Clients are cached per scope.
-    ``settings`` is the ``aws:`` section of the config, for collectors whose snapshot records
-    a configured policy (e.g. the tags every resource must carry).
+    account's home region for account-wide snapshots. ``settings`` is the ``aws:`` section of
+    the config, for collectors whose snapshot records a configured policy (e.g. the tags every
+    resource must carry). ``clients`` shares clients between the scopes of one account.
     """
 
     def __init__(
@@ -57,31 +103,22 @@ class AwsScope:
         home_region: str,
         settings: AwsSettings | None = None,
         config: Config = CLIENT_CONFIG,
+        clients: Clients | None = None,
     ) -> None:
         self.target = target
         self.settings = settings or AwsSettings()
         self.session = session
         self.region = target.region or home_region
         self._cache = cache
-        self._config = config
-        self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._clients = clients or Clients(session, config)
 
     @property
     def account_id(self) -> str:
         return self.target.account
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` in this scope's region (created once)."""
-        with self._lock:  # boto3 client creation is not thread-safe; using a client is
-            if service not in self._clients:
-                client = self.session.client(service, region_name=self.region, config=self._config)
-                if service == "s3control":
-                    client.meta.events.register(
-                        "before-sign.s3-control", _local_endpoint_without_account_prefix
-                    )
-                self._clients[service] = client
-            return self._clients[service]
+        """A boto3 client for ``service`` in this scope's region (created once per account)."""
+        return self._clients.get(service, self.region)
 
     def get(self, kind: type[S]) -> S:
         """Another snapshot for this target (memoised for the run)."""
@@ -90,3 +127,32 @@ class AwsScope:
     def arn(self, service: str, resource: str, *, region: str | None = None) -> str:
         """Build an ARN in this account (``region`` empty for global services such as IAM)."""
         return f"arn:aws:{service}:{region or ''}:{self.account_id}:{resource}"
+
+
+class AccountScopes:
+    """The scope factory of one resolved account (``Account.make_scope``): every scope it
+    makes shares the account's session and clients."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        home_region: str,
+        settings: AwsSettings | None = None,
+        config: Config = CLIENT_CONFIG,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self.session = session
+        self.home_region = home_region
+        self.settings = settings
+        self.clients = Clients(session, config, lock=lock)
+
+    def __call__(self, target: Target, cache: SnapshotCache) -> AwsScope:
+        return AwsScope(
+            target,
+            self.session,
+            cache,
+            home_region=self.home_region,
+            settings=self.settings,
+            clients=self.clients,
+        )

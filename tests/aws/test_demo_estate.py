@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 
 from checks.api import Finding
-from collector.aws.demo_estate import install_wire_hooks, seed
+from collector.aws.demo_estate import DEMO_BUCKETS, install_wire_hooks, seed
 from collector.collect import Target
 from collector.registry import load_registry
 from collector.testing import aws_cache
@@ -72,5 +72,21 @@ def test_demo_estate_verdicts_name_the_seeded_problems(session: boto3.Session) -
     assert failed("aws.ec2.ebs_encryption_by_default") == {
         f"arn:aws:ec2:eu-west-1:{ACCOUNT}:ebs-encryption-by-default"
     }
+    assert failed("aws.s3.tls_only_policy") == {
+        f"arn:aws:s3:::{b.name}" for b in DEMO_BUCKETS if not b.tls_only
+    }
+    mixed = {
+        "aws.s3.tls_only_policy",
+        "aws.s3.versioning_enabled",
+        "aws.s3.access_logging_enabled",
+        "aws.ec2.ebs_volumes_encrypted",
+        "aws.ec2.no_admin_ports_open_to_internet",
+        "aws.kms.key_rotation_enabled",
+        "aws.dynamodb.pitr_enabled",
+        "aws.tagging.required_tags",
+        "aws.inspector.enabled",
+    }
+    for check in mixed:
+        assert {f.passed for f in results[check]} == {True, False}, check
     [trail] = results["aws.cloudtrail.multi_region_logging"]
     assert trail.passed and "acme-org-trail" in trail.message

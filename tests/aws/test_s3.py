@@ -160,10 +160,17 @@ def test_access_denied_on_account_block_propagates(session: boto3.Session) -> No
 
 def test_unknown_encryption_algorithm_is_not_a_pass() -> None:
     snapshot = S3Buckets(
+        account_id=ACCOUNT,
         account_public_access_block=None,
         buckets=(
             S3Bucket(
-                name="odd", arn=arn("odd"), public_access_block=None, default_encryption="ROT13"
+                name="odd",
+                arn=arn("odd"),
+                public_access_block=None,
+                default_encryption="ROT13",
+                policy=None,
+                versioning=None,
+                access_log_target=None,
             ),
         ),
     )

@@ -62,4 +62,4 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
     runs = subprocess.run([exe, "--database", url, "runs", "--format", "json"], env=env,
                           capture_output=True, text=True, timeout=60)
     (run,) = json.loads(runs.stdout)
-    assert run["outcome"] == "partial" and run["records"] == run["planned"] == 8
+    assert run["outcome"] == "partial" and run["records"] == run["planned"] >= 8

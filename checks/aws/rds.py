@@ -1,0 +1,115 @@
+"""RDS checks over DB instances: encryption, exposure, backups, Multi-AZ.
+
+Instances that belong to a DB cluster (Aurora, Multi-AZ DB clusters) are judged only for
+public accessibility: AWS documents their encryption, backup retention and availability as
+cluster settings, which the instance record does not reliably report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from checks.api import Finding, check
+from checks.aws.models import _AwsSnapshot, _Part
+
+MIN_BACKUP_RETENTION_DAYS = 7
+
+
+class RdsInstance(_Part):
+    identifier: str
+    arn: str
+    engine: str
+    cluster: str | None  # DBClusterIdentifier, when the instance is a cluster member
+    storage_encrypted: bool
+    publicly_accessible: bool
+    backup_retention_days: int
+    multi_az: bool
+
+
+class RdsInstances(_AwsSnapshot):
+    """Every DB instance in one region."""
+
+    resource_noun: ClassVar[str] = "DB instances"
+
+    region: str
+    instances: tuple[RdsInstance, ...]
+
+    @property
+    def standalone(self) -> tuple[RdsInstance, ...]:
+        return tuple(i for i in self.instances if i.cluster is None)
+
+
+@check(
+    id="aws.rds.storage_encrypted",
+    title="RDS DB instances encrypt storage",
+    severity="medium",
+    interval="24h",
+    remediation="Encryption is set at creation: snapshot the instance, copy the snapshot with "
+    "a KMS key, restore from the encrypted copy and switch over.",
+)
+def storage_encrypted(snapshot: RdsInstances) -> Iterator[Finding]:
+    """Cluster members are out of scope (encryption is a cluster setting)."""
+    for db in snapshot.standalone:
+        state = "encrypted" if db.storage_encrypted else "not encrypted"
+        yield Finding(
+            resource=db.arn, passed=db.storage_encrypted, message=f"{db.identifier} storage {state}"
+        )
+
+
+@check(
+    id="aws.rds.not_publicly_accessible",
+    title="RDS DB instances are not publicly accessible",
+    severity="high",
+    interval="6h",
+    remediation="aws rds modify-db-instance --db-instance-identifier <id> "
+    "--no-publicly-accessible --apply-immediately; reach the database from inside the VPC.",
+)
+def not_publicly_accessible(snapshot: RdsInstances) -> Iterator[Finding]:
+    """Every instance, cluster members included."""
+    for db in snapshot.instances:
+        yield Finding(
+            resource=db.arn,
+            passed=not db.publicly_accessible,
+            message=f"{db.identifier} is "
+            + ("publicly accessible" if db.publicly_accessible else "private"),
+        )
+
+
+@check(
+    id="aws.rds.backup_retention",
+    title=f"RDS automated backups are kept at least {MIN_BACKUP_RETENTION_DAYS} days",
+    severity="medium",
+    interval="24h",
+    remediation="aws rds modify-db-instance --db-instance-identifier <id> "
+    f"--backup-retention-period {MIN_BACKUP_RETENTION_DAYS} (or longer, per your backup policy).",
+)
+def backup_retention(snapshot: RdsInstances) -> Iterator[Finding]:
+    """Retention 0 means automated backups are off. Cluster members are out of scope."""
+    for db in snapshot.standalone:
+        days = db.backup_retention_days
+        yield Finding(
+            resource=db.arn,
+            passed=days >= MIN_BACKUP_RETENTION_DAYS,
+            message=f"{db.identifier} keeps automated backups {days} day(s)"
+            if days
+            else f"{db.identifier} has automated backups off",
+        )
+
+
+@check(
+    id="aws.rds.multi_az",
+    title="RDS DB instances are Multi-AZ",
+    severity="low",
+    interval="24h",
+    remediation="aws rds modify-db-instance --db-instance-identifier <id> --multi-az "
+    "(applied in the next maintenance window unless --apply-immediately).",
+)
+def multi_az(snapshot: RdsInstances) -> Iterator[Finding]:
+    """Cluster members are out of scope (availability is a cluster setting)."""
+    for db in snapshot.standalone:
+        yield Finding(
+            resource=db.arn,
+            passed=db.multi_az,
+            message=f"{db.identifier} is " + ("Multi-AZ" if db.multi_az else "single-AZ"),
+        )

@@ -1,0 +1,1 @@
+"""Built-in Azure Resource Manager checks (provider ``azure``: one target per subscription)."""

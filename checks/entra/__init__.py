@@ -1,0 +1,1 @@
+"""Built-in Microsoft Entra ID checks (provider ``entra``: one target per tenant)."""

@@ -1,0 +1,124 @@
+"""Fleet host checks: every policy's result per host, disk encryption, and the controls that
+a configured Fleet policy checks (screen lock, firewall, anti-malware, OS updates).
+
+A host a policy applies to (its platform) but with no result yet fails: unknown is not a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.api import Finding, check
+from checks.fleet.models import (
+    FleetAntimalware,
+    FleetControlPolicy,
+    FleetFirewall,
+    FleetHosts,
+    FleetOsUpdates,
+    FleetPolicies,
+    FleetPolicy,
+    FleetScreenLock,
+)
+
+
+def _results(policy: FleetPolicy, hosts: FleetHosts, resource: str) -> Iterator[Finding]:
+    passing, failing = set(policy.passing), set(policy.failing)
+    for host in hosts.hosts:
+        if not policy.applies_to(host):
+            continue
+        if host.id in passing:
+            passed, verdict = True, "passes"
+        elif host.id in failing:
+            passed, verdict = False, "fails"
+        else:
+            passed, verdict = False, "has no result yet for"
+        yield Finding(
+            resource=resource.format(host=host.hostname, policy=policy.name),
+            passed=passed,
+            message=f"{host.hostname} ({host.platform}) {verdict} policy {policy.name!r}",
+        )
+
+
+@check(
+    id="fleet.policies.passing",
+    title="Every host passes every Fleet policy that applies to it",
+    severity="medium",
+    remediation="Fix the failing hosts (each Fleet policy's resolution text says how), or "
+    "retire a policy the organisation no longer requires.",
+)
+def policies_passing(policies: FleetPolicies, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host x policy (global policies; a policy's platforms decide its hosts)."""
+    for policy in policies.policies:
+        yield from _results(policy, hosts, "{host}/{policy}")
+
+
+@check(
+    id="fleet.hosts.disk_encrypted",
+    title="Every Fleet host has its disk encrypted",
+    severity="high",
+    remediation="Turn on FileVault, BitLocker or LUKS on the hosts listed (Fleet can enforce "
+    "FileVault and BitLocker through MDM disk encryption).",
+)
+def disk_encrypted(hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host from Fleet's ``disk_encryption_enabled``; no answer fails."""
+    for host in hosts.hosts:
+        state = host.disk_encryption_enabled
+        yield Finding(
+            resource=host.hostname,
+            passed=state is True,
+            message={True: "disk encrypted", False: "disk not encrypted"}.get(
+                state, "Fleet reports no disk encryption status"
+            ),
+        )
+
+
+def _control(control: FleetControlPolicy, hosts: FleetHosts) -> Iterator[Finding]:
+    yield from _results(control.policy, hosts, "{host}")
+
+
+@check(
+    id="fleet.hosts.screen_lock",
+    title="Every Fleet host locks its screen (configured Fleet policy)",
+    severity="medium",
+    remediation="Enforce an automatic screen lock with a password (MDM profile or GPO) on the "
+    "hosts listed; fleet.policies.screen_lock names the policy that checks it.",
+)
+def screen_lock(control: FleetScreenLock, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)
+
+
+@check(
+    id="fleet.hosts.firewall_enabled",
+    title="Every Fleet host has its firewall on (configured Fleet policy)",
+    severity="medium",
+    remediation="Turn on the host firewall on the hosts listed; fleet.policies.firewall names "
+    "the policy that checks it.",
+)
+def firewall_enabled(control: FleetFirewall, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)
+
+
+@check(
+    id="fleet.hosts.antimalware_enabled",
+    title="Every Fleet host runs anti-malware protection (configured Fleet policy)",
+    severity="high",
+    remediation="Install or re-enable anti-malware (Defender, XProtect/EDR) on the hosts "
+    "listed; fleet.policies.antimalware names the policy that checks it.",
+)
+def antimalware_enabled(control: FleetAntimalware, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)
+
+
+@check(
+    id="fleet.hosts.os_updated",
+    title="Every Fleet host is on a current operating system (configured Fleet policy)",
+    severity="high",
+    remediation="Update the operating system on the hosts listed (Fleet OS updates or your "
+    "MDM); fleet.policies.os_updates names the policy that checks it.",
+)
+def os_updated(control: FleetOsUpdates, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)

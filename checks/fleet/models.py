@@ -1,0 +1,96 @@
+"""Typed Fleet snapshots: hosts, policies with the hosts passing and failing each, and the
+configured policy behind each endpoint control."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from checks.api import Snapshot
+
+__all__ = [
+    "FleetAntimalware",
+    "FleetControlPolicy",
+    "FleetFirewall",
+    "FleetHost",
+    "FleetHosts",
+    "FleetOsUpdates",
+    "FleetPolicies",
+    "FleetPolicy",
+    "FleetScreenLock",
+]
+
+#: Host platforms that run no osquery, so no policy applies to them (MDM-only devices).
+NO_POLICIES = frozenset({"ios", "ipados", "android"})
+#: Platforms Fleet names as such; every other host platform (ubuntu, rhel...) is "linux".
+FAMILIES = frozenset({"darwin", "windows", "chrome"}) | NO_POLICIES
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _FleetSnapshot(Snapshot):
+    provider: ClassVar[str] = "fleet"
+
+
+class FleetHost(_Part):
+    id: int
+    hostname: str
+    platform: str  # darwin, windows, ubuntu, rhel, chrome, ios...
+    os_version: str
+    disk_encryption_enabled: bool | None  # None: Fleet has no answer for the host
+
+    @property
+    def family(self) -> str:
+        """The platform as policies name it: darwin, windows, chrome, linux, or ios..."""
+        return self.platform if self.platform in FAMILIES else "linux"
+
+
+class FleetHosts(_FleetSnapshot):
+    resource_noun: ClassVar[str] = "hosts"
+    server: str
+    hosts: tuple[FleetHost, ...]
+
+
+class FleetPolicy(_Part):
+    id: int
+    name: str
+    platforms: tuple[str, ...]  # empty: every platform
+    passing: tuple[int, ...]  # host ids
+    failing: tuple[int, ...]
+
+    def applies_to(self, host: FleetHost) -> bool:
+        if host.family in NO_POLICIES:
+            return False
+        return not self.platforms or host.family in self.platforms
+
+
+class FleetPolicies(_FleetSnapshot):
+    resource_noun: ClassVar[str] = "policies"
+    policies: tuple[FleetPolicy, ...]
+
+
+class FleetControlPolicy(_FleetSnapshot):
+    """The Fleet policy configured (``fleet.policies.<control>``) to check one control."""
+
+    resource_noun: ClassVar[str] = "hosts"
+    control: str
+    policy: FleetPolicy
+
+
+class FleetScreenLock(FleetControlPolicy):
+    pass
+
+
+class FleetFirewall(FleetControlPolicy):
+    pass
+
+
+class FleetAntimalware(FleetControlPolicy):
+    pass
+
+
+class FleetOsUpdates(FleetControlPolicy):
+    pass

@@ -1,0 +1,1 @@
+"""Built-in Google Cloud checks, judged on Cloud Asset Inventory snapshots."""

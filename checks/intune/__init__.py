@@ -1,0 +1,1 @@
+"""Built-in Microsoft Intune checks (provider ``intune``: one target per tenant)."""

@@ -1,0 +1,35 @@
+"""Typed Microsoft Intune snapshots: managed devices and the configured device policy."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from checks.api import Snapshot
+
+__all__ = ["IntuneDevices", "ManagedDevice"]
+
+
+class ManagedDevice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    os: str  # Windows, macOS, iOS, Android, ...
+    os_version: str
+    compliance_state: str  # compliant, noncompliant, inGracePeriod, unknown, ...
+    encrypted: bool
+    last_sync: AwareDatetime | None
+
+
+class IntuneDevices(Snapshot):
+    """Managed devices, with the collection time and the configured policy."""
+
+    provider: ClassVar[str] = "intune"
+    resource_noun: ClassVar[str] = "devices"
+
+    collected_at: AwareDatetime
+    sync_within_days: int
+    min_os_versions: dict[str, str]
+    devices: tuple[ManagedDevice, ...]

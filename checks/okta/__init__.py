@@ -1,0 +1,1 @@
+"""Okta checks: MFA enrolment, inactive users, password and sign-on policies, administrators."""

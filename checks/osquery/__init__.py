@@ -1,0 +1,1 @@
+"""Built-in endpoint checks for the host annexa runs on, judged on osquery answers."""

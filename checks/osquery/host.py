@@ -1,0 +1,121 @@
+"""Endpoint checks on the local host: disk encryption, screen lock, firewall, OS version,
+anti-malware (ISO 27001 A.8.1 user end point devices)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from checks.api import Finding, check
+from checks.osquery.models import (
+    HostAntimalware,
+    HostDiskEncryption,
+    HostFirewall,
+    HostOs,
+    HostScreenLock,
+)
+
+_NUMBERS = re.compile(r"^\d+(?:\.\d+)*")
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"22.04.3 LTS (Jammy Jellyfish)"`` -> ``(22, 4, 3)``; no leading number -> ``()``."""
+    match = _NUMBERS.match(text.strip())
+    return tuple(int(part) for part in match.group(0).split(".")) if match else ()
+
+
+def _feature(snapshot: HostFirewall | HostAntimalware, what: str) -> Iterator[Finding]:
+    if snapshot.supported:
+        yield Finding(
+            resource=snapshot.hostname,
+            passed=snapshot.enabled,
+            message=f"{what} {'on' if snapshot.enabled else 'off'} ({snapshot.detail})",
+        )
+
+
+@check(
+    id="osquery.host.disk_encrypted",
+    title="The host's system disk is encrypted (FileVault, LUKS, BitLocker)",
+    severity="high",
+    interval="24h",
+    remediation="Turn on FileVault (macOS), BitLocker with protection on C: (Windows), or "
+    "reinstall on LUKS (Linux).",
+)
+def disk_encrypted(disk: HostDiskEncryption) -> Iterator[Finding]:
+    """No system volume found (e.g. ``/`` not on a block device) is a fail, not a pass."""
+    encrypted = bool(disk.volumes) and all(v.encrypted for v in disk.volumes)
+    seen = "; ".join(f"{v.name}: {v.detail}" for v in disk.volumes) or "no system volume found"
+    yield Finding(resource=disk.hostname, passed=encrypted, message=f"{disk.source}: {seen}")
+
+
+@check(
+    id="osquery.host.screen_lock",
+    title="The host locks its screen after a short idle time",
+    severity="medium",
+    interval="24h",
+    remediation="macOS: require a password immediately after sleep or screen saver. Windows: "
+    "set 'Interactive logon: Machine inactivity limit' to 900 s or less.",
+)
+def screen_lock(lock: HostScreenLock) -> Iterator[Finding]:
+    """Not judged on Linux (no osquery table for desktop lock settings)."""
+    if not lock.supported:
+        return
+    after = lock.lock_after_seconds
+    passed = lock.enabled and after is not None and after <= lock.max_seconds
+    yield Finding(
+        resource=lock.hostname,
+        passed=passed,
+        message=f"{lock.detail} (limit {lock.max_seconds} s)",
+    )
+
+
+@check(
+    id="osquery.host.firewall_enabled",
+    title="The host firewall is on",
+    severity="medium",
+    interval="24h",
+    remediation="macOS: System Settings > Network > Firewall. Windows: turn on Windows "
+    "Defender Firewall for every profile.",
+)
+def firewall_enabled(firewall: HostFirewall) -> Iterator[Finding]:
+    """Not judged on Linux (iptables/nftables rules say nothing reliable about 'on')."""
+    yield from _feature(firewall, "firewall")
+
+
+@check(
+    id="osquery.host.antimalware",
+    title="Anti-malware protection is on",
+    severity="medium",
+    interval="24h",
+    remediation="Windows: turn on Microsoft Defender Antivirus (or a registered product). "
+    "macOS: keep Gatekeeper assessments (XProtect) on.",
+)
+def antimalware(protection: HostAntimalware) -> Iterator[Finding]:
+    """Not judged on Linux (osquery exposes no anti-malware state there)."""
+    yield from _feature(protection, "anti-malware")
+
+
+@check(
+    id="osquery.host.os_up_to_date",
+    title="The host's OS is at or above the configured minimum version",
+    severity="medium",
+    interval="24h",
+    remediation="Install the pending OS updates, or raise the host to a supported release.",
+)
+def os_up_to_date(host: HostOs) -> Iterator[Finding]:
+    """Raises (ERROR) when no minimum is configured for the platform: nothing to judge by."""
+    if host.minimum is None:
+        raise LookupError(
+            f"no minimum version configured for {host.platform} "
+            f"(set osquery.min_os_versions.{host.platform})"
+        )
+    current, minimum = version_tuple(host.version), version_tuple(host.minimum)
+    if not current:
+        raise ValueError(f"cannot read a version number from {host.version!r}")
+    width = max(len(current), len(minimum))  # "14" is "14.0"
+    passed = current + (0,) * (width - len(current)) >= minimum + (0,) * (width - len(minimum))
+    yield Finding(
+        resource=host.hostname,
+        passed=passed,
+        message=f"{host.name} {host.version} {'>=' if passed else '<'} {host.minimum}",
+    )

@@ -1,0 +1,1 @@
+"""Google Workspace checks: 2-Step Verification, inactive accounts, super administrators."""

@@ -1,0 +1,44 @@
+"""Microsoft Graph collector for Intune: managed devices and the configured device policy."""
+
+from __future__ import annotations
+
+from checks.intune.models import IntuneDevices, ManagedDevice
+from collector.azure.entra import needs
+from collector.azure.scope import AzureScope
+from collector.collect import collects
+
+DEVICES = ("graph:DeviceManagementManagedDevices.Read.All",)
+_NEVER = "0001-01-01T00:00:00Z"  # Intune's "never synced"
+
+
+@collects(IntuneDevices, permissions=DEVICES)
+def managed_devices(scope: AzureScope) -> IntuneDevices:
+    """Every Intune managed device: compliance, encryption, last sync and OS version."""
+    answer = scope.api.list(
+        "/deviceManagement/managedDevices",
+        params={
+            "$select": "id,deviceName,operatingSystem,osVersion,complianceState,isEncrypted,"
+            "lastSyncDateTime"
+        },
+        requires=needs(DEVICES),
+    )
+    policy = scope.settings.intune
+    return IntuneDevices(
+        collected_at=scope.now(),
+        sync_within_days=policy.sync_within_days,
+        min_os_versions=dict(policy.min_os_versions),
+        devices=tuple(
+            ManagedDevice(
+                id=d["id"],
+                name=d.get("deviceName") or d["id"],
+                os=d.get("operatingSystem") or "",
+                os_version=d.get("osVersion") or "",
+                compliance_state=d.get("complianceState") or "unknown",
+                encrypted=d.get("isEncrypted") is True,
+                last_sync=None
+                if d.get("lastSyncDateTime") in (None, _NEVER)
+                else d["lastSyncDateTime"],
+            )
+            for d in answer
+        ),
+    )

@@ -1,0 +1,237 @@
+"""Continuity: for each control and a period ``[start, end)``, the share of time it had fresh
+passing evidence (PASSING or ATTESTED) and every gap with its cause.
+
+A pure function of the evidence timeline (``EvidenceStore.timeline``: the latest evidence at
+``start``, then one summary per record), the manual items and exceptions (their whole history),
+catalogue, SoA, mapping and check intervals. The control's state at each instant is the one
+``evaluate`` would give at that instant, so the two never disagree: a staleness gap opens at
+``last conclusive + max age``, an exception covers failing findings from its creation until its
+expiry or revocation. A gap is a maximal interval with one cause; consecutive gaps with
+different causes are listed separately. Causes: ``failing``, ``stale``, ``error``,
+``no_evidence`` (also a control without automated checks before its first valid upload).
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from collector.catalogue import Catalogue, Control
+from collector.manual import governing
+from collector.mapping import Mapping
+from collector.soa import Soa
+from collector.status import (
+    GOOD_STATES,
+    SEVERITY_ORDER,
+    ControlState,
+    attestation_state,
+    evidence_state,
+    max_age_for,
+)
+from storage.records import EvidenceSummary, ManualEvidence, RiskException
+
+__all__ = ["Continuity", "Gap", "continuity"]
+
+_JUST_AFTER = timedelta(microseconds=1)  # states hold on [t, next): judged just after t
+_CAUSE = {
+    ControlState.FAILING: "failing",
+    ControlState.ERROR: "error",
+    ControlState.STALE: "stale",
+    ControlState.NO_EVIDENCE: "no_evidence",
+    ControlState.MANUAL: "no_evidence",
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An interval ``[start, end)`` without fresh passing evidence, and why."""
+
+    start: datetime
+    end: datetime
+    cause: str  # failing | stale | error | no_evidence
+
+
+@dataclass(frozen=True)
+class Continuity:
+    """One control over a period: share of time with fresh passing evidence, and the gaps.
+
+    ``share`` is None for a control the SoA excludes (not evaluated).
+    """
+
+    control: Control
+    share: float | None
+    gaps: tuple[Gap, ...]
+
+
+Changes = list[tuple[datetime, ControlState | None]]  # state from each instant on
+
+
+def continuity(
+    catalogue: Catalogue,
+    soa: Soa | None,
+    mapping: Mapping,
+    history: Iterable[EvidenceSummary],
+    intervals: cabc.Mapping[str, timedelta],
+    start: datetime,
+    end: datetime,
+    *,
+    manual: Iterable[ManualEvidence] = (),
+    exceptions: Iterable[RiskException] = (),
+    stale_factor: float = 2.0,
+) -> list[Continuity]:
+    """Continuity of every catalogue control over ``[start, end)``, in catalogue order.
+
+    Raises ValueError when the period is empty or inverted.
+    """
+    if end <= start:
+        raise ValueError(
+            f"empty or inverted period: from {start.isoformat()} is not before {end.isoformat()}"
+        )
+    by_key: dict[tuple[str, str], list[EvidenceSummary]] = {}
+    for item in history:
+        by_key.setdefault((item.check_id, item.target_key), []).append(item)
+    targets: dict[str, list[str]] = {}
+    for check_id, target_key in sorted(by_key):
+        targets.setdefault(check_id, []).append(target_key)
+    items: dict[str, list[ManualEvidence]] = {}
+    for manual_item in manual:
+        items.setdefault(manual_item.control_id, []).append(manual_item)
+    known = tuple(exceptions)
+    period = (start, end)
+    memo: dict[tuple[str, str, timedelta | None], Changes] = {}
+
+    def key_changes(check_id: str, target_key: str, max_age: timedelta | None) -> Changes:
+        memo_key = (check_id, target_key, max_age)
+        if memo_key not in memo:
+            events = sorted(by_key[(check_id, target_key)], key=lambda e: e.collected_at)
+            relevant = tuple(e for e in known if e.check_id == check_id)
+            memo[memo_key] = _key_changes(events, max_age, relevant, period)
+        return memo[memo_key]
+
+    results = []
+    for control in catalogue.controls:
+        entry = soa.entry(control.id) if soa is not None else None
+        if entry is not None and not entry.applicable:
+            results.append(Continuity(control, None, ()))
+            continue
+        checks = mapping.checks_for(control.id)
+        if checks:
+            per_check = [
+                [
+                    key_changes(c, t, max_age_for(c, entry, intervals, stale_factor))
+                    for t in targets.get(c, ())
+                ]
+                for c in checks
+            ]
+            changes = _control_changes(per_check, start)
+        else:
+            changes = _manual_changes(items.get(control.id, []), period)
+        results.append(_summarise(control, changes, period))
+    return results
+
+
+def _key_changes(
+    events: Sequence[EvidenceSummary],
+    max_age: timedelta | None,
+    exceptions: tuple[RiskException, ...],
+    period: tuple[datetime, datetime],
+) -> Changes:
+    """When one (check, target)'s state changes inside the period (None before it exists)."""
+    start, end = period
+    points = {e.collected_at for e in events}
+    if max_age is not None:
+        points |= {e.last_conclusive_at + max_age for e in events if e.last_conclusive_at}
+    for exception in exceptions:
+        points |= {exception.created_at, exception.expires_at}
+        if exception.revoked_at is not None:
+            points.add(exception.revoked_at)
+    changes: Changes = []
+    current, index = None, -1
+    for point in [start, *sorted(p for p in points if start < p < end)]:
+        while index + 1 < len(events) and events[index + 1].collected_at <= point:
+            index += 1
+        state = (
+            None
+            if index < 0
+            else evidence_state(events[index], max_age, point + _JUST_AFTER, exceptions)
+        )
+        if not changes or state is not current:
+            changes.append((point, state))
+            current = state
+    return changes
+
+
+def _control_changes(per_check: list[list[Changes]], start: datetime) -> Changes:
+    """Merge the (check, target) timelines of one control into the control's timeline."""
+    pending = sorted(
+        (
+            (when, check, target, state)
+            for check, target_changes in enumerate(per_check)
+            for target, changes in enumerate(target_changes)
+            for when, state in changes
+        ),
+        key=lambda change: change[0],
+    )
+    states: dict[tuple[int, int], ControlState] = {}
+    counts: Counter[ControlState] = Counter()
+    started: Counter[int] = Counter()
+    changes: Changes = []
+    i = 0
+    while True:
+        when = pending[i][0] if i < len(pending) else None
+        while i < len(pending) and pending[i][0] == when:
+            _, check, target, state = pending[i]
+            old = states.pop((check, target), None)
+            if old is not None:
+                counts[old] -= 1
+                started[check] -= 1
+            if state is not None:
+                states[(check, target)] = state
+                counts[state] += 1
+                started[check] += 1
+            i += 1
+        worst = _worst(counts, missing=sum(1 for n in started.values() if n) < len(per_check))
+        point = start if when is None else when
+        if not changes or worst is not changes[-1][1]:
+            changes.append((point, worst))
+        if i >= len(pending):
+            return changes
+
+
+def _worst(counts: Counter[ControlState], *, missing: bool) -> ControlState:
+    present = {state for state, n in counts.items() if n > 0}
+    if missing:
+        present.add(ControlState.NO_EVIDENCE)
+    return next(s for s in SEVERITY_ORDER if s is ControlState.PASSING or s in present)
+
+
+def _manual_changes(items: list[ManualEvidence], period: tuple[datetime, datetime]) -> Changes:
+    start, end = period
+    points = {t for i in items for t in (i.uploaded_at, i.valid_from, i.valid_until)}
+    changes: Changes = []
+    for point in [start, *sorted(p for p in points if start < p < end)]:
+        at = point + _JUST_AFTER
+        state = attestation_state(governing(items, at), at)
+        if not changes or state is not changes[-1][1]:
+            changes.append((point, state))
+    return changes
+
+
+def _summarise(control: Control, changes: Changes, period: tuple[datetime, datetime]) -> Continuity:
+    start, end = period
+    good = timedelta(0)
+    gaps: list[Gap] = []
+    bounds = [when for when, _ in changes[1:]] + [end]
+    for (when, state), until in zip(changes, bounds, strict=True):
+        if state in GOOD_STATES:
+            good += until - when
+            continue
+        cause = _CAUSE[state] if state is not None else "no_evidence"
+        if gaps and gaps[-1].cause == cause and gaps[-1].end == when:
+            gaps[-1] = Gap(gaps[-1].start, until, cause)
+        else:
+            gaps.append(Gap(when, until, cause))
+    return Continuity(control, good / (end - start), tuple(gaps))

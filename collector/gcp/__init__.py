@@ -1,0 +1,1 @@
+"""Google Cloud collectors: Cloud Asset Inventory sweeps per organisation, folder or project."""

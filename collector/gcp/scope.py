@@ -1,0 +1,132 @@
+"""What a GCP collector receives for one scope: paged Cloud Asset Inventory sweeps.
+
+Every sweep is one paged call (``pageToken``/``nextPageToken``, followed by the client's
+pager) whose answers are handed over as wire-format JSON dicts (camelCase, as the REST API
+writes them). A denied call is stamped with the permission it needed, so the recorded cause
+names what to grant even when Google's message does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from google.api_core import exceptions
+from google.api_core.retry import Retry, if_exception_type
+from google.cloud.asset_v1 import AssetServiceClient, ContentType
+from google.protobuf.json_format import MessageToDict
+
+from checks.api import Snapshot
+from collector.collect import Target
+from collector.settings import GcpSettings
+
+if TYPE_CHECKING:
+    from collector.snapshots import SnapshotCache
+
+S = TypeVar("S", bound=Snapshot)
+
+LIST_PAGE_SIZE = 1000  # ListAssets maximum
+SEARCH_PAGE_SIZE = 500  # SearchAll* maximum
+LIST_RESOURCE = "cloudasset.assets.listResource"
+LIST_IAM_POLICY = "cloudasset.assets.listIamPolicy"
+SEARCH_RESOURCES = "cloudasset.assets.searchAllResources"
+SEARCH_IAM_POLICIES = "cloudasset.assets.searchAllIamPolicies"
+#: Answers worth another try: quota (429) and transient server errors.
+RETRYABLE = (
+    exceptions.TooManyRequests,
+    exceptions.ServiceUnavailable,
+    exceptions.InternalServerError,
+    exceptions.GatewayTimeout,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_retry(initial: float = 1.0, deadline: float = 120.0) -> Retry:
+    """Exponential backoff on quota and transient errors, giving up after ``deadline`` s."""
+    return Retry(
+        predicate=if_exception_type(*RETRYABLE), initial=initial, maximum=30.0, timeout=deadline
+    )
+
+
+@contextmanager
+def naming(permission: str) -> Iterator[None]:
+    """Stamp ``permission`` on a 403 raised inside (``required_permission``)."""
+    try:
+        yield
+    except exceptions.Forbidden as exc:
+        exc.required_permission = permission  # type: ignore[attr-defined]
+        raise
+
+
+class GcpScope:
+    """One configured scope (``organizations/1``, ``folders/2``, ``projects/p``).
+
+    ``settings`` is the ``gcp:`` section (for snapshots that record the configured policy);
+    ``now()`` is the collection time for snapshots whose verdicts depend on age.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        client: AssetServiceClient,
+        cache: SnapshotCache,
+        *,
+        settings: GcpSettings,
+        clock: Callable[[], datetime] = utcnow,
+        retry: Retry | None = None,
+    ) -> None:
+        self.target = target
+        self.client = client
+        self.settings = settings
+        self._cache = cache
+        self._clock = clock
+        self._retry = retry or default_retry()
+
+    @property
+    def name(self) -> str:
+        return self.target.account
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def get(self, kind: type[S]) -> S:
+        """Another snapshot for this target (memoised for the run)."""
+        return self._cache.get(kind, self.target)
+
+    def list_assets(self, content: str, asset_types: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """``ListAssets`` under the scope, ``content`` ``RESOURCE`` or ``IAM_POLICY``."""
+        request = {
+            "parent": self.name,
+            "content_type": ContentType[content],
+            "asset_types": list(asset_types),
+            "page_size": LIST_PAGE_SIZE,
+        }
+        permission = LIST_RESOURCE if content == "RESOURCE" else LIST_IAM_POLICY
+        yield from self._sweep(self.client.list_assets, request, permission)
+
+    def search_resources(self, asset_types: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """``SearchAllResources`` in the scope (standard fields only)."""
+        request = {
+            "scope": self.name,
+            "asset_types": list(asset_types),
+            "page_size": SEARCH_PAGE_SIZE,
+        }
+        yield from self._sweep(self.client.search_all_resources, request, SEARCH_RESOURCES)
+
+    def search_iam_policies(self) -> Iterator[dict[str, Any]]:
+        """``SearchAllIamPolicies`` in the scope: every policy, one result per resource."""
+        request = {"scope": self.name, "page_size": SEARCH_PAGE_SIZE}
+        yield from self._sweep(self.client.search_all_iam_policies, request, SEARCH_IAM_POLICIES)
+
+    def _sweep(
+        self, method: Callable[..., Iterable[Any]], request: dict[str, Any], permission: str
+    ) -> Iterator[dict[str, Any]]:
+        with naming(permission):
+            pager = method(request=request, retry=self._retry, timeout=self.settings.timeout)
+            for item in pager:  # fetches the next page on demand
+                yield MessageToDict(type(item).pb(item))

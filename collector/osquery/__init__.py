@@ -1,0 +1,1 @@
+"""The local host through osquery (``osqueryi --json``), for laptop audits in CLI mode."""

@@ -1,0 +1,287 @@
+"""The local host as an account, and its collectors: one osquery statement per snapshot.
+
+Tables per platform (osquery ``platform`` darwin and windows; any other platform is Linux):
+
+- HostOs: ``os_version`` everywhere.
+- HostDiskEncryption: macOS ``disk_encryption`` (FileVault status of user volumes); Windows
+  ``bitlocker_info`` (C:); Linux ``mounts`` joined with ``disk_encryption`` for ``/`` (LUKS).
+- HostScreenLock: macOS ``screenlock``; Windows ``registry`` (InactivityTimeoutSecs policy);
+  Linux: not exposed.
+- HostFirewall: macOS ``alf``; Windows ``windows_security_center``; Linux: not exposed.
+- HostAntimalware: macOS ``gatekeeper`` (XProtect); Windows ``windows_security_center``;
+  Linux: not exposed.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from checks.api import Snapshot
+from checks.osquery.models import (
+    DiskVolume,
+    HostAntimalware,
+    HostDiskEncryption,
+    HostFirewall,
+    HostOs,
+    HostScreenLock,
+)
+from collector.accounts import Account
+from collector.collect import Target, collects
+from collector.osquery.runner import NOT_FOUND, OsqueryError, OsqueryiRunner, QueryRunner
+from collector.settings import OsquerySettings, Settings
+
+if TYPE_CHECKING:
+    from collector.snapshots import SnapshotCache
+
+S = TypeVar("S", bound=Snapshot)
+
+OS_VERSION = "SELECT name, version, platform FROM os_version;"
+FILEVAULT = (
+    "SELECT name, encrypted, type, filevault_status FROM disk_encryption WHERE user_uuid != '';"
+)
+BITLOCKER = (
+    "SELECT drive_letter, protection_status, encryption_method FROM bitlocker_info "
+    "WHERE drive_letter = 'C:';"
+)
+LUKS = (
+    "SELECT de.name, de.encrypted, de.type FROM mounts m JOIN disk_encryption de "
+    "ON m.device_alias = de.name WHERE m.path = '/';"
+)
+SCREENLOCK = "SELECT enabled, grace_period FROM screenlock;"
+INACTIVITY_KEY = (
+    r"HKEY_LOCAL_MACHINE\Software\Microsoft\Windows\CurrentVersion\Policies\System"
+    r"\InactivityTimeoutSecs"
+)
+INACTIVITY = f"SELECT data FROM registry WHERE path = '{INACTIVITY_KEY}';"
+ALF = "SELECT global_state FROM alf;"
+SECURITY_CENTER = "SELECT firewall, antivirus FROM windows_security_center;"
+GATEKEEPER = "SELECT assessments_enabled FROM gatekeeper;"
+
+
+class OsqueryScope:
+    """The local host: ``query`` runs one statement; ``family`` is darwin, windows or linux."""
+
+    def __init__(
+        self,
+        target: Target,
+        runner: QueryRunner,
+        cache: SnapshotCache,
+        *,
+        settings: OsquerySettings,
+    ) -> None:
+        self.target = target
+        self.runner = runner
+        self.settings = settings
+        self._cache = cache
+
+    def get(self, kind: type[S]) -> S:
+        return self._cache.get(kind, self.target)
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        return self.runner(sql)
+
+    def host(self) -> dict[str, str]:
+        """``hostname`` and ``family`` for every host snapshot."""
+        os = self.get(HostOs)
+        return {"hostname": os.hostname, "family": os.family}
+
+
+def osquery_accounts(settings: Settings) -> list[Account]:
+    """Provider hook for ``osquery``: this machine, when enabled."""
+    return resolve_accounts(settings.osquery)
+
+
+def resolve_accounts(
+    settings: OsquerySettings,
+    *,
+    runner: QueryRunner | None = None,
+    hostname: Callable[[], str] = socket.gethostname,
+) -> list[Account]:
+    """The local host as one account; without osqueryi its checks are ERROR, never pass."""
+    if not settings.enabled:
+        return []
+    host = hostname()
+    if runner is None:
+        default = OsqueryiRunner(settings.osqueryi, timeout=settings.timeout)
+        try:
+            default.locate()
+        except OsqueryError:
+            return [Account("osquery", host, error=NOT_FOUND)]
+        runner = default
+    chosen: QueryRunner = runner
+
+    def make_scope(target: Target, cache: SnapshotCache) -> OsqueryScope:
+        return OsqueryScope(target, chosen, cache, settings=settings)
+
+    return [Account("osquery", host, make_scope=make_scope)]
+
+
+def _family(platform: str) -> str:
+    return platform if platform in ("darwin", "windows") else "linux"
+
+
+def _one(rows: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    if not rows:
+        return {}
+    if len(rows) > 1:
+        raise OsqueryError(f"{source}: expected one row, got {len(rows)}")
+    return rows[0]
+
+
+@collects(HostOs, permissions=["osquery:os_version"])
+def host_os(scope: OsqueryScope) -> HostOs:
+    row = _one(scope.query(OS_VERSION), "os_version")
+    if not row:
+        raise OsqueryError("os_version returned no row")
+    platform = row["platform"]
+    return HostOs(
+        hostname=scope.target.account,
+        family=_family(platform),
+        platform=platform,
+        name=row["name"],
+        version=row["version"],
+        minimum=scope.settings.min_os_versions.get(platform),
+    )
+
+
+@collects(
+    HostDiskEncryption,
+    permissions=[
+        "osquery:os_version",
+        "osquery:disk_encryption",
+        "osquery:mounts",
+        "osquery:bitlocker_info",
+    ],
+)
+def disk_encryption(scope: OsqueryScope) -> HostDiskEncryption:
+    host = scope.host()
+    if host["family"] == "darwin":
+        source = "disk_encryption (FileVault)"
+        volumes = [
+            DiskVolume(
+                name=r["name"],
+                encrypted=r["filevault_status"] == "on",
+                detail=f"FileVault {r['filevault_status']}",
+            )
+            for r in scope.query(FILEVAULT)
+        ]
+    elif host["family"] == "windows":
+        source = "bitlocker_info"
+        volumes = [
+            DiskVolume(
+                name=r["drive_letter"],
+                encrypted=r["protection_status"] == "1",
+                detail=f"protection_status {r['protection_status']}, "
+                f"{r['encryption_method'] or 'no encryption method'}",
+            )
+            for r in scope.query(BITLOCKER)
+        ]
+    else:
+        source = "mounts + disk_encryption (/)"
+        volumes = [
+            DiskVolume(
+                name=r["name"],
+                encrypted=r["encrypted"] == "1",
+                detail=r["type"] or "not encrypted",
+            )
+            for r in scope.query(LUKS)
+        ]
+    return HostDiskEncryption(**host, source=source, volumes=tuple(volumes))
+
+
+@collects(
+    HostScreenLock, permissions=["osquery:os_version", "osquery:screenlock", "osquery:registry"]
+)
+def screen_lock(scope: OsqueryScope) -> HostScreenLock:
+    host = scope.host()
+    if host["family"] == "darwin":
+        row = _one(scope.query(SCREENLOCK), "screenlock")
+        enabled = row.get("enabled") == "1"
+        grace = int(row["grace_period"]) if row.get("grace_period") not in (None, "") else None
+        return HostScreenLock(
+            **host,
+            supported=True,
+            source="screenlock",
+            enabled=enabled,
+            detail=f"password after screen saver {'on' if enabled else 'off'}, "
+            f"grace period {grace if grace is not None else 'unknown'} s",
+            lock_after_seconds=grace,
+            max_seconds=scope.settings.max_grace_seconds,
+        )
+    if host["family"] == "windows":
+        row = _one(scope.query(INACTIVITY), "registry")
+        limit = int(row["data"]) if row.get("data") else None
+        return HostScreenLock(
+            **host,
+            supported=True,
+            source="registry",
+            enabled=bool(limit),  # 0 or unset: the machine never locks on inactivity
+            detail=f"InactivityTimeoutSecs {limit if limit is not None else 'unset'}",
+            lock_after_seconds=limit,
+            max_seconds=scope.settings.max_idle_seconds,
+        )
+    return HostScreenLock(
+        **host,
+        supported=False,
+        source="",
+        enabled=False,
+        detail="not exposed on linux",
+        lock_after_seconds=None,
+        max_seconds=scope.settings.max_idle_seconds,
+    )
+
+
+_UNSUPPORTED = {"supported": False, "source": "", "enabled": False, "detail": "not exposed"}
+
+
+def _security_center(scope: OsqueryScope, column: str) -> dict[str, Any]:
+    """A ``windows_security_center`` column: Good means on (Windows Server has no row)."""
+    state = _one(scope.query(SECURITY_CENTER), "windows_security_center").get(column)
+    return {
+        "supported": True,
+        "source": "windows_security_center",
+        "enabled": state == "Good",
+        "detail": f"{column} {state or 'not reported'}",
+    }
+
+
+@collects(
+    HostFirewall,
+    permissions=["osquery:os_version", "osquery:alf", "osquery:windows_security_center"],
+)
+def firewall(scope: OsqueryScope) -> HostFirewall:
+    host = scope.host()
+    if host["family"] == "windows":
+        return HostFirewall(**host, **_security_center(scope, "firewall"))
+    if host["family"] == "darwin":
+        state = _one(scope.query(ALF), "alf").get("global_state")
+        return HostFirewall(
+            **host,
+            supported=True,
+            source="alf",
+            enabled=state in ("1", "2"),  # 1: on, 2: block all incoming
+            detail=f"alf global_state {state if state is not None else 'not reported'}",
+        )
+    return HostFirewall(**host, **_UNSUPPORTED)
+
+
+@collects(
+    HostAntimalware,
+    permissions=["osquery:os_version", "osquery:gatekeeper", "osquery:windows_security_center"],
+)
+def antimalware(scope: OsqueryScope) -> HostAntimalware:
+    host = scope.host()
+    if host["family"] == "windows":
+        return HostAntimalware(**host, **_security_center(scope, "antivirus"))
+    if host["family"] == "darwin":
+        state = _one(scope.query(GATEKEEPER), "gatekeeper").get("assessments_enabled")
+        return HostAntimalware(
+            **host,
+            supported=True,
+            source="gatekeeper",
+            enabled=state == "1",
+            detail=f"Gatekeeper assessments_enabled {state if state is not None else 'unknown'}",
+        )
+    return HostAntimalware(**host, **_UNSUPPORTED)

@@ -1,0 +1,71 @@
+"""Resolve the configured Workspace domain into an account. The delegated token is fetched
+here, once, so a rejected key or a missing delegation is one ERROR cause for every Workspace
+check (and no other provider's)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import httpx
+from google.auth.credentials import Credentials
+
+from collector.accounts import Account
+from collector.causes import describe_error
+from collector.collect import Target
+from collector.http import ApiScope, HttpClient, bearer, utcnow
+from collector.settings import Settings, WorkspaceSettings
+from collector.snapshots import SnapshotCache
+from collector.workspace.auth import delegated_credentials, token_source
+
+ADMIN_URL = "https://admin.googleapis.com"
+_DELEGATION_HINT = (
+    " (authorise the service account's client id for the scope in Admin console > Security > "
+    "API controls > Domain-wide delegation)"
+)
+
+
+def workspace_accounts(settings: Settings) -> list[Account]:
+    """Provider hook for ``workspace``: the configured domain, when configured."""
+    return resolve_accounts(settings.workspace)
+
+
+def _credentials(settings: WorkspaceSettings) -> Credentials:
+    assert settings.key_file and settings.admin_email  # resolve_accounts checks both
+    return delegated_credentials(settings.key_file, settings.admin_email)
+
+
+def resolve_accounts(
+    settings: WorkspaceSettings,
+    *,
+    credential_factory: Callable[[WorkspaceSettings], Credentials] = _credentials,
+    clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    http: httpx.Client | None = None,
+) -> list[Account]:
+    """One account (the domain, else the customer id); none when Workspace is not configured."""
+    if not settings.enabled or not (settings.admin_email and settings.key_file):
+        return []
+    label = settings.domain or settings.customer
+    transport = http or httpx.Client(timeout=settings.timeout)
+    try:
+        token = token_source(credential_factory(settings), transport)
+        token()  # fail here, once, when the key or its delegation is rejected
+    except Exception as exc:
+        cause = describe_error(exc)
+        hint = _DELEGATION_HINT if "unauthorized_client" in cause else ""
+        return [Account("workspace", label, error=f"cannot access Google Workspace: {cause}{hint}")]
+    api = HttpClient(
+        base_url=ADMIN_URL,
+        auth=bearer(token),
+        timeout=settings.timeout,
+        max_attempts=settings.max_attempts,
+        sleep=sleep,
+        http=http,
+    )
+
+    def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[WorkspaceSettings]:
+        return ApiScope(target, api, cache, settings=settings, clock=clock)
+
+    return [Account("workspace", label, make_scope=make_scope)]

@@ -1,0 +1,52 @@
+"""Admin SDK Directory collector: every user of the customer, paged by ``nextPageToken``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from checks.workspace.models import WorkspaceUser, WorkspaceUsers
+from collector.collect import collects
+from collector.http import ApiScope, PageToken
+from collector.settings import WorkspaceSettings
+from collector.workspace.auth import USER_READONLY
+
+USERS_PATH = "/admin/directory/v1/users"
+PAGING = PageToken(items_key="users", page_size=("maxResults", 500))
+#: What the Directory API writes as ``lastLoginTime`` for a user who never logged in.
+NEVER = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+@collects(WorkspaceUsers, permissions=[f"workspace:{USER_READONLY}"])
+def users(scope: ApiScope[WorkspaceSettings]) -> WorkspaceUsers:
+    """Every user with admin flags, 2SV state and last login (``projection=full``)."""
+    settings = scope.settings
+    answer = scope.api.list(
+        USERS_PATH,
+        paging=PAGING,
+        params={"customer": settings.customer, "projection": "full", "orderBy": "email"},
+        requires=USER_READONLY,
+    )
+    return WorkspaceUsers(
+        domain=scope.target.account,
+        collected_at=scope.now(),
+        inactive_days=settings.inactive_days,
+        users=tuple(_user(u) for u in answer),
+    )
+
+
+def _user(item: dict[str, Any]) -> WorkspaceUser:
+    last = item.get("lastLoginTime")
+    last_login = datetime.fromisoformat(last) if last else None
+    return WorkspaceUser(
+        id=item["id"],
+        email=item.get("primaryEmail") or item["id"],
+        suspended=item.get("suspended") is True,
+        archived=item.get("archived") is True,
+        super_admin=item.get("isAdmin") is True,
+        delegated_admin=item.get("isDelegatedAdmin") is True,
+        enrolled_2sv=item.get("isEnrolledIn2Sv") is True,
+        enforced_2sv=item.get("isEnforcedIn2Sv") is True,
+        created_at=item.get("creationTime"),
+        last_login=None if last_login is None or last_login <= NEVER else last_login,
+    )

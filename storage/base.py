@@ -1,0 +1,66 @@
+"""What every part of the store shares: the engine, write transactions, the table handles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.models import (
+    WRITE,
+    Blob,
+    Evidence,
+    ExceptionRow,
+    LatestEvidence,
+    ManualItem,
+    Observation,
+    PruneTombstone,
+    Revocation,
+    Run,
+)
+
+APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chain head
+
+ev = Evidence.__table__
+obs = Observation.__table__
+latest_t = LatestEvidence.__table__
+run_t = Run.__table__
+blob_t = Blob.__table__
+manual_t = ManualItem.__table__
+exception_t = ExceptionRow.__table__
+revocation_t = Revocation.__table__
+tombstone_t = PruneTombstone.__table__
+
+
+class StoreBase:
+    """The engine and transactions; the store's parts (mixins) build on this."""
+
+    engine: Engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+
+def lock_chain(conn: Connection) -> None:
+    """Serialise chain writers on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK})
+
+
+def insert_on_conflict(conn: Connection, table: Any) -> Any:
+    """The dialect's INSERT that supports ON CONFLICT."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def failing_resources(findings: list[dict] | None) -> tuple[str, ...]:
+    """Sorted distinct resources of the failing findings."""
+    return tuple(sorted({str(f.get("resource")) for f in findings or [] if not f.get("passed")}))

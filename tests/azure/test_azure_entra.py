@@ -1,0 +1,191 @@
+"""Entra ID: recorded Graph answers -> snapshots -> verdicts, and Graph's 403 answers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import respx
+
+from checks.entra import apps, conditional_access, roles, users
+from checks.entra.models import (
+    AppRegistrations,
+    ConditionalAccess,
+    DirectoryRoles,
+    EntraUsers,
+    MfaRegistrations,
+    RoleMember,
+)
+from checks.testing import findings, verdicts
+from collector.azure.errors import AzureApiError
+from collector.collect import Target
+from collector.settings import AzureSettings, EntraPolicy
+from tests.azure.fakes import NOW, TENANT, azure_cache, collect, graph, recording, serve
+
+ALICE, BOB, CAROL, DAVE = (f"{n}@example.com" for n in ("alice", "bob", "carol", "dave"))
+GINA = "gina_partner.example#EXT#@example.onmicrosoft.com"
+OLAF = "olaf_vendor.example#EXT#@example.onmicrosoft.com"
+PIA = "pia_old.example#EXT#@example.onmicrosoft.com"
+
+
+def serve_users(api: respx.MockRouter) -> None:
+    serve(api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"})
+    serve(api, graph("/users"), "graph/users_page1.json", **{"$top": "999"})
+
+
+def serve_roles(api: respx.MockRouter) -> None:
+    serve(api, graph("/directoryRoles"), "graph/directory_roles.json")
+    for n, name in ((1, "global"), (2, "security"), (3, "readers")):
+        role = f"dddddddd-0000-4000-8000-00000000000{n}"
+        serve(api, graph(f"/directoryRoles/{role}/members"), f"graph/role_members_{name}.json")
+
+
+def test_users_over_two_pages(api: respx.MockRouter) -> None:
+    serve_users(api)
+    snapshot = collect(EntraUsers, "entra")
+
+    assert snapshot.collected_at == NOW and snapshot.inactive_days == 90
+    assert [u.upn for u in snapshot.users] == [ALICE, BOB, CAROL, DAVE, GINA, OLAF, PIA]
+    assert verdicts(users.inactive_disabled, snapshot) == {
+        (ALICE, True),
+        (BOB, False),  # last sign-in 2023-11-13
+        (CAROL, True),  # never signed in, but created 10 days ago
+    }  # dave is disabled; guests are judged by the guest check
+    assert verdicts(users.guests_recent_sign_in, snapshot) == {
+        (GINA, True),
+        (OLAF, False),
+        (PIA, True),  # disabled: no access left
+    }
+    assert findings(users.guests_recent_sign_in, snapshot)[1].message == (
+        "guest, last sign-in 2023-06-01"
+    )
+
+
+def test_inactivity_window_is_configurable(api: respx.MockRouter) -> None:
+    serve_users(api)
+    settings = AzureSettings(entra=EntraPolicy(inactive_days=365))
+    snapshot = collect(EntraUsers, "entra", settings=settings)
+    assert (BOB, True) in verdicts(users.inactive_disabled, snapshot)
+
+
+def test_mfa_registration(api: respx.MockRouter) -> None:
+    serve_users(api)
+    serve(
+        api,
+        graph("/reports/authenticationMethods/userRegistrationDetails"),
+        "graph/registration_details.json",
+    )
+    cache = azure_cache("entra")
+    target = Target("entra", TENANT)
+    registrations, people = cache.get(MfaRegistrations, target), cache.get(EntraUsers, target)
+
+    assert verdicts(users.mfa_registered, registrations, people) == {
+        (ALICE, True),
+        (BOB, False),
+        (CAROL, False),
+    }
+    assert verdicts(users.admins_mfa_registered, registrations) == {(ALICE, True), (CAROL, False)}
+
+
+def test_non_premium_tenant_is_an_error_saying_so(api: respx.MockRouter) -> None:
+    serve(api, graph("/users"), "graph/error_non_premium.json", status=403)
+    with pytest.raises(AzureApiError) as denied:
+        collect(EntraUsers, "entra")
+    assert denied.value.cause == (
+        "tenant has no Microsoft Entra ID P1/P2 licence: sign-in activity and authentication "
+        "reports are unavailable (Authentication_RequestFromNonPremiumTenantOrB2CTenant on "
+        "GET /v1.0/users)"
+    )
+
+
+def test_graph_403_names_the_missing_permission(api: respx.MockRouter) -> None:
+    serve(api, graph("/applications"), "graph/error_forbidden.json", status=403)
+    with pytest.raises(AzureApiError) as denied:
+        collect(AppRegistrations, "entra")
+    assert denied.value.cause == (
+        "HTTP 403 Authorization_RequestDenied on GET /v1.0/applications: Insufficient "
+        "privileges to complete the operation. (missing permission: graph:Application.Read.All)"
+    )
+
+
+def serve_ca(api: respx.MockRouter, defaults: bool = False) -> None:
+    body = recording("graph/security_defaults_off.json") | {"isEnabled": defaults}
+    serve(api, graph("/policies/identitySecurityDefaultsEnforcementPolicy"), body=body)
+    serve(api, graph("/identity/conditionalAccess/policies"), "graph/ca_policies.json")
+
+
+def test_conditional_access_policies(api: respx.MockRouter) -> None:
+    serve_ca(api)
+    ca = collect(ConditionalAccess, "entra")
+
+    assert verdicts(conditional_access.mfa_all_users, ca) == {(TENANT, True)}
+    assert findings(conditional_access.mfa_all_users, ca)[0].message == (
+        "MFA required by: Require MFA for all users"  # not the one that skips trusted locations
+    )
+    # the legacy-authentication block is report-only, so it blocks nothing
+    assert verdicts(conditional_access.legacy_auth_blocked, ca) == {(TENANT, False)}
+
+    enforced = ca.model_copy(
+        update={"policies": tuple(p.model_copy(update={"state": "enabled"}) for p in ca.policies)}
+    )
+    assert verdicts(conditional_access.legacy_auth_blocked, enforced) == {(TENANT, True)}
+    nothing = ca.model_copy(update={"policies": ca.policies[2:]})  # MFA outside office only
+    assert verdicts(conditional_access.mfa_all_users, nothing) == {(TENANT, False)}
+
+
+def test_security_defaults_cover_both(api: respx.MockRouter) -> None:
+    serve_ca(api, defaults=True)
+    ca = collect(ConditionalAccess, "entra").model_copy(update={"policies": ()})
+    assert verdicts(conditional_access.mfa_all_users, ca) == {(TENANT, True)}
+    assert verdicts(conditional_access.legacy_auth_blocked, ca) == {(TENANT, True)}
+
+
+def test_directory_roles(api: respx.MockRouter) -> None:
+    serve_users(api)
+    serve_roles(api)
+    cache = azure_cache("entra")
+    target = Target("entra", TENANT)
+    directory, people = cache.get(DirectoryRoles, target), cache.get(EntraUsers, target)
+
+    assert verdicts(roles.global_admin_count, directory) == {(TENANT, True)}
+    assert verdicts(roles.no_guest_privileged, directory, people) == {
+        (f"Global Administrator/{ALICE}", True),
+        (f"Global Administrator/{CAROL}", True),
+        (f"Security Administrator/{ALICE}", True),
+        (f"Security Administrator/{GINA}", False),
+    }  # the service principal is no guest; Directory Readers is not privileged
+
+
+@pytest.mark.parametrize(("count", "ok"), [(1, False), (2, True), (4, True), (5, False)])
+def test_global_admin_bounds(api: respx.MockRouter, count: int, ok: bool) -> None:
+    serve_roles(api)
+    directory = collect(DirectoryRoles, "entra")
+    admins = tuple(RoleMember(id=f"u{i}", kind="user", name=f"u{i}") for i in range(count))
+    role = directory.roles[0].model_copy(update={"members": admins})
+    changed = directory.model_copy(update={"roles": (role, *directory.roles[1:])})
+    assert verdicts(roles.global_admin_count, changed) == {(TENANT, ok)}
+
+
+def test_app_client_secrets(api: respx.MockRouter) -> None:
+    serve(api, graph("/applications"), "graph/applications.json")
+    registrations = collect(AppRegistrations, "entra")
+
+    assert verdicts(apps.client_secrets_valid, registrations) == {
+        ("payroll-sync (b0000000-0000-4000-8000-000000000001)", True),  # 366 days over 29 Feb
+        ("old-crm (b0000000-0000-4000-8000-000000000002)", False),  # expired secret left behind
+        ("build-bot (b0000000-0000-4000-8000-000000000003)", False),  # two years
+    }  # spa-frontend has no secret
+    assert [f.message for f in findings(apps.client_secrets_valid, registrations)][1:] == [
+        "secret c0000000-0000-4000-8000-000000000002 expired 2023-01-01",
+        "secret c0000000-0000-4000-8000-000000000004 valid for 731 days",
+    ]
+    later = registrations.model_copy(update={"collected_at": NOW + timedelta(days=365)})
+    assert ("payroll-sync (b0000000-0000-4000-8000-000000000001)", False) in verdicts(
+        apps.client_secrets_valid, later
+    )
+
+
+def test_no_secret_values_in_the_snapshot(api: respx.MockRouter) -> None:
+    serve(api, graph("/applications"), "graph/applications.json")
+    dumped = collect(AppRegistrations, "entra").model_dump_json()
+    assert '"Ab1"' not in dumped and "hint" not in dumped
