@@ -12,7 +12,7 @@ from checks.aws.models import (
     TrailLogGroup,
 )
 from collector.aws.paging import pages
-from collector.aws.scope import CLIENT_CONFIG, AwsScope
+from collector.aws.scope import AwsScope
 from collector.collect import collects
 
 
@@ -38,7 +38,7 @@ def cloudtrail_alarms(scope: AwsScope) -> CloudTrailAlarms:
                 ),
             )
             for f in pages(
-                _client(scope, "logs", region),
+                scope.client("logs", region=region),
                 "describe_metric_filters",
                 "metricFilters",
                 logGroupName=name,
@@ -48,7 +48,7 @@ def cloudtrail_alarms(scope: AwsScope) -> CloudTrailAlarms:
             alarms_in[region] = [
                 _alarm(a)
                 for a in pages(
-                    _client(scope, "cloudwatch", region), "describe_alarms", "MetricAlarms"
+                    scope.client("cloudwatch", region=region), "describe_alarms", "MetricAlarms"
                 )
             ]
         watched = {m for f in filters for m in f.metrics}
@@ -64,13 +64,6 @@ def cloudtrail_alarms(scope: AwsScope) -> CloudTrailAlarms:
     return CloudTrailAlarms(
         account_arn=f"arn:aws:iam::{scope.account_id}:root", log_groups=tuple(groups)
     )
-
-
-def _client(scope: AwsScope, service: str, region: str) -> Any:
-    """The scope's client in its own region; a fresh one for a log group homed elsewhere."""
-    if region == scope.region:
-        return scope.client(service)
-    return scope.session.client(service, region_name=region, config=CLIENT_CONFIG)
 
 
 def _alarm(alarm: dict[str, Any]) -> MetricAlarm:

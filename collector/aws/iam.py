@@ -26,7 +26,7 @@ from checks.aws.models import (
     PolicyStatement,
 )
 from collector.aws.credential_report import parse_report
-from collector.aws.paging import pages
+from collector.aws.paging import each, pages
 from collector.aws.scope import AwsScope
 from collector.collect import collects
 
@@ -97,28 +97,27 @@ def password_policy(scope: AwsScope) -> IamPasswordPolicy:
 def iam_users(scope: AwsScope) -> IamUsers:
     """Every user with its directly attached managed policies and inline policy statements."""
     iam = scope.client("iam")
-    users = []
-    for listed in pages(iam, "list_users", "Users"):
-        name = listed["UserName"]
-        attached = tuple(
-            AttachedPolicy(name=p["PolicyName"], arn=p["PolicyArn"])
-            for p in pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name)
-        )
-        inline = tuple(
-            InlinePolicy(
-                name=policy,
-                statements=statements(
-                    iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
-                ),
-            )
-            for policy in pages(iam, "list_user_policies", "PolicyNames", UserName=name)
-        )
-        users.append(
-            IamUser(
-                name=name, arn=listed["Arn"], attached_policies=attached, inline_policies=inline
-            )
-        )
+    users = each(lambda listed: _user(iam, listed), pages(iam, "list_users", "Users"))
     return IamUsers(users=tuple(sorted(users, key=lambda u: u.arn)))
+
+
+def _user(iam: Any, listed: dict[str, Any]) -> IamUser:
+    """One user's directly attached managed policies and inline policy statements."""
+    name = listed["UserName"]
+    attached = tuple(
+        AttachedPolicy(name=p["PolicyName"], arn=p["PolicyArn"])
+        for p in pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name)
+    )
+    inline = tuple(
+        InlinePolicy(
+            name=policy,
+            statements=statements(
+                iam.get_user_policy(UserName=name, PolicyName=policy)["PolicyDocument"]
+            ),
+        )
+        for policy in pages(iam, "list_user_policies", "PolicyNames", UserName=name)
+    )
+    return IamUser(name=name, arn=listed["Arn"], attached_policies=attached, inline_policies=inline)
 
 
 @collects(IamCustomerPolicies, permissions=["iam:ListPolicies", "iam:GetPolicyVersion"])

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from checks.aws.models import PublicAccessBlock, S3Bucket, S3Buckets
+from collector.aws.paging import each, pages
 from collector.aws.scope import AwsScope
 from collector.collect import collects
 
@@ -40,32 +41,29 @@ def s3_buckets(scope: AwsScope) -> S3Buckets:
         NO_BLOCK,
         lambda: scope.client("s3control").get_public_access_block(AccountId=scope.account_id),
     )
-    buckets = []
-    for page in s3.get_paginator("list_buckets").paginate():
-        for listed in page.get("Buckets", []):
-            name = listed["Name"]
-            block = _absent_as_none(NO_BLOCK, lambda n=name: s3.get_public_access_block(Bucket=n))
-            encryption = _absent_as_none(
-                NO_ENCRYPTION, lambda n=name: s3.get_bucket_encryption(Bucket=n)
-            )
-            policy = _absent_as_none(NO_POLICY, lambda n=name: s3.get_bucket_policy(Bucket=n))
-            versioning = s3.get_bucket_versioning(Bucket=name).get("Status")
-            logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
-            buckets.append(
-                S3Bucket(
-                    name=name,
-                    arn=f"arn:aws:s3:::{name}",
-                    public_access_block=_block(block),
-                    default_encryption=_algorithm(encryption),
-                    policy=json.loads(policy["Policy"]) if policy else None,
-                    versioning=versioning,
-                    access_log_target=logging.get("TargetBucket") or None,
-                )
-            )
+    names = [b["Name"] for b in pages(s3, "list_buckets", "Buckets")]
+    buckets = each(lambda name: _bucket(s3, name), names)
     return S3Buckets(
         account_id=scope.account_id,
         account_public_access_block=_block(account_block),
         buckets=tuple(buckets),
+    )
+
+
+def _bucket(s3: Any, name: str) -> S3Bucket:
+    """One bucket's settings: six getters, each an answer or a documented absence."""
+    block = _absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
+    encryption = _absent_as_none(NO_ENCRYPTION, lambda: s3.get_bucket_encryption(Bucket=name))
+    policy = _absent_as_none(NO_POLICY, lambda: s3.get_bucket_policy(Bucket=name))
+    logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
+    return S3Bucket(
+        name=name,
+        arn=f"arn:aws:s3:::{name}",
+        public_access_block=_block(block),
+        default_encryption=_algorithm(encryption),
+        policy=json.loads(policy["Policy"]) if policy else None,
+        versioning=s3.get_bucket_versioning(Bucket=name).get("Status"),
+        access_log_target=logging.get("TargetBucket") or None,
     )
 
 

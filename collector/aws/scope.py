@@ -116,9 +116,10 @@ class AwsScope:
     def account_id(self) -> str:
         return self.target.account
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` in this scope's region (created once per account)."""
-        return self._clients.get(service, self.region)
+    def client(self, service: str, *, region: str | None = None) -> Any:
+        """A boto3 client for ``service`` in this scope's region, or in ``region`` when an
+        account-wide collector must read a resource homed elsewhere (created once per account)."""
+        return self._clients.get(service, region or self.region)
 
     def get(self, kind: type[S]) -> S:
         """Another snapshot for this target (memoised for the run)."""
