@@ -101,3 +101,17 @@ def test_parameter_without_snapshot_type_rejected():
 
     with pytest.raises(ValueError, match="parameter 'things' must be annotated"):
         spec_of(untyped)
+
+
+AWS_REQUIRED_CONTROLS = (
+    "A.5.9 A.5.12 A.5.14 A.5.15 A.5.16 A.5.17 A.5.18 A.5.28 A.8.2 A.8.3 A.8.5 A.8.8 A.8.9 "
+    "A.8.12 A.8.13 A.8.14 A.8.15 A.8.16 A.8.20 A.8.22 A.8.24"
+).split()
+
+
+def test_aws_checks_evidence_the_promised_controls(registry):
+    mapping = load_mapping(load_catalogue(), registry.checks.keys())
+    aws = [c for c in registry.checks if c.startswith("aws.")]
+    covered = {control for check in aws for control in mapping.controls_for(check)}
+    assert len(aws) >= 40
+    assert [c for c in AWS_REQUIRED_CONTROLS if c not in covered] == []
