@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import os
 import re
+import typing
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.errors import UserError
@@ -267,6 +276,63 @@ class FleetSettings(BaseModel):
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 
 
+def _duration(value: Any) -> timedelta:
+    from checks.api import parse_duration
+
+    if value in (0, "0", "0s"):  # no jitter
+        return timedelta(0)
+    return parse_duration(value)
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class ScheduleSettings(BaseModel):
+    """``annexa daemon``: how often each (check, target) runs, and how many at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intervals: dict[str, Duration] = Field(
+        default_factory=dict, description="check id or control id (A.8.24) -> interval"
+    )
+    jitter: Duration = Field(timedelta(seconds=30), description="random delay")
+    stagger: Duration = Field(
+        timedelta(seconds=30), description="overdue jobs at start are spread over this window"
+    )
+    concurrency: int = Field(4, ge=1, le=64, description="jobs running at once")
+    grace_period: Duration = Field(
+        timedelta(seconds=60), description="on shutdown, wait this long for running checks"
+    )
+    at_risk_fraction: float = Field(0.8, gt=0, lt=1, description="of the max age: AT_RISK")
+
+
+class Webhook(BaseModel):
+    """One alert destination; the URL may hold a secret and is never logged whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", description="POST alerts here")
+    format: Literal["json", "slack"] = "json"
+    timeout: Duration = Field(timedelta(seconds=5), description="per attempt")
+    retries: int = Field(3, ge=0, le=10, description="extra attempts after a failure")
+    backoff: Duration = Field(timedelta(seconds=1), description="first retry delay (doubles)")
+
+
+class AlertSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    webhooks: list[Webhook] = Field(default_factory=list)
+
+
+class DaemonSettings(BaseModel):
+    """The daemon's health and metrics HTTP endpoint (``/healthz``, ``/metrics``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="bind address (the container image: 0.0.0.0)")
+    port: int = Field(9108, ge=0, le=65535, description="0: any free port")
+
+
 class Settings(BaseSettings):
     """Everything annexa reads from its config file and environment."""
 
@@ -290,6 +356,9 @@ class Settings(BaseSettings):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     okta: OktaSettings = Field(default_factory=OktaSettings)
     fleet: FleetSettings = Field(default_factory=FleetSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     config_path: Path | None = Field(None, exclude=True)
 
     @property
@@ -318,13 +387,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         path = default_config_path()
     data = _read_config(path) if path else {}
     if path:
-        base = path.resolve().parent
-        if isinstance(data.get("soa"), str):
-            data["soa"] = str(base / data["soa"])
-        if isinstance(data.get("mappings"), list):
-            data["mappings"] = [
-                str(base / m) if isinstance(m, str) else m for m in data["mappings"]
-            ]
+        data = _relative_to(Settings, data, path.resolve().parent)
 
     class _Settings(Settings):
         @classmethod
@@ -346,6 +409,39 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         field = ".".join(str(p) for p in error["loc"]) or "(top level)"
         raise UserError(f"{where} (or ANNEXA_* environment): {field}: {error['msg']}") from None
     return settings.model_copy(update={"config_path": path})
+
+
+def _relative_to(model: type[BaseModel], data: Any, base: Path) -> Any:
+    """Resolve every relative path the file gives for a ``Path`` field (at any depth) against
+    the config file's folder; paths from the environment stay relative to the working dir."""
+    if not isinstance(data, dict):
+        return data
+    resolved = dict(data)
+    for name, field in model.model_fields.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        kinds = _kinds(field.annotation)
+        if Path in kinds:
+            if isinstance(value, str):
+                resolved[name] = str(base / value)
+            elif isinstance(value, list):
+                resolved[name] = [str(base / v) if isinstance(v, str) else v for v in value]
+        for kind in kinds:
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                if isinstance(value, list):
+                    resolved[name] = [_relative_to(kind, v, base) for v in value]
+                else:
+                    resolved[name] = _relative_to(kind, value, base)
+    return resolved
+
+
+def _kinds(annotation: Any) -> set[Any]:
+    """The concrete types inside ``X | None``, ``list[X]`` and the like."""
+    args = typing.get_args(annotation)
+    if not args:
+        return {annotation}
+    return {kind for arg in args for kind in _kinds(arg)}
 
 
 def _read_config(path: Path) -> dict[str, Any]:

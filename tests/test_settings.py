@@ -53,3 +53,17 @@ def test_bad_config_names_file_and_field(tmp_path, text, expected):
 def test_missing_config_file(tmp_path):
     with pytest.raises(UserError, match=r"nope\.yaml: cannot read file"):
         load_settings(Path(tmp_path / "nope.yaml"))
+
+
+def test_nested_relative_paths_resolve_against_the_config_folder(tmp_path):
+    config = tmp_path / "conf" / "annexa.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        "gcp:\n  credentials: service_account_file\n  key_file: keys/sa.json\n"
+        "  scopes: [projects/p]\n"
+        "azure:\n  tenants:\n    - tenant_id: 00000000-0000-0000-0000-000000000001\n"
+        "      credential: certificate\n      client_id: app\n      certificate_path: c.pem\n"
+    )
+    settings = load_settings(config)
+    assert settings.gcp.key_file == config.parent / "keys" / "sa.json"
+    assert settings.azure.tenants[0].certificate_path == config.parent / "c.pem"
