@@ -322,6 +322,28 @@ def run(
     _audit_output(audit, fmt, fail_on)
 
 
+@app.command()
+def daemon(ctx: typer.Context) -> None:
+    """Collect continuously: every check on its interval, alerts on status changes,
+    /healthz and /metrics. SIGHUP reloads the config; SIGTERM stops after running checks."""
+    import os
+
+    from collector.daemon import Daemon
+
+    settings = _settings(ctx)
+    code = Daemon(
+        settings,
+        reload=lambda: load_settings(
+            settings.config_path,
+            database_url=settings.database_url,
+            log_format=settings.log_format,
+        ),
+    ).run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # abandoned (timed-out) check threads must not hold the exit
+
+
 def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # the runner records the run as interrupted
 
@@ -693,8 +715,24 @@ def exception_revoke(
 
 
 @app.command()
-def verify(ctx: typer.Context) -> None:
-    """Recompute every evidence hash, the chain and manual evidence file hashes."""
+def verify(
+    ctx: typer.Context,
+    package: Annotated[
+        Path | None, typer.Option("--package", help="Verify an export package instead.")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="The signer's Ed25519 public key (PEM) to pin."),
+    ] = None,
+) -> None:
+    """Recompute every evidence hash, the chain and manual evidence file hashes; with
+    --package: check an export package's files, signature, record seals and chain links."""
+    if package is not None:
+        from collector.export.cli import verify_package_command
+
+        raise typer.Exit(verify_package_command(package, public_key, out, err))
+    if public_key is not None:
+        raise UserError("--public-key needs --package")
     with core.open_store(_settings(ctx)) as store:
         result = audit.verify(store)
     if result.problem is None:
@@ -709,6 +747,27 @@ def verify(ctx: typer.Context) -> None:
         where = ""
     err.print(f"annexa: verify failed ({result.problem.kind}): {where}{result.problem.detail}")
     raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="Period start (date or ISO time, UTC).")],
+    end: Annotated[str, typer.Option("--to", help="Period end (a date includes that whole day).")],
+    out_file: Annotated[Path, typer.Option("--out", help="The package to write (.zip).")],
+    controls: Annotated[
+        str | None, typer.Option("--controls", help="Only these controls, e.g. A.5.15,A.8.24.")
+    ] = None,
+    sign_key: Annotated[
+        Path | None, typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign with.")
+    ] = None,
+    soa: SoaOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Write a self-contained audit evidence package for a period (see README: Audit evidence)."""
+    from collector.export.cli import export_command
+
+    export_command(_settings(ctx), start, end, out_file, controls, sign_key, soa, force, out, err)
 
 
 @app.command()

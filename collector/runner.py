@@ -98,6 +98,22 @@ def judge(
     )
 
 
+def evaluate_job(
+    job: Job, cache: SnapshotCache | None, run_id: str, clock: Callable[[], datetime] = utcnow
+) -> NewEvidence:
+    """One job's evidence: its account's resolution error, else its judged snapshots from
+    ``cache`` (the memo its account's snapshots are fetched through)."""
+    if job.account.error is not None or cache is None:
+        cause = job.account.error or f"no way to collect from {job.target}"
+        return error_evidence(job.check, job.target, run_id, cause, clock())
+    return judge(job.check, job.target, lambda kind: cache.get(kind, job.target), run_id, clock)
+
+
+def timeout_evidence(job: Job, run_id: str, timeout: float, at: datetime) -> NewEvidence:
+    """The ERROR record of a job that outlived its time limit."""
+    return error_evidence(job.check, job.target, run_id, f"timed out after {timeout:g} s", at)
+
+
 def error_evidence(
     spec: CheckSpec, target: Target, run_id: str, cause: str, at: datetime
 ) -> NewEvidence:
@@ -223,20 +239,7 @@ class Runner:
 
         def work(index: int, job: Job) -> None:
             started[index] = time.monotonic()
-            if job.account.error is not None:
-                evidence = error_evidence(
-                    job.check, job.target, result.run_id, job.account.error, self.clock()
-                )
-            else:
-                cache = caches[id(job.account)]
-                evidence = judge(
-                    job.check,
-                    job.target,
-                    lambda kind: cache.get(kind, job.target),
-                    result.run_id,
-                    self.clock,
-                )
-            settle(index, evidence)
+            settle(index, evaluate_job(job, caches.get(id(job.account)), result.run_id, self.clock))
 
         futures: dict[Future[None], int] = {
             pool.submit(work, i, job): i for i, job in enumerate(jobs)
@@ -252,12 +255,10 @@ class Runner:
                     index = futures[future]
                     began = started.get(index)
                     if began is not None and now - began > self.timeout:
-                        job = jobs[index]
-                        cause = f"timed out after {self.timeout:g} s"
                         settle(
                             index,
-                            error_evidence(
-                                job.check, job.target, result.run_id, cause, self.clock()
+                            timeout_evidence(
+                                jobs[index], result.run_id, self.timeout, self.clock()
                             ),
                         )
                         pending.discard(future)

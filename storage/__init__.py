@@ -14,6 +14,7 @@ from storage.records import (
     RunOutcome,
     RunRecord,
     Tombstone,
+    Transition,
     VerifyReport,
 )
 from storage.sealing import GENESIS_HASH, canonical_json, seal
@@ -35,6 +36,7 @@ __all__ = [
     "RunRecord",
     "StoreError",
     "Tombstone",
+    "Transition",
     "VerifyReport",
     "canonical_json",
     "current_revision",

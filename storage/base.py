@@ -20,6 +20,7 @@ from storage.models import (
     PruneTombstone,
     Revocation,
     Run,
+    StatusTransition,
 )
 
 APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chain head
@@ -33,6 +34,7 @@ manual_t = ManualItem.__table__
 exception_t = ExceptionRow.__table__
 revocation_t = Revocation.__table__
 tombstone_t = PruneTombstone.__table__
+transition_t = StatusTransition.__table__
 
 
 class StoreBase:

@@ -216,6 +216,27 @@ class PruneTombstone(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
 
 
+class StatusTransition(Base):
+    """One change of a control's status seen by the daemon, and its alert's delivery state."""
+
+    __tablename__ = "status_transition"
+    __table_args__ = (
+        Index("ix_status_transition_control", "control_id", "id"),
+        Index("ix_status_transition_at", "at"),
+        Index("ix_status_transition_alert", "alert_state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    control_id: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reasons: Mapped[Any] = mapped_column(JSON, nullable=False)
+    # none (no alert for this change), pending, delivered, failed
+    alert_state: Mapped[str] = mapped_column(String(16))
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 def _json_serializer(value: object) -> str:
     return canonical_json(value).decode()
 

@@ -174,3 +174,24 @@ class VerifyReport:
     @property
     def intact(self) -> bool:
         return self.problem is None
+
+
+AlertState = Literal["none", "pending", "delivered", "failed"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A control's status changed from ``from_state`` (None: first seen) to ``to_state``.
+
+    States are ``ControlState`` values, with ``+at_risk`` appended while evidence nears its
+    maximum age (``passing+at_risk``). ``alert_state`` is the alert's delivery state.
+    """
+
+    id: int
+    control_id: str
+    from_state: str | None
+    to_state: str
+    at: datetime
+    reasons: tuple[str, ...]
+    alert_state: AlertState
+    alerted_at: datetime | None = None

@@ -50,6 +50,7 @@ from storage.records import (
 )
 from storage.retention import RetentionStore
 from storage.sealing import GENESIS_HASH, canonical_json, seal
+from storage.transitions import TransitionStore
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _LATEST_COLUMNS = (
@@ -67,11 +68,12 @@ _LATEST_COLUMNS = (
 )
 
 
-class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore):
+class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, TransitionStore):
     """Append-only evidence, one global SHA-256 chain; see ``open``.
 
     Besides evidence records it keeps manual evidence (files and items), exceptions (risk
-    acceptances), and prune tombstones; see the mixins it is built from.
+    acceptances), prune tombstones and the daemon's status transitions; see the mixins it is
+    built from.
     """
 
     def __init__(self, engine: Engine, url: str) -> None:

@@ -103,10 +103,29 @@ def test_parameter_without_snapshot_type_rejected():
         spec_of(untyped)
 
 
-AWS_REQUIRED_CONTROLS = (
-    "A.5.9 A.5.12 A.5.14 A.5.15 A.5.16 A.5.17 A.5.18 A.5.28 A.8.2 A.8.3 A.8.5 A.8.8 A.8.9 "
-    "A.8.12 A.8.13 A.8.14 A.8.15 A.8.16 A.8.20 A.8.22 A.8.24"
-).split()
+AWS_REQUIRED_CONTROLS = [
+    "A.5.9",
+    "A.5.12",
+    "A.5.14",
+    "A.5.15",
+    "A.5.16",
+    "A.5.17",
+    "A.5.18",
+    "A.5.28",
+    "A.8.2",
+    "A.8.3",
+    "A.8.5",
+    "A.8.8",
+    "A.8.9",
+    "A.8.12",
+    "A.8.13",
+    "A.8.14",
+    "A.8.15",
+    "A.8.16",
+    "A.8.20",
+    "A.8.22",
+    "A.8.24",
+]
 
 
 def test_aws_checks_evidence_the_promised_controls(registry):

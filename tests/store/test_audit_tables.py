@@ -189,7 +189,7 @@ def test_upgrade_from_0001_backfills_failing_resources(store_url: str) -> None:
         )
     engine.dispose()
     with EvidenceStore.open(store_url) as store:
-        assert current_revision(store_url) == head_revision() == "0002"
+        assert current_revision(store_url) == head_revision() == "0003"
         [s] = store.latest()
         assert s.failing_resources == ("r9",)
     command.downgrade(config, "0001")

@@ -1,0 +1,197 @@
+"""``/healthz`` and ``/metrics`` (Prometheus text format) on a small HTTP server.
+
+Metrics live in a dedicated ``CollectorRegistry`` per daemon (never the global one), so several
+daemons in one process (tests) do not collide.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from collector.status import ControlState, ControlStatus
+
+LATENESS_BUCKETS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.9,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
+DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+
+class _StatusCollector(Collector):
+    """Controls by state and evidence age per control, computed at scrape time."""
+
+    def __init__(self, statuses: Callable[[], list[ControlStatus]], now: Callable[[], datetime]):
+        self._statuses = statuses
+        self._now = now
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        statuses = self._statuses()
+        now = self._now()
+        by_state = GaugeMetricFamily(
+            "annexa_controls",
+            "Annex A controls by status (at_risk: passing, nearing max age)",
+            labels=["state"],
+        )
+        counts = dict.fromkeys([s.value for s in ControlState] + ["at_risk"], 0)
+        for s in statuses:
+            counts[s.state.value] += 1
+            counts["at_risk"] += int(s.at_risk)
+        for state, n in counts.items():
+            by_state.add_metric([state], n)
+        yield by_state
+        age = GaugeMetricFamily(
+            "annexa_evidence_age_seconds",
+            "Age of the newest evidence per control",
+            labels=["control"],
+        )
+        for s in statuses:
+            if s.last_evidence_at is not None:
+                age.add_metric([s.control.id], (now - s.last_evidence_at).total_seconds())
+        yield age
+
+
+class Metrics:
+    """The daemon's metrics, registered on their own registry."""
+
+    def __init__(
+        self, statuses: Callable[[], list[ControlStatus]], now: Callable[[], datetime]
+    ) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.check_duration = Histogram(
+            "annexa_check_duration_seconds",
+            "Time to collect and judge one (check, target)",
+            ["check"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.check_errors = Counter(
+            "annexa_check_errors",
+            "ERROR evidence recorded, by check and cause class",
+            ["check", "cause"],
+            registry=r,
+        )
+        self.job_lateness = Histogram(
+            "annexa_job_lateness_seconds",
+            "Job start minus its scheduled time",
+            buckets=LATENESS_BUCKETS,
+            registry=r,
+        )
+        self.api_throttled = Counter(
+            "annexa_api_throttled",
+            "Throttled API responses seen (retried or not)",
+            ["provider"],
+            registry=r,
+        )
+        self.alert_deliveries = Counter(
+            "annexa_alert_deliveries",
+            "Webhook alert delivery attempts by outcome",
+            ["outcome"],
+            registry=r,
+        )
+        self.transitions = Counter(
+            "annexa_status_transitions",
+            "Control status transitions recorded",
+            ["to"],
+            registry=r,
+        )
+        self.buffered = Gauge(
+            "annexa_buffered_evidence",
+            "Evidence held in memory while the store is unreachable",
+            registry=r,
+        )
+        self.store_up = Gauge(
+            "annexa_store_up", "1 when the evidence store is reachable", registry=r
+        )
+        self.leader = Gauge(
+            "annexa_leader", "1 when this daemon holds the collection lock", registry=r
+        )
+        r.register(_StatusCollector(statuses, now))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class HealthServer:
+    """Serves ``/healthz`` (JSON, 200 or 503) and ``/metrics`` on a daemon thread."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        health: Callable[[], tuple[bool, dict[str, Any]]],
+        metrics: Metrics,
+    ) -> None:
+        handler = _handler(health, metrics)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="annexa-health", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(
+    health: Callable[[], tuple[bool, dict[str, Any]]], metrics: Metrics
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/healthz":
+                ok, body = health()
+                self._send(200 if ok else 503, "application/json", json.dumps(body).encode())
+            elif path == "/metrics":
+                self._send(200, CONTENT_TYPE_LATEST, metrics.render())
+            else:
+                self._send(404, "text/plain", b"not found\n")
+
+        def _send(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:  # probes every few seconds: no access log
+            pass
+
+    return Handler

@@ -1,0 +1,586 @@
+"""``annexa export``: one pass over the period's evidence writes a self-contained, verifiable
+audit package (see ``README.txt`` in ``templates/`` for its layout).
+
+Memory stays bounded: records stream from the store in batches and each is written to the zip
+at once; the OSCAL observations and OCSF events go to temporary files as they come (one zip
+entry can be open at a time) and are copied in afterwards; everything needed later (paths,
+hashes, per-control record lists) goes to a temporary SQLite index; per (check, target)
+aggregates and the compressed continuity timeline are the only in-memory state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from collector.app import Workspace
+from collector.audit import exception_rows, statuses_at
+from collector.continuity import Continuity, continuity
+from collector.errors import UserError
+from collector.exceptions import accepting
+from collector.export.evidence import record_json, record_path
+from collector.export.html import render_index
+from collector.export.ocsf import ocsf_lines
+from collector.export.oscal import OscalWriter, finding, observation_uuid
+from collector.export.package import PackageWriter, fingerprint, load_signing_key
+from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_xlsx
+from collector.export.timeline import compress
+from collector.report import duration, iso
+from collector.soa import Soa
+from collector.status import GOOD_STATES, ControlStatus, max_age_for
+from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException
+
+__all__ = ["ExportResult", "export_package"]
+
+_BATCH = 5_000
+Progress = Callable[[int, int | None], None]  # (records written, total or None)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export_package`` wrote."""
+
+    path: Path
+    records: int
+    files: int
+    controls: int
+    signed_by: str | None  # the public key fingerprint when signed
+
+
+@dataclass
+class _Pair:
+    """Aggregate of one (check, target) over the period."""
+
+    records: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    first: datetime | None = None
+    last: datetime | None = None
+    last_path: str = ""
+    last_status: str = ""
+
+
+def annexa_version() -> str:
+    try:
+        return version("annexa")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def export_package(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa,
+    *,
+    start: datetime,
+    end: datetime,
+    out: Path,
+    now: datetime,
+    controls: Sequence[str] | None = None,
+    sign_key: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the audit package for ``[start, end)`` to ``out`` (atomically); UserError on bad
+    input, before anything is written."""
+    if end <= start:
+        raise UserError(
+            f"empty or inverted period: --from {iso(start)} must be before --to {iso(end)}"
+        )
+    selected = _select(workspace, controls)
+    key = load_signing_key(sign_key) if sign_key is not None else None
+    _check_output(out, force)
+    with tempfile.TemporaryDirectory(prefix="annexa-export-") as tmp:
+        work = Path(tmp)
+        with PackageWriter(out, work, created=now) as writer:
+            builder = _Builder(workspace, store, soa, selected, start, end, now, writer, work)
+            records = builder.write(progress)
+            writer.finish(key)
+    return ExportResult(
+        out,
+        records,
+        writer.files + (3 if key else 1),
+        len(selected),
+        fingerprint(key.public_key()) if key else None,
+    )
+
+
+def _select(workspace: Workspace, controls: Sequence[str] | None) -> list[str]:
+    catalogue = workspace.catalogue
+    if not controls:
+        return [c.id for c in catalogue.controls]
+    unknown = [c for c in controls if c not in catalogue]
+    if unknown:
+        raise UserError(f"--controls: unknown control id(s) {', '.join(unknown)} (e.g. A.8.24)")
+    wanted = set(controls)
+    return [c.id for c in catalogue.controls if c.id in wanted]
+
+
+def _check_output(out: Path, force: bool) -> None:
+    if not out.parent.is_dir():
+        raise UserError(f"--out {out}: directory {out.parent} does not exist")
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a directory")
+    if out.exists() and not force:
+        raise UserError(f"--out {out}: file exists (use --force to replace it)")
+
+
+class _Builder:
+    def __init__(
+        self,
+        workspace: Workspace,
+        store: EvidenceStore,
+        soa: Soa,
+        selected: list[str],
+        start: datetime,
+        end: datetime,
+        now: datetime,
+        writer: PackageWriter,
+        work: Path,
+    ) -> None:
+        self.workspace, self.store, self.soa = workspace, store, soa
+        self.selected, self.start, self.end, self.now = selected, start, end, now
+        self.writer, self.work = writer, work
+        mapping = workspace.mapping
+        self.controls_of = {
+            check: [c for c in mapping.controls_for(check) if c in set(selected)]
+            for control in selected
+            for check in mapping.checks_for(control)
+        }
+        self.checks = sorted(self.controls_of)
+        self.intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
+        self.max_ages = {check: self._max_age(check) for check in self.checks}
+        self.exceptions = store.exceptions()
+        self.manual = store.manual_items()
+        self.version = annexa_version()
+        self.index = sqlite3.connect(work / "records.sqlite", isolation_level=None)
+        self.index.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            "CREATE TABLE records (id INTEGER PRIMARY KEY, collected_at TEXT, check_id TEXT,"
+            " target TEXT, status TEXT, path TEXT, sha256 TEXT, content_hash TEXT,"
+            " previous_hash TEXT);"
+        )
+
+    def _max_age(self, check: str) -> timedelta | None:
+        ages = []
+        for control in self.controls_of[check]:
+            entry = self.soa.entry(control)
+            if entry is None or entry.applicable:
+                age = max_age_for(check, entry, self.intervals, 2.0)
+                if age is not None:
+                    ages.append(age)
+        return min(ages, default=None)
+
+    # -- the one pass over the records ----------------------------------------------------
+
+    def write(self, progress: Progress | None) -> int:
+        pairs: dict[tuple[str, str], _Pair] = {}
+        runs: set[str] = set()
+        oscal_path, ocsf_path = self.work / "oscal.json", self.work / "ocsf.jsonl"
+        specs = self.workspace.registry.checks
+        count = 0
+        with oscal_path.open("w", encoding="utf-8") as oscal_file, ocsf_path.open("wb") as ocsf:
+            oscal = OscalWriter(oscal_file)
+            oscal.begin(
+                title=f"annexa audit evidence {iso(self.start)} to {iso(self.end)}",
+                start=self.start,
+                end=self.end,
+                now=self.now,
+                version=self.version,
+                controls=self.selected,
+            )
+            rows: list[tuple[Any, ...]] = []
+            for record in self.store.records_between(
+                self.start, self.end, check_ids=self.checks, batch=2_000
+            ):
+                path = record_path(record)
+                sha256 = self.writer.add(path, record_json(record))
+                rows.append(_index_row(record, path, sha256))
+                if len(rows) >= _BATCH:
+                    self._flush(rows)
+                oscal.observation(record, path, sha256, self.max_ages.get(record.check_id))
+                spec = specs.get(record.check_id)
+                ocsf.writelines(
+                    ocsf_lines(
+                        record,
+                        self.controls_of.get(record.check_id, ()),
+                        title=spec.title if spec else record.check_id,
+                        severity=spec.severity if spec else "medium",
+                        evidence_href=path,
+                        exceptions=self.exceptions,
+                        product_version=self.version,
+                    )
+                )
+                _aggregate(pairs, record, path)
+                runs.add(record.run_id)
+                count += 1
+                if progress is not None and count % 500 == 0:
+                    progress(count, None)
+            self._flush(rows)
+            self.index.execute("CREATE INDEX by_check ON records (check_id, collected_at, id)")
+            statuses = {
+                s.control.id: s for s in statuses_at(self.workspace, self.store, self.soa, self.end)
+            }
+            oscal.finish(self._findings(statuses))
+        if progress is not None:
+            progress(count, count)
+        self.writer.copy("assessment-results.oscal.json", oscal_path)
+        self.writer.copy("findings.ocsf.jsonl", ocsf_path)
+        found = self._continuity()
+        self._write_tables(statuses, found, runs)
+        self._write_index_files()
+        render_index(self.writer, self._html_context(statuses, found, pairs, count))
+        self.writer.add("README.txt", _readme())
+        self.writer.add("manifest.json", self._manifest(count))
+        self.index.close()
+        return count
+
+    def _flush(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.index.execute("BEGIN")
+            self.index.executemany("INSERT INTO records VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            self.index.execute("COMMIT")
+            rows.clear()
+
+    def _control_rows(self, control: str) -> Iterator[tuple[Any, ...]]:
+        checks = self.workspace.mapping.checks_for(control)
+        marks = ",".join("?" * len(checks))
+        yield from self.index.execute(
+            f"SELECT id, collected_at, check_id, target, status, path, sha256, content_hash "
+            f"FROM records WHERE check_id IN ({marks}) ORDER BY collected_at, id",
+            checks,
+        )
+
+    def _findings(
+        self, statuses: dict[str, ControlStatus]
+    ) -> Iterator[tuple[dict[str, Any], Iterator[str]]]:
+        for control in self.selected:
+            status = statuses[control]
+            if status.state.value == "not_applicable":
+                continue
+            related = (observation_uuid(row[0], row[7]) for row in self._control_rows(control))
+            description = f"{status.state.value} at {iso(self.end)}" + "".join(
+                f"; {r.state.value}: {r.message}" for r in status.reasons[:5]
+            )
+            satisfied = status.state in GOOD_STATES
+            yield finding(control, status.control.title, satisfied, description), related
+
+    # -- continuity -----------------------------------------------------------------------
+
+    def _continuity(self) -> dict[str, Continuity]:
+        history = self.store.timeline(self.start, self.end, check_ids=self.checks)
+        found = continuity(
+            self.workspace.catalogue,
+            self.soa,
+            self.workspace.mapping,
+            compress(history, self.max_ages),
+            self.intervals,
+            self.start,
+            self.end,
+            manual=self.manual,
+            exceptions=self.exceptions,
+        )
+        wanted = set(self.selected)
+        return {c.control.id: c for c in found if c.control.id in wanted}
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def _open_findings(self) -> dict[str, int]:
+        """Control -> failing findings at the end of the period not accepted by an exception."""
+        per_check: dict[str, int] = {}
+        for s in self.store.latest_at(self.end, self.checks):
+            if s.status == "fail" and s.failing_resources:
+                accepted = accepting(
+                    self.exceptions, s.check_id, s.target_key, s.failing_resources, self.end
+                )
+                open_ = len(s.failing_resources) - len(accepted)
+                per_check[s.check_id] = per_check.get(s.check_id, 0) + open_
+        return {
+            control: sum(per_check.get(c, 0) for c in self.workspace.mapping.checks_for(control))
+            for control in self.selected
+        }
+
+    def soa_rows(
+        self, statuses: dict[str, ControlStatus], found: dict[str, Continuity]
+    ) -> list[dict[str, Any]]:
+        open_findings = self._open_findings()
+        rows = []
+        for control in self.selected:
+            status, entry = statuses[control], self.soa.entry(control)
+            share = found[control].share
+            rows.append(
+                {
+                    "control": control,
+                    "title": status.control.title,
+                    "theme": status.control.theme,
+                    "applicable": entry.applicable if entry else None,
+                    "justification": entry.justification if entry else "",
+                    "implementation_status": entry.implementation_status if entry else "",
+                    "owner": entry.owner if entry else "",
+                    "max_evidence_age": duration(entry.max_evidence_age)
+                    if entry and entry.max_evidence_age
+                    else "",
+                    "automated_status": status.state.value,
+                    "at_risk": status.at_risk,
+                    "last_evidence_at": iso(status.last_evidence_at),
+                    "continuity_percent": None if share is None else round(share * 100, 2),
+                    "open_findings": open_findings[control],
+                }
+            )
+        return rows
+
+    def _write_tables(
+        self, statuses: dict[str, ControlStatus], found: dict[str, Continuity], runs: set[str]
+    ) -> None:
+        rows = self.soa_rows(statuses, found)
+        self.soa_table = rows
+        self.writer.add("soa.csv", csv_bytes(SOA_COLUMNS, rows))
+        write_xlsx(self.work / "soa.xlsx", "SoA", SOA_COLUMNS, rows)
+        self.writer.copy("soa.xlsx", self.work / "soa.xlsx")
+        run_rows = [r for r in (self.store.get_run(i) for i in sorted(runs)) if r is not None]
+        run_rows.sort(key=lambda r: (r.started_at, r.id))
+        self.writer.add(
+            "runs.csv",
+            csv_bytes(
+                ("run", "started_at", "finished_at", "outcome", "trigger", "host", "records"),
+                (
+                    {
+                        "run": r.id,
+                        "started_at": iso(r.started_at),
+                        "finished_at": iso(r.finished_at),
+                        "outcome": r.outcome,
+                        "trigger": r.trigger,
+                        "host": r.host,
+                        "records": r.records,
+                    }
+                    for r in run_rows
+                ),
+            ),
+        )
+        self.manual_in_force = self._write_manual()
+        self.exceptions_in_period = [e for e in self.exceptions if self._exception_applies(e)]
+        self.writer.add(
+            "exceptions.csv",
+            csv_bytes(_EXCEPTION_COLUMNS, exception_rows(self.exceptions_in_period, self.end)),
+        )
+
+    def _write_manual(self) -> list[dict[str, Any]]:
+        wanted = set(self.selected)
+        items = [
+            i
+            for i in self.manual
+            if i.control_id in wanted
+            and i.uploaded_at < self.end
+            and i.valid_from < self.end
+            and i.valid_until >= self.start
+        ]
+        written: set[str] = set()
+        rows = []
+        for item in items:
+            path = manual_path(item)
+            if path not in written:
+                content = self.store.blob(item.sha256)
+                if content is None:
+                    raise UserError(f"manual evidence #{item.id}: file {item.sha256} is missing")
+                self.writer.add(path, content)
+                written.add(path)
+            rows.append(_manual_row(item, path))
+        self.writer.add("manual.csv", csv_bytes(_MANUAL_COLUMNS, rows))
+        return rows
+
+    def _exception_applies(self, e: RiskException) -> bool:
+        until = min(e.expires_at, e.revoked_at or e.expires_at)
+        return e.check_id in self.controls_of and e.created_at < self.end and until > self.start
+
+    def _write_index_files(self) -> None:
+        """Per-control record lists and ``evidence/records.csv`` (the chain, by id)."""
+        columns = ("record_id", "collected_at", "check", "target", "status", "path", "sha256")
+        for control in self.selected:
+            if not self.workspace.mapping.checks_for(control):
+                continue
+            with self.writer.open(f"controls/{control}/evidence.csv") as f:
+                f.write((",".join(columns) + "\n").encode())
+                for row in self._control_rows(control):
+                    f.write(_csv_line(row[:7]))
+        with self.writer.open("evidence/records.csv") as f:
+            f.write(
+                b"record_id,collected_at,check,target,status,path,sha256,content_hash,"
+                b"previous_hash,chained_to\n"
+            )
+            previous: tuple[Any, ...] | None = None
+            for row in self.index.execute("SELECT * FROM records ORDER BY id"):
+                linked = previous is not None and row[8] == previous[7]
+                f.write(_csv_line((*row, previous[0] if linked else "")))  # type: ignore[index]
+                previous = row
+
+    # -- html and manifest ----------------------------------------------------------------
+
+    def _html_context(
+        self,
+        statuses: dict[str, ControlStatus],
+        found: dict[str, Continuity],
+        pairs: dict[tuple[str, str], _Pair],
+        count: int,
+    ) -> dict[str, Any]:
+        by_check: dict[str, list[tuple[str, _Pair]]] = {}
+        for (check, target), pair in sorted(pairs.items()):
+            by_check.setdefault(check, []).append((target, pair))
+        controls = []
+        soa_rows = {r["control"]: r for r in self.soa_table}
+        for control in self.selected:
+            status, cont = statuses[control], found[control]
+            checks = self.workspace.mapping.checks_for(control)
+            controls.append(
+                {
+                    "id": control,
+                    "soa": soa_rows[control],
+                    "status": status,
+                    "continuity": cont,
+                    "timeline": _timeline(cont, self.start, self.end),
+                    "evidence": [
+                        {"check": c, "target": t, "pair": p}
+                        for c in checks
+                        for t, p in by_check.get(c, ())
+                    ],
+                    "checks_without_evidence": [c for c in checks if c not in by_check],
+                    "manual": [m for m in self.manual_in_force if m["control"] == control],
+                    "exceptions": exception_rows(
+                        [e for e in self.exceptions_in_period if e.check_id in checks], self.end
+                    ),
+                    "has_index": bool(checks),
+                }
+            )
+        return {
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "generated": iso(self.now),
+            "version": self.version,
+            "soa_name": self.soa.path.name,
+            "records": count,
+            "controls": controls,
+            "iso": iso,
+        }
+
+    def _manifest(self, count: int) -> bytes:
+        manifest = {
+            "format": "annexa-audit-package",
+            "format_version": 1,
+            "annexa_version": self.version,
+            "created_at": iso(self.now),
+            "period": {"from": iso(self.start), "to": iso(self.end)},
+            "controls": self.selected,
+            "records": count,
+            "soa": self.soa.path.name,
+        }
+        return json.dumps(manifest, indent=2).encode() + b"\n"
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+_MANUAL_COLUMNS = (
+    "id",
+    "control",
+    "file",
+    "path",
+    "sha256",
+    "size",
+    "media_type",
+    "uploaded_at",
+    "uploaded_by",
+    "valid_from",
+    "valid_until",
+    "note",
+)
+_EXCEPTION_COLUMNS = (
+    "id",
+    "check",
+    "resource",
+    "target",
+    "reason",
+    "approved_by",
+    "created_at",
+    "expires_at",
+    "state",
+    "revoked_at",
+    "revoke_reason",
+)
+
+
+def manual_path(item: ManualEvidence) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in item.file_name)
+    return f"manual/{item.sha256}-{safe or 'file'}"
+
+
+def _manual_row(item: ManualEvidence, path: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "control": item.control_id,
+        "file": item.file_name,
+        "path": path,
+        "sha256": item.sha256,
+        "size": item.size,
+        "media_type": item.media_type,
+        "uploaded_at": iso(item.uploaded_at),
+        "uploaded_by": item.uploaded_by,
+        "valid_from": iso(item.valid_from),
+        "valid_until": iso(item.valid_until),
+        "note": item.note,
+    }
+
+
+def _index_row(record: EvidenceRecord, path: str, sha256: str) -> tuple[Any, ...]:
+    return (
+        record.id,
+        iso(record.collected_at),
+        record.check_id,
+        record.target_key,
+        record.status,
+        path,
+        sha256,
+        record.content_hash,
+        record.previous_hash,
+    )
+
+
+def _csv_line(values: Sequence[Any]) -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue().encode()
+
+
+def _aggregate(pairs: dict[tuple[str, str], _Pair], record: EvidenceRecord, path: str) -> None:
+    pair = pairs.setdefault((record.check_id, record.target_key), _Pair())
+    pair.records += 1
+    pair.statuses[record.status] = pair.statuses.get(record.status, 0) + 1
+    pair.first = pair.first or record.collected_at
+    pair.last, pair.last_path, pair.last_status = record.collected_at, path, record.status
+
+
+def _timeline(cont: Continuity, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The period as consecutive spans: passing between the gaps, each gap with its cause."""
+    if cont.share is None:
+        return [{"start": iso(start), "end": iso(end), "state": "not_applicable"}]
+    spans, cursor = [], start
+    for gap in cont.gaps:
+        if gap.start > cursor:
+            spans.append({"start": iso(cursor), "end": iso(gap.start), "state": "passing"})
+        spans.append({"start": iso(gap.start), "end": iso(gap.end), "state": gap.cause})
+        cursor = gap.end
+    if cursor < end:
+        spans.append({"start": iso(cursor), "end": iso(end), "state": "passing"})
+    return spans
+
+
+def _readme() -> bytes:
+    from importlib.resources import files
+
+    return (files("collector.export") / "templates" / "README.txt").read_bytes()

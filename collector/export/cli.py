@@ -1,0 +1,113 @@
+"""The ``export`` and ``verify --package`` commands' bodies (parse, call, render), kept beside
+the package code so ``cli.py`` only gains two thin commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from collector import app as core
+from collector.audit import parse_instant
+from collector.export.build import export_package
+from collector.export.verify import PackageProblem, verify_package
+from collector.runner import utcnow
+from collector.settings import Settings
+
+__all__ = ["export_command", "verify_package_command"]
+
+
+def export_command(
+    settings: Settings,
+    start: str,
+    end: str,
+    out_file: Path,
+    controls: str | None,
+    sign_key: Path | None,
+    soa: Path | None,
+    force: bool,
+    out: Console,
+    err: Console,
+) -> None:
+    begin = parse_instant(start, "--from")
+    until = parse_instant(end, "--to", end_of_day=True)  # a date: that whole day
+    wanted = [c.strip() for c in controls.split(",") if c.strip()] if controls else None
+    workspace = core.load_workspace(settings)
+    chosen_soa, notice = workspace.soa(soa)
+    if notice:
+        err.print(f"[yellow]note:[/] {notice}")
+    with core.open_store(settings) as store, _bar(err) as progress:
+        result = export_package(
+            workspace,
+            store,
+            chosen_soa,
+            start=begin,
+            end=until,
+            out=out_file,
+            now=utcnow(),
+            controls=wanted,
+            sign_key=sign_key,
+            force=force,
+            progress=progress,
+        )
+    signed = f", signed (key {result.signed_by})" if result.signed_by else ""
+    out.print(
+        f"wrote {result.path}: {result.records} evidence records, {result.controls} controls, "
+        f"{result.files} files{signed}"
+    )
+
+
+def verify_package_command(
+    package: Path, public_key: Path | None, out: Console, err: Console
+) -> int:
+    try:
+        report = verify_package(package, public_key)
+    except PackageProblem as exc:
+        sys.stderr.write(f"annexa: package verify failed: {' '.join(str(exc).split())}\n")
+        return 1
+    signature = (
+        f"signature valid (key fingerprint {report.signed_by})"
+        if report.signed_by
+        else "not signed"
+    )
+    sys.stdout.write(
+        f"package intact: {report.files} files, {signature}; {report.records} evidence records "
+        f"re-sealed, {report.links} chain links verified\n"
+    )
+    return 0
+
+
+class _bar:
+    """A rich progress bar on a terminal (stderr); a no-op callback otherwise."""
+
+    def __init__(self, err: Console) -> None:
+        self._bar = (
+            Progress(
+                TextColumn("[bold]exporting"),
+                BarColumn(),
+                TextColumn("{task.completed} records"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            )
+            if err.is_terminal
+            else None
+        )
+
+    def __enter__(self) -> Any:
+        if self._bar is None:
+            return None
+        self._bar.__enter__()
+        task = self._bar.add_task("", total=None)
+
+        def progress(done: int, total: int | None) -> None:
+            self._bar.update(task, completed=done, total=total)  # type: ignore[union-attr]
+
+        return progress
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -1,0 +1,52 @@
+"""Evidence records as package files, and re-sealing them from the file alone.
+
+A record file is the canonical JSON (``storage/sealing.py``: UTF-8, keys sorted, no
+whitespace, times as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``) of every sealed field plus ``id``,
+``target_key``, ``observations``, ``observations_hash``, ``content_hash`` and
+``previous_hash``. The seal is SHA-256 over the canonical JSON of the sealed fields, with
+``observations`` replaced by ``observations_hash`` (SHA-256 of the observations' canonical
+JSON) and ``previous_hash`` added: the same computation the store performs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import fields
+from typing import Any
+
+from storage import EvidenceRecord, NewEvidence
+from storage.sealing import canonical_json
+
+__all__ = ["SEALED_FIELDS", "record_json", "record_path", "reseal"]
+
+SEALED_FIELDS = tuple(f.name for f in fields(NewEvidence) if f.name != "observations")
+
+
+def record_path(record: EvidenceRecord) -> str:
+    """``evidence/2025-03-31/aws.s3.public_access_blocked/1234.json``."""
+    return f"evidence/{record.collected_at:%Y-%m-%d}/{record.check_id}/{record.id}.json"
+
+
+def record_json(record: EvidenceRecord) -> bytes:
+    """The record file's bytes (canonical JSON, newline-terminated)."""
+    document: dict[str, Any] = {name: getattr(record, name) for name in SEALED_FIELDS}
+    document |= {
+        "id": record.id,
+        "target_key": record.target_key,
+        "observations": record.observations,
+        "observations_hash": hashlib.sha256(canonical_json(record.observations)).hexdigest(),
+        "content_hash": record.content_hash,
+        "previous_hash": record.previous_hash,
+    }
+    return canonical_json(document) + b"\n"
+
+
+def reseal(document: dict[str, Any]) -> tuple[str, str]:
+    """(observations hash, content hash) recomputed from a parsed record file.
+
+    KeyError names a missing field."""
+    observations_hash = hashlib.sha256(canonical_json(document["observations"])).hexdigest()
+    payload = {name: document[name] for name in SEALED_FIELDS}
+    payload["observations_hash"] = observations_hash
+    payload["previous_hash"] = document["previous_hash"]
+    return observations_hash, hashlib.sha256(canonical_json(payload)).hexdigest()

@@ -1,0 +1,120 @@
+"""A small store with evidence, a manual item and an exception, exported once per test."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from storage import EvidenceStore, NewEvidence
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+S3 = "aws.s3.public_access_blocked"  # maps to A.8.3 and A.8.12 (among others)
+TRAIL = "aws.cloudtrail.log_file_validation"  # maps to A.8.15 (among others)
+
+
+def record(run: str, check: str, at: datetime, *, fail: bool = False, region: str = "eu-west-1"):
+    findings = [
+        {
+            "resource": "arn:aws:s3:::logs",
+            "passed": not fail,
+            "message": "public" if fail else "ok",
+        },
+        {"resource": "arn:aws:s3:::data", "passed": True, "message": "ok"},
+    ]
+    return NewEvidence(
+        run_id=run,
+        check_id=check,
+        check_version=1,
+        provider="aws",
+        account="111111111111",
+        region=region,
+        collected_at=at,
+        status="fail" if fail else "pass",
+        summary="1 of 2 failing" if fail else "2 resources",
+        findings=findings,
+        observations={"buckets": ["logs", "data"], "day": at.day, "note": "é"},
+    )
+
+
+def seed(store: EvidenceStore) -> None:
+    """Four days x two checks; S3 fails on day 2; one record before and one after the period."""
+    run = store.start_run(started_at=T0 - DAY)
+    store.append(record(run, S3, T0 - DAY))  # before the period
+    for d in range(4):
+        run = store.start_run(started_at=T0 + d * DAY)
+        store.append_many(
+            [
+                record(run, S3, T0 + d * DAY + timedelta(minutes=1), fail=d == 2),
+                record(run, TRAIL, T0 + d * DAY + timedelta(minutes=2)),
+            ]
+        )
+        store.finish_run(run, finished_at=T0 + d * DAY + timedelta(minutes=5), outcome="complete")
+    store.append(record(run, S3, T0 + 10 * DAY))  # after the period
+    store.add_manual(
+        ["A.5.1"],
+        b"%PDF- policy",
+        file_name="policy v2.pdf",
+        media_type="application/pdf",
+        note="<b>board approved</b>",
+        uploaded_at=T0 - DAY,
+        valid_until=T0 + 300 * DAY,
+        uploaded_by="ciso",
+    )
+    store.add_exception(
+        check_id=S3,
+        resource_pattern="arn:aws:s3:::logs",
+        target_pattern="*",
+        reason="log bucket is public by design",
+        approved_by="cto",
+        created_at=T0 + 2 * DAY,
+        expires_at=T0 + 2 * DAY + timedelta(hours=12),
+        created_by="ciso",
+    )
+
+
+@pytest.fixture
+def seeded(store: EvidenceStore) -> EvidenceStore:
+    seed(store)
+    return store
+
+
+@pytest.fixture
+def key_files(tmp_path: Path) -> tuple[Path, Path]:
+    key = Ed25519PrivateKey.generate()
+    private = tmp_path / "sign.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public = tmp_path / "sign.pub"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+def rewrite(package: Path, changes: dict[str, bytes | None]) -> None:
+    """Copy ``package`` replacing (bytes) or dropping (None) the named entries."""
+    copy = package.with_suffix(".tmp")
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename in changes:
+                if changes[info.filename] is not None:
+                    dst.writestr(info.filename, changes[info.filename])  # type: ignore[arg-type]
+            else:
+                dst.writestr(info, src.read(info))
+        for name, data in changes.items():
+            if name not in src.namelist() and data is not None:
+                dst.writestr(name, data)
+    copy.replace(package)
