@@ -5,7 +5,8 @@ target) jobs fresh at a fixed cadence against a moto server on 127.0.0.1, for a 
 
 Jobs: every account-wide AWS check once plus every regional AWS check in enough regions, some
 account-wide checks left out so the plan is exactly ``--jobs`` (when it can be). Reports job
-lateness p50/p95 (job start minus its scheduled time, from the daemon's own
+lateness p50/p95 in steady state (after the first cycle, whose overdue jobs are staggered on
+purpose; also p95 including it) (job start minus its scheduled time, from the daemon's own
 ``annexa_job_lateness_seconds`` histogram, interpolated within buckets as Prometheus'
 ``histogram_quantile`` does), the daemon's resident memory after its first full cycle and at
 the end, its average CPU over the soak, and CPU and memory of an idle daemon (the same jobs,
@@ -42,10 +43,19 @@ REGIONS = [
 ]  # fmt: skip
 
 
+#: Checks whose API the moto server does not serve (Access Analyzer has no server backend):
+#: every run of them is a 500 retried with backoff, which measures moto, not the scheduler.
+MOTO_SERVER_LACKS = frozenset({"aws.iam.access_analyzer_enabled"})
+
+
 def plan(jobs: int) -> tuple[list[str], list[str]]:
     """(check ids, regions) giving exactly ``jobs`` jobs where possible."""
     registry = load_registry()
-    aws = sorted(c.id for c in registry.checks.values() if c.provider == "aws")
+    aws = sorted(
+        c.id
+        for c in registry.checks.values()
+        if c.provider == "aws" and c.id not in MOTO_SERVER_LACKS
+    )
     regional = [c for c in aws if registry.scope_of(registry.checks[c]) == "region"]
     account = [c for c in aws if c not in regional]
     n = max(1, math.ceil((jobs - len(account)) / len(regional)))
@@ -159,6 +169,8 @@ def main() -> None:
     health = wait_healthy(args.port)
     print(f"daemon up: {health['jobs']} jobs, interval {args.interval:g}s", flush=True)
     time.sleep(args.interval + 10)  # the first full cycle (all overdue, staggered)
+    _, first = get(f"http://127.0.0.1:{args.port}/metrics")
+    first_cycle = histogram(first, "annexa_job_lateness_seconds")
     rss_start, cpu_start, t_start = rss_mb(daemon.pid), cpu_seconds(daemon.pid), time.monotonic()
     samples = [rss_start]
     end = time.monotonic() + args.minutes * 60 - (args.interval + 10)
@@ -168,6 +180,9 @@ def main() -> None:
     rss_end, cpu_end, t_end = rss_mb(daemon.pid), cpu_seconds(daemon.pid), time.monotonic()
     _, metrics = get(f"http://127.0.0.1:{args.port}/metrics")
     buckets = histogram(metrics, "annexa_job_lateness_seconds")
+    # Steady state: the starts after the first cycle (whose overdue jobs are staggered on
+    # purpose, so their lateness is the stagger, not the scheduler's).
+    steady = [(b, c - c0) for (b, c), (_, c0) in zip(buckets, first_cycle, strict=True)]
     daemon.send_signal(signal.SIGTERM)
     code = daemon.wait(60)
 
@@ -190,8 +205,10 @@ def main() -> None:
         "interval_s": args.interval,
         "minutes": args.minutes,
         "job_starts": int(buckets[-1][1]) if buckets else 0,
-        "lateness_p50_s": round(quantile(0.5, buckets), 3),
-        "lateness_p95_s": round(quantile(0.95, buckets), 3),
+        "steady_job_starts": int(steady[-1][1]) if steady else 0,
+        "lateness_p50_s": round(quantile(0.5, steady), 3),
+        "lateness_p95_s": round(quantile(0.95, steady), 3),
+        "lateness_p95_incl_first_cycle_s": round(quantile(0.95, buckets), 3),
         "rss_after_first_cycle_mb": round(rss_start, 1),
         "rss_end_mb": round(rss_end, 1),
         "rss_growth_pct": round(growth, 1),
