@@ -91,7 +91,8 @@ def test_standby_takes_over_from_a_killed_leader(endpoint, tmp_path):
     first = start(endpoint, tmp_path, first_port)
     second = None
     try:
-        wait_for(lambda: (healthz(first_port) or {}).get("role") == "leader", 30)
+        # leader and collecting: its run is open (the lock is taken before the run starts)
+        wait_for(lambda: (healthz(first_port) or {}).get("run_id"), 30)
         second = start(endpoint, tmp_path, second_port)
         standby = wait_for(lambda: (healthz(second_port) or {}).get("role") == "standby", 30)
         assert standby
