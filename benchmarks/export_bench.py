@@ -1,7 +1,7 @@
 """Export benchmark: one year of history (365 days x 100 checks x 20 targets, 730,000 sealed
 evidence records) exported to an audit package and verified.
 
-    .venv/bin/python benchmarks/export_bench.py [--db DIR] [--records N] [--repeat 3]
+    .venv/bin/python benchmarks/export_bench.py [--db DIR] [--records N] [--repeat 3] [--level 1]
 
 Seeding goes through ``EvidenceStore.append_many`` (one transaction per day of 2,000 records),
 so the history is sealed and chained as in production; it is kept in ``--db`` (default a
@@ -102,7 +102,7 @@ def seed(url: str, days: int) -> None:
     store.close()
 
 
-def export_once(url: str, out: Path, days: int) -> dict:
+def export_once(url: str, out: Path, days: int, level: int = 1) -> dict:
     """One export in this process (called in a child): timings and peak RSS as JSON."""
     from collector.app import example_soa_path, load_workspace
     from collector.export import export_package
@@ -123,6 +123,7 @@ def export_once(url: str, out: Path, days: int) -> dict:
             end=T0 + timedelta(days=days),
             out=out,
             now=T0 + timedelta(days=days),
+            compresslevel=level,
         )
         seconds = time.perf_counter() - start
     return {
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=DAYS * CHECKS * TARGETS)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument("--level", type=int, default=1, help="deflate level (default 1)")
     parser.add_argument("--phase", choices=["export", "verify"], help=argparse.SUPPRESS)
     parser.add_argument("--days", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,18 +179,20 @@ def main() -> None:
     url = f"sqlite:///{args.db / f'evidence-{days}d.sqlite'}"
     out = args.db / f"package-{days}d.zip"
     if args.phase == "export":
-        print(json.dumps(export_once(url, out, days)))
+        print(json.dumps(export_once(url, out, days, args.level)))
         return
     if args.phase == "verify":
         print(json.dumps(verify_once(out)))
         return
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; deflate level {args.level}")
     seed(url, days)
     if args.seed_only:
         return
     exports, verifies = [], []
     for _ in range(args.repeat):
-        exports.append(child("export", "--db", str(args.db), "--days", str(days)))
+        exports.append(
+            child("export", "--db", str(args.db), "--days", str(days), "--level", str(args.level))
+        )
         verifies.append(child("verify", "--db", str(args.db), "--days", str(days)))
         print(f"  export {exports[-1]}\n  verify {verifies[-1]}", flush=True)
     records = exports[0]["records"]

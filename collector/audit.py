@@ -16,7 +16,7 @@ from typing import Any
 
 from checks.api import parse_duration
 from collector.app import Workspace
-from collector.continuity import Continuity, continuity
+from collector.continuity import Continuity, compress, continuity, tightest_max_ages
 from collector.errors import UserError
 from collector.manual import current_items, read_upload
 from collector.report import iso
@@ -41,6 +41,7 @@ __all__ = [
     "manual_rows",
     "parse_instant",
     "parse_period",
+    "period_continuity",
     "prunable",
     "prune",
     "revoke_exception",
@@ -342,21 +343,45 @@ def status_over_period(
     """Statuses at ``at`` and continuity over ``[start, end)``; UserError on a bad period."""
     _check_period(start, end)
     manual, exceptions = store.manual_items(), store.exceptions()
-    mapped = {c for c, _, _ in workspace.mapping.pairs()}
-    history = store.timeline(start, end, check_ids=sorted(mapped))
-    found = continuity(
+    found = period_continuity(
+        workspace, store, soa, start, end, manual=manual, exceptions=exceptions
+    )
+    statuses = _evaluate_at(workspace, store, soa, at, manual, exceptions)
+    return Period(start, end, statuses, found)
+
+
+def period_continuity(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa | None,
+    start: datetime,
+    end: datetime,
+    *,
+    manual: Sequence[ManualEvidence],
+    exceptions: Sequence[RiskException],
+    controls: Sequence[str] | None = None,
+) -> list[Continuity]:
+    """Every control's continuity over ``[start, end)`` from the store, in bounded memory: the
+    timeline streams from the store run-length compressed (``continuity.compress``), so memory
+    grows with state changes, not records. ``controls`` limits the evidence read to the checks
+    mapped to them (the other controls then show no evidence)."""
+    mapping, intervals = workspace.mapping, _intervals(workspace)
+    if controls is None:
+        checks = {c for c, _, _ in mapping.pairs()}
+    else:
+        checks = {c for control in controls for c in mapping.checks_for(control)}
+    history = store.timeline(start, end, check_ids=sorted(checks))
+    return continuity(
         workspace.catalogue,
         soa,
-        workspace.mapping,
-        history,
-        _intervals(workspace),
+        mapping,
+        compress(history, tightest_max_ages(soa, mapping, intervals)),
+        intervals,
         start,
         end,
         manual=manual,
         exceptions=exceptions,
     )
-    statuses = _evaluate_at(workspace, store, soa, at, manual, exceptions)
-    return Period(start, end, statuses, found)
 
 
 def continuity_fields(period: Period, *, structured: bool) -> dict[str, dict[str, Any]]:

@@ -9,14 +9,19 @@ catalogue, SoA, mapping and check intervals. The control's state at each instant
 expiry or revocation. A gap is a maximal interval with one cause; consecutive gaps with
 different causes are listed separately. Causes: ``failing``, ``stale``, ``error``,
 ``no_evidence`` (also a control without automated checks before its first valid upload).
+
+Memory: ``compress`` run-length compresses a timeline per (check, target) without changing any
+state ``continuity`` derives from it, so a period of any length costs memory in proportion to
+its state changes, not its records (``collector.audit.period_continuity`` reads the store this
+way for ``status --from/--to`` and the export alike).
 """
 
 from __future__ import annotations
 
 import collections.abc as cabc
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from collector.catalogue import Catalogue, Control
@@ -33,7 +38,7 @@ from collector.status import (
 )
 from storage.records import EvidenceSummary, ManualEvidence, RiskException
 
-__all__ = ["Continuity", "Gap", "continuity"]
+__all__ = ["Continuity", "Gap", "compress", "continuity", "tightest_max_ages"]
 
 _JUST_AFTER = timedelta(microseconds=1)  # states hold on [t, next): judged just after t
 _CAUSE = {
@@ -235,3 +240,74 @@ def _summarise(control: Control, changes: Changes, period: tuple[datetime, datet
         else:
             gaps.append(Gap(when, until, cause))
     return Continuity(control, good / (end - start), tuple(gaps))
+
+
+# -- bounded input: the run-length compressed timeline ----------------------------------------
+
+
+def tightest_max_ages(
+    soa: Soa | None,
+    mapping: Mapping,
+    intervals: cabc.Mapping[str, timedelta],
+    stale_factor: float = 2.0,
+) -> dict[str, timedelta | None]:
+    """Per mapped check, the smallest maximum evidence age over the controls it maps to that
+    the SoA does not exclude (None: never stale); what ``compress`` needs."""
+    ages: dict[str, timedelta | None] = {}
+    for check, control, _ in mapping.pairs():
+        entry = soa.entry(control) if soa is not None else None
+        if entry is not None and not entry.applicable:
+            continue
+        age = max_age_for(check, entry, intervals, stale_factor)
+        if age is not None:
+            known = ages.get(check)
+            ages[check] = age if known is None else min(known, age)
+        else:
+            ages.setdefault(check, None)
+    return ages
+
+
+def _verdict(item: EvidenceSummary) -> tuple[object, ...]:
+    conclusive = item.last_conclusive_at if item.status == "error" else None
+    return item.status, item.failing_resources, conclusive
+
+
+def compress(
+    history: Iterable[EvidenceSummary], max_ages: cabc.Mapping[str, timedelta | None]
+) -> Iterator[EvidenceSummary]:
+    """The timeline run-length compressed per (check, target); ``max_ages`` holds each check's
+    tightest maximum age (``tightest_max_ages``).
+
+    Consecutive summaries of one (check, target) with the same verdict (status, failing
+    resources, and for errors the same last conclusive time) collapse into the first one,
+    carrying the last one's ``last_conclusive_at``, as long as each follows the previous within
+    the check's maximum age (so no staleness gap opened between them). Staleness is judged on
+    ``last_conclusive_at`` alone, so the collapsed summary gives the same state at every instant,
+    for this maximum age and any longer one.
+    """
+    runs: dict[tuple[str, str], tuple[EvidenceSummary, EvidenceSummary]] = {}
+    for item in history:
+        key = (item.check_id, item.target_key)
+        run = runs.get(key)
+        if run is not None:
+            head, last = run
+            max_age = max_ages.get(item.check_id)
+            fresh = (
+                item.status == "error"  # same last conclusive time: identical staleness
+                or max_age is None
+                or last.last_conclusive_at is None
+                or item.collected_at - last.last_conclusive_at <= max_age
+            )
+            if fresh and _verdict(item) == _verdict(head):
+                runs[key] = (head, item)
+                continue
+            yield _collapsed(head, last)
+        runs[key] = (item, item)
+    for head, last in runs.values():
+        yield _collapsed(head, last)
+
+
+def _collapsed(head: EvidenceSummary, last: EvidenceSummary) -> EvidenceSummary:
+    if head is last:
+        return head
+    return replace(head, last_conclusive_at=last.last_conclusive_at)

@@ -5,8 +5,10 @@ What differs between APIs is plugged in: how a request is authenticated (:func:`
 :func:`ssws`), how the next page is found (:class:`NextLinkField`, :class:`LinkHeader`,
 :class:`PageToken`, :class:`PageNumber`) and how long a 429 asks to wait
 (:func:`retry_after_wait`, :func:`rate_limit_reset_wait`). 429 and 503 are retried a bounded
-number of times with a capped sleep; every other error answer raises :class:`ApiError`, and an
-answer of the wrong shape raises :class:`MalformedResponse`: unknown is never a pass.
+number of times with a capped sleep (each such answer is shown to an optional
+:data:`RetryObserver`, so a daemon can count throttling); every other error answer raises
+:class:`ApiError`, and an answer of the wrong shape raises :class:`MalformedResponse`: unknown
+is never a pass.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ MAX_SLEEP = 30.0  # seconds: a longer wait is capped, so the retry budget stays 
 Auth = Callable[[], Mapping[str, str]]
 #: Seconds to wait before retrying ``response`` (attempt number, the clock's "now" in epoch s).
 WaitPolicy = Callable[[httpx.Response, int, float], float]
+#: Told of each 429/503 answer, retried or not (the last attempt's too), with its attempt number.
+RetryObserver = Callable[[httpx.Response, int], None]
 
 
 class ApiError(Exception):
@@ -307,7 +311,8 @@ class HttpClient:
 
     ``requires`` on a call names the permission it needs, so a 403 that does not say which
     permission is missing still names one; ``permission_hint`` reads it from the message
-    where the API says it.
+    where the API says it. ``on_retryable`` sees every 429/503 answer (the daemon's
+    throttling metric).
     """
 
     def __init__(
@@ -324,8 +329,10 @@ class HttpClient:
         error_type: type[ApiError] = ApiError,
         permission_hint: Callable[[str], str | None] | None = None,
         http: httpx.Client | None = None,
+        on_retryable: RetryObserver | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._on_retryable = on_retryable
         self._auth = auth
         self._max_attempts = max_attempts
         self._max_sleep = max_sleep
@@ -424,6 +431,8 @@ class HttpClient:
                 raise TimeoutError(f"{request} timed out ({type(exc).__name__})") from None
             except httpx.TransportError as exc:
                 raise ConnectionError(f"{request} failed: {exc}") from None
+            if response.status_code in RETRYABLE and self._on_retryable is not None:
+                self._on_retryable(response, attempt)
             if response.status_code in RETRYABLE and attempt < self._max_attempts:
                 wait = self._wait(response, attempt, self._clock())
                 self._sleep(min(max(wait, 0.0), self._max_sleep))

@@ -7,12 +7,16 @@ what it uses. A provider (``aws``, ``azure``, ``entra``, ...) registers here wit
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collector.accounts import Account
 from collector.errors import UserError
 from collector.settings import Settings
+
+if TYPE_CHECKING:
+    from collector.http import RetryObserver
 
 #: provider -> "module:function" taking Settings and returning list[Account]
 RESOLVERS: dict[str, str] = {
@@ -56,13 +60,26 @@ def _load(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
-def resolve_accounts(providers: Iterable[str], settings: Settings) -> list[Account]:
-    """Accounts (subscriptions, projects, tenants) to audit for the given providers."""
+def resolve_accounts(
+    providers: Iterable[str],
+    settings: Settings,
+    *,
+    observe: Callable[[str], RetryObserver] | None = None,
+) -> list[Account]:
+    """Accounts (subscriptions, projects, tenants) to audit for the given providers.
+
+    ``observe(provider)``, when given, is handed as ``observe=`` to the hooks that take it
+    (those building an HTTP client): it sees their 429/503 answers (the daemon's metric).
+    """
     accounts: list[Account] = []
     for provider in sorted(set(providers)):
         if provider not in RESOLVERS:
             raise UserError(f"provider {provider!r} has checks but no way to resolve accounts")
-        accounts += _load(RESOLVERS[provider])(settings)
+        hook = _load(RESOLVERS[provider])
+        if observe is not None and "observe" in inspect.signature(hook).parameters:
+            accounts += hook(settings, observe=observe(provider))
+        else:
+            accounts += hook(settings)
     return accounts
 
 

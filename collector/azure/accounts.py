@@ -17,6 +17,7 @@ from collector.azure.credentials import CredentialError, make_credential, token_
 from collector.azure.scope import AzureScope, utcnow
 from collector.causes import describe_error
 from collector.collect import Target
+from collector.http import RetryObserver
 from collector.settings import AzureSettings, AzureTenant, Settings
 from collector.snapshots import SnapshotCache
 
@@ -26,19 +27,19 @@ PERMISSIONS = ("azure-role:Reader",)
 _UNUSABLE = frozenset({"Disabled", "Deleted"})
 
 
-def azure_accounts(settings: Settings) -> list[Account]:
+def azure_accounts(settings: Settings, *, observe: RetryObserver | None = None) -> list[Account]:
     """Provider hook for ``azure``: one account per subscription of every tenant."""
-    return resolve_accounts(settings.azure, "azure")
+    return resolve_accounts(settings.azure, "azure", observe=observe)
 
 
-def entra_accounts(settings: Settings) -> list[Account]:
+def entra_accounts(settings: Settings, *, observe: RetryObserver | None = None) -> list[Account]:
     """Provider hook for ``entra``: one account per tenant."""
-    return resolve_accounts(settings.azure, "entra")
+    return resolve_accounts(settings.azure, "entra", observe=observe)
 
 
-def intune_accounts(settings: Settings) -> list[Account]:
+def intune_accounts(settings: Settings, *, observe: RetryObserver | None = None) -> list[Account]:
     """Provider hook for ``intune``: one account per tenant."""
-    return resolve_accounts(settings.azure, "intune")
+    return resolve_accounts(settings.azure, "intune", observe=observe)
 
 
 def resolve_accounts(
@@ -48,6 +49,7 @@ def resolve_accounts(
     credential_factory: Callable[[AzureTenant], TokenCredential] = make_credential,
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
+    observe: RetryObserver | None = None,
 ) -> list[Account]:
     """Accounts of ``provider`` (azure, entra, intune) for every configured tenant."""
     arm = provider == "azure"
@@ -65,6 +67,7 @@ def resolve_accounts(
                 timeout=settings.timeout,
                 max_attempts=settings.max_attempts,
                 sleep=sleep,
+                on_retryable=observe,
             )
             subscriptions = _subscriptions(api, tenant) if arm else []
         except Exception as exc:  # the run records this as ERROR for the tenant's checks

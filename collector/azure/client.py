@@ -16,7 +16,7 @@ import httpx
 from azure.core.credentials import TokenCredential
 
 from collector.azure.errors import AzureApiError
-from collector.http import HttpClient, NextLinkField, bearer
+from collector.http import HttpClient, NextLinkField, RetryObserver, bearer
 
 ARM_URL = "https://management.azure.com"
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -50,6 +50,7 @@ class ApiClient:
         max_attempts: int = 5,
         sleep: Callable[[float], None] = time.sleep,
         http: httpx.Client | None = None,
+        on_retryable: RetryObserver | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = HttpClient(
@@ -61,6 +62,7 @@ class ApiClient:
             error_type=AzureApiError,
             permission_hint=permission_in,
             http=http,
+            on_retryable=on_retryable,
         )
 
     def get(

@@ -13,7 +13,11 @@ Design (see README "Running as a daemon"):
   half-written or fake ERROR record: their last evidence stays as it was, so the next start
   finds them overdue and runs them at once) and the run is marked ``interrupted``.
 - Store outages: evidence is kept in a bounded in-memory buffer and appended (sealed then,
-  so the chain stays valid) once the store answers again.
+  so the chain stays valid) once the store answers again, retried with backoff (and, on
+  shutdown, until the grace period ends). The store is pinged every second, so an idle
+  daemon reports an outage too.
+- Throttling: AWS via each session's ``needs-retry`` event; HTTP providers via an observer
+  handed to their resolver hooks (``observe=``), counting 429s per provider.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from collector.daemon.jobs import (
     snapshot_ttl,
 )
 from collector.daemon.leader import LeaderLock, leader_lock
+from collector.http import RetryObserver
 from collector.providers import resolve_accounts
 from collector.runner import evaluate_job, timeout_evidence, utcnow
 from collector.settings import Settings
@@ -64,12 +69,9 @@ log = structlog.get_logger("annexa.daemon")
 STORE_ERRORS = (SQLAlchemyError, OSError, StoreError)
 MAX_BUFFER = 10_000  # evidence records held while the store is unreachable
 MAX_BACKOFF = 30.0
+PROBE_EVERY = 1.0  # seconds between pings of a store that looks up (an idle daemon's outage)
 SWEEP_EVERY = 60.0  # seconds between full status evaluations (time alone can make evidence stale)
 AccountResolver = Callable[[Settings, set[str]], list[Account]]
-
-
-def _resolve(settings: Settings, providers: set[str]) -> list[Account]:
-    return resolve_accounts(providers, settings)
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,13 @@ class Daemon:
         settings: Settings,
         *,
         reload: Callable[[], Settings] | None = None,
-        accounts: AccountResolver = _resolve,
+        accounts: AccountResolver | None = None,
         clock: Callable[[], datetime] = utcnow,
         poll: float = 1.0,
     ) -> None:
         self.settings = settings
         self._reload_settings = reload or (lambda: self.settings)
-        self._resolve = accounts
+        self._resolve = accounts or self._resolve_accounts
         self.clock = clock
         self.poll = poll
         self.role = "starting"
@@ -119,6 +121,7 @@ class Daemon:
         self._write_lock = threading.Lock()
         self._status_lock = threading.Lock()
         self._retry_at = 0.0
+        self._probed_at = 0.0
         self._backoff = 0.5
         self._inflight: set[str] = set()
         self._inflight_lock = threading.Lock()
@@ -189,6 +192,8 @@ class Daemon:
                     lock.release()
                     self.metrics.leader.set(0)
         finally:
+            if self._buffer:
+                log.error("evidence lost: the store stayed unreachable", records=len(self._buffer))
             if self.store is not None:
                 self.store.close()
             self._server.close()
@@ -241,6 +246,7 @@ class Daemon:
                 log.info("standby: another daemon holds the lock")
                 self.role = "standby"
                 announced = True
+            self._flush()  # evidence buffered while it led (lock lost in an outage)
             self._probe_store()
             self._stop.wait(self.poll)
         lock.release()
@@ -332,15 +338,14 @@ class Daemon:
             self._check_pool.shutdown(wait=False, cancel_futures=True)
         if self._dispatcher is not None:
             self._dispatcher.close(timeout=min(5.0, grace))
-        self._flush(force=True)
+        while not self._flush(force=True) and time.monotonic() < deadline:
+            time.sleep(min(0.5, max(deadline - time.monotonic(), 0.0)))  # store down: retry
         outcome = "interrupted" if interrupted or lost else "complete"
         if self.run_id is not None and self.store is not None:
             try:
                 self.store.finish_run(self.run_id, finished_at=self.clock(), outcome=outcome)
             except STORE_ERRORS as exc:
                 log.error("cannot close the run", run_id=self.run_id, cause=type(exc).__name__)
-        if self._buffer:
-            log.error("evidence lost: the store stayed unreachable", records=len(self._buffer))
         log.info("run finished", run_id=self.run_id, outcome=outcome)
         self.scheduler_alive = False
         self.role = "stopped" if self._stop.is_set() else "standby"
@@ -428,6 +433,19 @@ class Daemon:
                 misfire_grace_time=max(1, math.ceil(seconds)),
                 replace_existing=replace,
             )
+
+    def _resolve_accounts(self, settings: Settings, providers: set[str]) -> list[Account]:
+        return resolve_accounts(providers, settings, observe=self._http_throttle_counter)
+
+    def _http_throttle_counter(self, provider: str) -> RetryObserver:
+        """Counts the 429s an HTTP provider's client sees (503 is not throttling)."""
+        throttled = self.metrics.api_throttled.labels(provider)
+
+        def observe(response: Any, attempt: int) -> None:
+            if response.status_code == 429:
+                throttled.inc()
+
+        return observe
 
     def _watch_throttling(self, accounts: Sequence[Account]) -> None:
         """Count throttled AWS responses (each retry botocore makes on them) via the
@@ -542,11 +560,15 @@ class Daemon:
         self._backoff = 0.5
 
     def _probe_store(self) -> None:
-        """While the store is down (and nothing is buffered to retry with), ping it."""
-        if self.store_ok or self.store is None or self._buffer:
+        """Ping the store (unless buffered evidence is there to retry with): every
+        ``PROBE_EVERY`` while it is up, so an idle daemon notices an outage; on the backoff
+        schedule while it is down."""
+        if self.store is None or self._buffer:
             return
-        if time.monotonic() < self._retry_at:
+        now = time.monotonic()
+        if now < (self._probed_at + PROBE_EVERY if self.store_ok else self._retry_at):
             return
+        self._probed_at = now
         try:
             with self.store.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")

@@ -20,6 +20,9 @@ from storage.sealing import canonical_json
 __all__ = ["SEALED_FIELDS", "record_json", "record_path", "reseal"]
 
 SEALED_FIELDS = tuple(f.name for f in fields(NewEvidence) if f.name != "observations")
+# the document's keys sort around "observations": these before it, these after it
+_HEAD_FIELDS = tuple(n for n in SEALED_FIELDS if n < "observations")
+_TAIL_FIELDS = tuple(n for n in SEALED_FIELDS if n > "observations")
 
 
 def record_path(record: EvidenceRecord) -> str:
@@ -28,17 +31,30 @@ def record_path(record: EvidenceRecord) -> str:
 
 
 def record_json(record: EvidenceRecord) -> bytes:
-    """The record file's bytes (canonical JSON, newline-terminated)."""
-    document: dict[str, Any] = {name: getattr(record, name) for name in SEALED_FIELDS}
-    document |= {
-        "id": record.id,
-        "target_key": record.target_key,
-        "observations": record.observations,
-        "observations_hash": hashlib.sha256(canonical_json(record.observations)).hexdigest(),
-        "content_hash": record.content_hash,
+    """The record file's bytes (canonical JSON, newline-terminated).
+
+    The observations are encoded once and spliced in at their sorted place (their hash is
+    taken over the same bytes), rather than encoded again inside the whole document."""
+    observations = canonical_json(record.observations)
+    head: dict[str, Any] = {name: getattr(record, name) for name in _HEAD_FIELDS}
+    head["id"] = record.id
+    tail: dict[str, Any] = {name: getattr(record, name) for name in _TAIL_FIELDS}
+    tail |= {
+        "observations_hash": hashlib.sha256(observations).hexdigest(),
         "previous_hash": record.previous_hash,
+        "target_key": record.target_key,
     }
-    return canonical_json(document) + b"\n"
+    head["content_hash"] = record.content_hash
+    return b"".join(
+        (
+            canonical_json(head)[:-1],
+            b',"observations":',
+            observations,
+            b",",
+            canonical_json(tail)[1:],
+            b"\n",
+        )
+    )
 
 
 def reseal(document: dict[str, Any]) -> tuple[str, str]:

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring as _str  # type: ignore[attr-defined]
 from typing import IO, Any
 
 from storage import EvidenceRecord
@@ -30,6 +31,9 @@ def observation_uuid(record_id: int, content_hash: str) -> str:
 
 def _time(value: datetime) -> str:
     return value.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+_NS = f'"ns":{_str(ANNEXA_NS)}'
 
 
 def _dump(value: Any) -> str:
@@ -90,31 +94,34 @@ class OscalWriter:
         self._out.write(_dump(result)[:-1] + ',"observations":[')
 
     def observation(
-        self, record: EvidenceRecord, href: str, sha256: str, max_age: timedelta | None
+        self,
+        record: EvidenceRecord,
+        uuid_: str,
+        href: str,
+        sha256: str,
+        max_age: timedelta | None,
     ) -> None:
-        item: dict[str, Any] = {
-            "uuid": observation_uuid(record.id, record.content_hash),
-            "title": f"{record.check_id} @ {record.target_key}",
-            "description": f"{record.status}: {record.summary or record.error or ''}".strip(),
-            "props": [
-                {"name": "evidence-status", "ns": ANNEXA_NS, "value": record.status},
-                {"name": "content-hash", "ns": ANNEXA_NS, "value": record.content_hash},
-            ],
-            "methods": ["AUTOMATED"],
-            "types": ["finding"] if record.status == "fail" else ["control-objective"],
-            "collected": _time(record.collected_at),
-        }
-        if max_age is not None:
-            item["expires"] = _time(record.collected_at + max_age)
-        item["relevant-evidence"] = [
-            {
-                "href": href,
-                "description": f"Sealed evidence record #{record.id}",
-                "props": [{"name": "hash", "ns": ANNEXA_NS, "class": "SHA-256", "value": sha256}],
-                "links": [{"href": href, "rel": "evidence", "media-type": "application/json"}],
-            }
-        ]
-        self._out.write(("" if self._first else ",") + _dump(item))
+        """One observation (``uuid_`` is ``observation_uuid`` of the record), spliced from
+        encoded strings: the same bytes as ``_dump`` of the observation dict."""
+        expires = (
+            f',"expires":"{_time(record.collected_at + max_age)}"' if max_age is not None else ""
+        )
+        kind = "finding" if record.status == "fail" else "control-objective"
+        description = f"{record.status}: {record.summary or record.error or ''}".strip()
+        link = _str(href)
+        self._out.write(
+            f'{"" if self._first else ","}{{"uuid":"{uuid_}",'
+            f'"title":{_str(f"{record.check_id} @ {record.target_key}")},'
+            f'"description":{_str(description)},'
+            f'"props":[{{"name":"evidence-status",{_NS},"value":{_str(record.status)}}},'
+            f'{{"name":"content-hash",{_NS},"value":{_str(record.content_hash)}}}],'
+            f'"methods":["AUTOMATED"],"types":["{kind}"],'
+            f'"collected":"{_time(record.collected_at)}"{expires},'
+            f'"relevant-evidence":[{{"href":{link},'
+            f'"description":"Sealed evidence record #{record.id}",'
+            f'"props":[{{"name":"hash",{_NS},"class":"SHA-256","value":"{sha256}"}}],'
+            f'"links":[{{"href":{link},"rel":"evidence","media-type":"application/json"}}]}}]}}'
+        )
         self._first = False
 
     def finish(self, findings: Iterable[tuple[dict[str, Any], Iterable[str]]]) -> None:

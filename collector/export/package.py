@@ -18,6 +18,7 @@ import os
 import pickle
 import sqlite3
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -42,6 +43,7 @@ __all__ = [
 
 SUMS, SIGNATURE, PUBLIC_KEY = "SHA256SUMS", "SHA256SUMS.sig", "SHA256SUMS.pub"
 _CHUNK = 1024 * 1024
+_BATCH = 2_000  # added files' index rows written at once
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
@@ -123,7 +125,7 @@ class PackageWriter:
     atomic rename) or ``abort``. Use as a context manager: an exception aborts."""
 
     def __init__(
-        self, out: Path, workdir: Path, *, created: datetime, compresslevel: int = 6
+        self, out: Path, workdir: Path, *, created: datetime, compresslevel: int = 1
     ) -> None:
         self.out = out
         self._workdir = workdir
@@ -142,20 +144,17 @@ class PackageWriter:
         )
         self._zip.filelist = _SpilledInfos(self._spill)  # type: ignore[assignment]
         self._zip.NameToInfo = _NoNames()
+        self._level = compresslevel
+        self._pending: list[tuple[str, str]] = []  # (path, sha256) of added files
         self.files = 0
 
     @contextmanager
     def open(self, path: str, *, large: bool = False) -> Iterator[_HashingWriter]:
         """Write one file (``large``: it may exceed 4 GiB, zip64); its SHA-256 is recorded
         when the block ends."""
-        try:
-            self._index.execute("INSERT INTO files VALUES (?, '')", (path,))
-        except sqlite3.IntegrityError:
-            raise ValueError(f"duplicate package path {path}") from None
-        info = zipfile.ZipInfo(path, date_time=self._stamp)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
-        with self._zip.open(info, "w", force_zip64=large) as entry:
+        self._claim_pending()
+        self._claim([(path, "")])
+        with self._zip.open(self._info(path), "w", force_zip64=large) as entry:
             writer = _HashingWriter(entry)
             yield writer
         self._index.execute(
@@ -164,10 +163,53 @@ class PackageWriter:
         self.files += 1
 
     def add(self, path: str, data: bytes) -> str:
-        """Write a whole file; returns its SHA-256."""
-        with self.open(path) as f:
-            f.write(data)
-        return f.digest.hexdigest()
+        """Write a whole file (under 4 GiB); returns its SHA-256.
+
+        The sizes and CRC are known up front, so the entry is written in one go: local header,
+        deflated data, and its ``ZipInfo`` handed to ``zipfile`` for the central directory
+        (``zipfile.open`` would write a placeholder header and seek back to rewrite it)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        self._pending.append((path, sha256))
+        if len(self._pending) >= _BATCH:
+            self._claim_pending()
+        info = self._info(path)
+        deflate = zlib.compressobj(self._level, zlib.DEFLATED, -15)
+        packed = deflate.compress(data) + deflate.flush()
+        info.file_size, info.compress_size, info.CRC = len(data), len(packed), zlib.crc32(data)
+        info.header_offset = self._fp.tell()
+        self._fp.write(info.FileHeader(False))
+        self._fp.write(packed)
+        self._zip.filelist.append(info)
+        self._zip.start_dir = self._fp.tell()  # where zipfile writes the next entry
+        self._zip._didModify = True  # type: ignore[attr-defined]  # close writes the directory
+        self.files += 1
+        return sha256
+
+    def _info(self, path: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(path, date_time=self._stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        info._compresslevel = self._level  # type: ignore[attr-defined]  # zipfile ignores ours otherwise
+        return info
+
+    def _claim_pending(self) -> None:
+        self._claim(self._pending)
+        self._pending.clear()
+
+    def _claim(self, rows: list[tuple[str, str]]) -> None:
+        """Record (path, sha256) rows; ValueError naming the first path already taken."""
+        self._index.execute("SAVEPOINT claim")
+        try:
+            self._index.executemany("INSERT INTO files VALUES (?, ?)", rows)
+        except sqlite3.IntegrityError:
+            self._index.execute("ROLLBACK TO claim")
+            for path, sha256 in rows:
+                try:
+                    self._index.execute("INSERT INTO files VALUES (?, ?)", (path, sha256))
+                except sqlite3.IntegrityError:
+                    raise ValueError(f"duplicate package path {path}") from None
+        finally:
+            self._index.execute("RELEASE claim")
 
     def copy(self, path: str, source: Path) -> str:
         """Stream a local file into the package; returns its SHA-256."""
@@ -177,6 +219,7 @@ class PackageWriter:
         return f.digest.hexdigest()
 
     def sums_lines(self) -> Iterable[bytes]:
+        self._claim_pending()
         rows = self._index.execute("SELECT sha256, path FROM files ORDER BY path")
         for sha256, path in rows:
             yield f"{sha256}  {path}\n".encode()

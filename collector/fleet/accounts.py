@@ -14,14 +14,14 @@ import httpx
 from collector.accounts import Account
 from collector.causes import describe_error
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, bearer, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, bearer, utcnow
 from collector.settings import FleetSettings, Settings
 from collector.snapshots import SnapshotCache
 
 
-def fleet_accounts(settings: Settings) -> list[Account]:
+def fleet_accounts(settings: Settings, *, observe: RetryObserver | None = None) -> list[Account]:
     """Provider hook for ``fleet``: the configured server, when configured."""
-    return resolve_accounts(settings.fleet)
+    return resolve_accounts(settings.fleet, observe=observe)
 
 
 def resolve_accounts(
@@ -31,6 +31,7 @@ def resolve_accounts(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     http: httpx.Client | None = None,
+    observe: RetryObserver | None = None,
 ) -> list[Account]:
     """One account named by the server's host; none when Fleet is not configured."""
     if not settings.enabled or not settings.base_url:
@@ -49,6 +50,7 @@ def resolve_accounts(
         max_attempts=settings.max_attempts,
         sleep=sleep,
         http=http,
+        on_retryable=observe,
     )
     try:
         api.get("/api/v1/fleet/me")

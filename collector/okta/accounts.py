@@ -14,7 +14,7 @@ import httpx
 from collector.accounts import Account
 from collector.causes import describe_error
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, rate_limit_reset_wait, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, rate_limit_reset_wait, utcnow
 from collector.okta.auth import api_token, service_app
 from collector.settings import OktaSettings, Settings
 from collector.snapshots import SnapshotCache
@@ -25,9 +25,9 @@ MAX_SLEEP = 60.0
 PROBE = "/api/v1/users"
 
 
-def okta_accounts(settings: Settings) -> list[Account]:
+def okta_accounts(settings: Settings, *, observe: RetryObserver | None = None) -> list[Account]:
     """Provider hook for ``okta``: the configured org, when configured."""
-    return resolve_accounts(settings.okta)
+    return resolve_accounts(settings.okta, observe=observe)
 
 
 def resolve_accounts(
@@ -38,6 +38,7 @@ def resolve_accounts(
     sleep: Callable[[float], None] = time.sleep,
     epoch: Callable[[], float] = time.time,
     http: httpx.Client | None = None,
+    observe: RetryObserver | None = None,
 ) -> list[Account]:
     """One account named by the org's host (``example.okta.com``); none when not configured."""
     if not settings.enabled or not settings.org_url:
@@ -55,6 +56,7 @@ def resolve_accounts(
             sleep=sleep,
             clock=epoch,
             http=http,
+            on_retryable=observe,
         )
 
     try:

@@ -14,7 +14,7 @@ from google.auth.credentials import Credentials
 from collector.accounts import Account
 from collector.causes import describe_error
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, bearer, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, bearer, utcnow
 from collector.settings import Settings, WorkspaceSettings
 from collector.snapshots import SnapshotCache
 from collector.workspace.auth import delegated_credentials, token_source
@@ -26,9 +26,11 @@ _DELEGATION_HINT = (
 )
 
 
-def workspace_accounts(settings: Settings) -> list[Account]:
+def workspace_accounts(
+    settings: Settings, *, observe: RetryObserver | None = None
+) -> list[Account]:
     """Provider hook for ``workspace``: the configured domain, when configured."""
-    return resolve_accounts(settings.workspace)
+    return resolve_accounts(settings.workspace, observe=observe)
 
 
 def _credentials(settings: WorkspaceSettings) -> Credentials:
@@ -43,6 +45,7 @@ def resolve_accounts(
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     http: httpx.Client | None = None,
+    observe: RetryObserver | None = None,
 ) -> list[Account]:
     """One account (the domain, else the customer id); none when Workspace is not configured."""
     if not settings.enabled or not (settings.admin_email and settings.key_file):
@@ -63,6 +66,7 @@ def resolve_accounts(
         max_attempts=settings.max_attempts,
         sleep=sleep,
         http=http,
+        on_retryable=observe,
     )
 
     def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[WorkspaceSettings]:

@@ -197,8 +197,7 @@ def test_compressed_timeline_gives_the_same_continuity() -> None:
     from datetime import timedelta
 
     from collector.catalogue import load_catalogue
-    from collector.continuity import continuity
-    from collector.export.timeline import compress
+    from collector.continuity import compress, continuity
     from collector.mapping import Mapping
     from tests.test_continuity import history
 
@@ -217,3 +216,37 @@ def test_compressed_timeline_gives_the_same_continuity() -> None:
         full = continuity(*args, events, intervals, *period)
         short = continuity(*args, compressed, intervals, *period)
         assert [(c.share, c.gaps) for c in full] == [(c.share, c.gaps) for c in short]
+
+
+def test_period_continuity_reads_the_compressed_timeline(workspace, seeded) -> None:
+    """``status --from/--to`` and the export share ``period_continuity``: the compressed
+    timeline gives every control the shares and gaps of the whole one."""
+    from collector.audit import period_continuity
+    from collector.continuity import compress, continuity, tightest_max_ages
+
+    soa = load_soa(example_soa_path(), workspace.catalogue)
+    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
+    start, end = T0 + DAY / 2, T0 + 12 * DAY
+    manual, exceptions = seeded.manual_items(), seeded.exceptions()
+    got = period_continuity(
+        workspace, seeded, soa, start, end, manual=manual, exceptions=exceptions
+    )
+    timeline = list(seeded.timeline(start, end))
+    ages = tightest_max_ages(soa, workspace.mapping, intervals)
+    assert len(list(compress(timeline, ages))) < len(timeline)
+    full = continuity(
+        workspace.catalogue,
+        soa,
+        workspace.mapping,
+        timeline,
+        intervals,
+        start,
+        end,
+        manual=manual,
+        exceptions=exceptions,
+    )
+    assert [(c.control.id, c.share, c.gaps) for c in got] == [
+        (c.control.id, c.share, c.gaps) for c in full
+    ]
+    causes = {g.cause for c in got for g in c.gaps}
+    assert {"failing", "stale"} <= causes

@@ -202,3 +202,20 @@ def test_post_form(api):
         "access_token": "x"
     }
     assert route.calls[0].request.content == b"grant_type=client_credentials"
+
+
+def test_retryable_answers_are_shown_to_the_observer(api):
+    seen: list[tuple[int, int]] = []
+    api.get(ITEMS).mock(
+        side_effect=[httpx.Response(429), httpx.Response(503), httpx.Response(200, json={})]
+    )
+    api.get(f"{BASE}/v1/busy").mock(return_value=httpx.Response(429))
+    observed = client(on_retryable=lambda r, attempt: seen.append((r.status_code, attempt)))
+    assert observed.get("/v1/items") == {}
+    assert seen == [(429, 1), (503, 2)]
+    seen.clear()
+    with pytest.raises(ApiError):
+        client(max_attempts=2, on_retryable=lambda r, a: seen.append((r.status_code, a))).get(
+            "/v1/busy"
+        )
+    assert seen == [(429, 1), (429, 2)]  # the answer given up on is seen too
