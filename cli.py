@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from collector.errors import UserError
 from collector.logs import configure_logging
 from collector.runner import utcnow
 from collector.settings import Settings, load_settings
+from collector.signals import sigterm_interrupts
 from collector.status import ControlState, ControlStatus, summarise
 
 app = typer.Typer(
@@ -307,17 +307,14 @@ def run(
     workspace = core.load_workspace(settings)
     checks = workspace.checks(ids=check, provider=provider)
     chosen_soa, notice = workspace.soa(soa)
-    previous = signal.signal(signal.SIGTERM, _terminate)
-    try:
-        with (
-            core.open_store(settings) as store,
-            _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record),
-        ):
-            audit = core.run_audit(
-                workspace, store, chosen_soa, checks, on_plan=on_plan, on_record=on_record
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with (
+        sigterm_interrupts(),  # the runner records the run as interrupted
+        core.open_store(settings) as store,
+        _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record),
+    ):
+        audit = core.run_audit(
+            workspace, store, chosen_soa, checks, on_plan=on_plan, on_record=on_record
+        )
     audit.notice = notice
     _audit_output(audit, fmt, fail_on)
 
@@ -342,10 +339,6 @@ def daemon(ctx: typer.Context) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)  # abandoned (timed-out) check threads must not hold the exit
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt  # the runner records the run as interrupted
 
 
 @app.command()

@@ -3,10 +3,7 @@ the package code so ``cli.py`` only gains two thin commands."""
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from collector.export.build import export_package
 from collector.export.verify import PackageProblem, verify_package
 from collector.runner import utcnow
 from collector.settings import Settings
+from collector.signals import sigterm_interrupts
 
 __all__ = ["export_command", "verify_package_command"]
 
@@ -42,7 +40,7 @@ def export_command(
     chosen_soa, notice = workspace.soa(soa)
     if notice:
         err.print(f"[yellow]note:[/] {notice}")
-    with _sigterm_interrupts(), core.open_store(settings) as store, _bar(err) as progress:
+    with sigterm_interrupts(), core.open_store(settings) as store, _bar(err) as progress:
         result = export_package(
             workspace,
             store,
@@ -81,21 +79,6 @@ def verify_package_command(
         f"re-sealed, {report.links} chain links verified\n"
     )
     return 0
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while the block runs (as in ``annexa run``), so a
-    stopped export aborts like Ctrl-C: the partial package is removed, exit code 130."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class _bar:
