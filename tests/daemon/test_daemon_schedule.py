@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 import urllib.request
 
 import boto3
@@ -49,7 +50,10 @@ def test_jobs_run_on_cadence_with_health_and_metrics(bucket, store_url):
         metrics = get(daemon.port, "/metrics")[1]
     times = sorted(r.collected_at for r in records(store_url, S3))
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    assert all(0.15 < g < 0.8 for g in gaps[:4]), gaps  # 0.4 s, give or take load
+    # 0.4 s apart: never doubled up, and on cadence (the median tolerates one slow run
+    # on a loaded machine, which APScheduler coalesces rather than runs twice)
+    assert all(g > 0.15 for g in gaps), gaps
+    assert 0.3 < statistics.median(gaps[:4]) < 0.8, gaps
     assert code == 200
     health = json.loads(body)
     assert health["role"] == "leader" and health["store_reachable"] and health["scheduler_alive"]
