@@ -18,9 +18,9 @@ from rich.table import Table
 
 from collector import app as core
 from collector import audit, report
+from collector.clock import utcnow
 from collector.errors import UserError
 from collector.logs import configure_logging
-from collector.runner import utcnow
 from collector.settings import Settings, load_settings
 from collector.signals import sigterm_interrupts
 from collector.status import ControlState, ControlStatus, summarise

@@ -14,11 +14,12 @@ import structlog
 from checks.api import CheckSpec
 from collector.accounts import Account
 from collector.catalogue import Catalogue, load_catalogue
+from collector.clock import utcnow
 from collector.errors import UserError
 from collector.mapping import Mapping, load_mapping
 from collector.providers import resolve_accounts
 from collector.registry import Registry, load_registry
-from collector.runner import Runner, RunResult, utcnow
+from collector.runner import Runner, RunResult
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
 from collector.status import ControlStatus, evaluate

@@ -17,13 +17,14 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from checks.api import Snapshot
+from collector.clock import utcnow
 from collector.collect import Target
 
 if TYPE_CHECKING:
@@ -465,10 +466,6 @@ def _label(url: str, method: str = "GET") -> str:
 
 
 # --- what a collector over this client receives ---------------------------------------------
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ApiScope(Generic[C]):

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -22,6 +22,7 @@ import structlog
 from checks.api import CheckSpec, Finding
 from collector.accounts import Account
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
 from collector.redact import redact, redact_text
 from collector.registry import Registry
@@ -29,10 +30,6 @@ from collector.snapshots import SnapshotCache
 from storage import EvidenceRecord, EvidenceStore, NewEvidence
 
 log = structlog.get_logger("annexa.runner")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,7 @@ class AzureTenant(BaseModel):
 
     tenant_id: str = Field(min_length=1, description="directory (tenant) id")
     name: str | None = Field(None, description="label shown in logs")
-    credential: Literal["default", "client_secret", "certificate", "workload_identity"] = (
-        "default"
-    )
+    credential: Literal["default", "client_secret", "certificate", "workload_identity"] = "default"
     client_id: str | None = Field(None, description="app registration (client) id")
     client_secret_env: str | None = Field(None, description="env variable holding the secret")
     certificate_path: Path | None = Field(None, description="PEM/PKCS12 certificate with key")

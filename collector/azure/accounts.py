@@ -14,8 +14,9 @@ from azure.core.credentials import TokenCredential
 from collector.accounts import Account
 from collector.azure.client import ARM_SCOPE, ARM_URL, GRAPH_SCOPE, GRAPH_URL, ApiClient
 from collector.azure.credentials import CredentialError, make_credential, token_tenant
-from collector.azure.scope import AzureScope, utcnow
+from collector.azure.scope import AzureScope
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
 from collector.http import RetryObserver
 from collector.settings import AzureSettings, AzureTenant, Settings

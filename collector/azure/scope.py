@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
-
-from checks.api import Snapshot
 from collector.azure.client import ApiClient
-from collector.collect import Target
+from collector.http import ApiScope
 from collector.settings import AzureSettings
 
-if TYPE_CHECKING:
-    from collector.snapshots import SnapshotCache
 
-S = TypeVar("S", bound=Snapshot)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class AzureScope:
+class AzureScope(ApiScope[AzureSettings]):
     """One subscription (provider ``azure``) or tenant (``entra``, ``intune``).
 
     ``api`` is the tenant's ARM or Graph client; ``settings`` the ``azure:`` section, for
@@ -29,29 +15,9 @@ class AzureScope:
     snapshots whose verdicts depend on age (checks never read a clock).
     """
 
-    def __init__(
-        self,
-        target: Target,
-        api: ApiClient,
-        cache: SnapshotCache,
-        *,
-        settings: AzureSettings,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.target = target
-        self.api = api
-        self.settings = settings
-        self._cache = cache
-        self._clock = clock
+    api: ApiClient  # type: ignore[assignment]
 
     @property
     def subscription(self) -> str:
         """The ARM path of the target subscription, ``/subscriptions/<id>``."""
         return f"/subscriptions/{self.target.account}"
-
-    def now(self) -> datetime:
-        return self._clock()
-
-    def get(self, kind: type[S]) -> S:
-        """Another snapshot for this target (memoised for the run)."""
-        return self._cache.get(kind, self.target)

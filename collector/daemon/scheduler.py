@@ -43,6 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from collector.accounts import Account
 from collector.app import Workspace, load_workspace
 from collector.causes import THROTTLED_CODES
+from collector.clock import utcnow
 from collector.daemon.alerts import AlertDispatcher, alertable, log_transition
 from collector.daemon.health import HealthServer, Metrics
 from collector.daemon.jobs import (
@@ -57,7 +58,7 @@ from collector.daemon.jobs import (
 from collector.daemon.leader import LeaderLock, leader_lock
 from collector.http import RetryObserver
 from collector.providers import resolve_accounts
-from collector.runner import evaluate_job, timeout_evidence, utcnow
+from collector.runner import evaluate_job, timeout_evidence
 from collector.settings import Settings
 from collector.soa import Soa
 from collector.status import ControlStatus, evaluate

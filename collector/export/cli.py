@@ -12,9 +12,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from collector import app as core
 from collector.audit import parse_instant
+from collector.clock import utcnow
 from collector.export.build import export_package
 from collector.export.verify import PackageProblem, verify_package
-from collector.runner import utcnow
 from collector.settings import Settings
 from collector.signals import sigterm_interrupts
 

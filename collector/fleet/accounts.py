@@ -13,8 +13,9 @@ import httpx
 
 from collector.accounts import Account
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, RetryObserver, bearer, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, bearer
 from collector.settings import FleetSettings, Settings
 from collector.snapshots import SnapshotCache
 

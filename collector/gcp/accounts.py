@@ -22,8 +22,9 @@ from google.oauth2 import service_account
 
 from collector.accounts import Account
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
-from collector.gcp.scope import GcpScope, utcnow
+from collector.gcp.scope import GcpScope
 from collector.settings import GcpSettings, Settings
 from collector.snapshots import SnapshotCache
 

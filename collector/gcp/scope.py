@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.api_core import exceptions
@@ -19,6 +19,7 @@ from google.cloud.asset_v1 import AssetServiceClient, ContentType
 from google.protobuf.json_format import MessageToDict
 
 from checks.api import Snapshot
+from collector.clock import utcnow
 from collector.collect import Target
 from collector.settings import GcpSettings
 
@@ -40,10 +41,6 @@ RETRYABLE = (
     exceptions.InternalServerError,
     exceptions.GatewayTimeout,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_retry(initial: float = 1.0, deadline: float = 120.0) -> Retry:

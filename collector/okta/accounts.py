@@ -13,8 +13,9 @@ import httpx
 
 from collector.accounts import Account
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, RetryObserver, rate_limit_reset_wait, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, rate_limit_reset_wait
 from collector.okta.auth import api_token, service_app
 from collector.settings import OktaSettings, Settings
 from collector.snapshots import SnapshotCache

@@ -13,8 +13,9 @@ from google.auth.credentials import Credentials
 
 from collector.accounts import Account
 from collector.causes import describe_error
+from collector.clock import utcnow
 from collector.collect import Target
-from collector.http import ApiScope, HttpClient, RetryObserver, bearer, utcnow
+from collector.http import ApiScope, HttpClient, RetryObserver, bearer
 from collector.settings import Settings, WorkspaceSettings
 from collector.snapshots import SnapshotCache
 from collector.workspace.auth import delegated_credentials, token_source
