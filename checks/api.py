@@ -22,6 +22,7 @@ __all__ = [
     "Finding",
     "Severity",
     "Snapshot",
+    "SnapshotPart",
     "check",
     "parse_duration",
     "spec_of",
@@ -45,6 +46,12 @@ class Snapshot(BaseModel):
 
     provider: ClassVar[str] = ""
     resource_noun: ClassVar[str] = "resources"
+
+
+class SnapshotPart(BaseModel):
+    """An immutable piece of a snapshot (a bucket, a user, a policy): snapshot fields hold these."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Finding(BaseModel):

@@ -8,13 +8,13 @@ from typing import ClassVar
 
 from pydantic import AwareDatetime
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 MIN_DAYS_LEFT = 30
 
 
-class Certificate(_Part):
+class Certificate(SnapshotPart):
     arn: str
     domain: str
     not_after: AwareDatetime

@@ -6,14 +6,14 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 #: Registry rule frequencies that scan an image when it is pushed.
 ON_PUSH = frozenset({"SCAN_ON_PUSH", "CONTINUOUS_SCAN"})
 
 
-class ScanRule(_Part):
+class ScanRule(SnapshotPart):
     frequency: str  # SCAN_ON_PUSH, CONTINUOUS_SCAN, MANUAL
     filters: tuple[str, ...]  # WILDCARD repository filters ("*" matches any run)
 
@@ -23,7 +23,7 @@ class ScanRule(_Part):
         )
 
 
-class EcrRepository(_Part):
+class EcrRepository(SnapshotPart):
     name: str
     arn: str
     scan_on_push: bool  # the repository-level setting

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 TLS_PROTOCOLS = frozenset({"HTTPS", "TLS"})
 
 
-class ListenerAction(_Part):
+class ListenerAction(SnapshotPart):
     type: str  # forward, redirect, fixed-response, authenticate-oidc, ...
     redirect_protocol: str | None = None  # HTTPS, HTTP or "#{protocol}" (keep the request's)
 
 
-class Listener(_Part):
+class Listener(SnapshotPart):
     arn: str
     load_balancer: str  # its name
     protocol: str  # HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP

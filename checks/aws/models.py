@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import AwareDatetime, model_validator
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "AccessAnalyzers",
@@ -45,10 +45,6 @@ __all__ = [
 ]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _AwsSnapshot(Snapshot):
     provider: ClassVar[str] = "aws"
 
@@ -56,7 +52,7 @@ class _AwsSnapshot(Snapshot):
 # --- IAM -----------------------------------------------------------------------------------
 
 
-class AccessKey(_Part):
+class AccessKey(SnapshotPart):
     """One access-key slot of a credential-report row (no key id: the report has none)."""
 
     slot: int  # 1 or 2, as in the report's access_key_N_* columns
@@ -65,7 +61,7 @@ class AccessKey(_Part):
     last_used: AwareDatetime | None = None  # None: never used (the report's N/A)
 
 
-class CredentialReportEntry(_Part):
+class CredentialReportEntry(SnapshotPart):
     """One row of the IAM credential report; ``is_root`` for the ``<root_account>`` row."""
 
     user: str
@@ -104,7 +100,7 @@ class IamCredentialReport(_AwsSnapshot):
         return tuple(e for e in self.entries if not e.is_root)
 
 
-class PasswordPolicy(_Part):
+class PasswordPolicy(SnapshotPart):
     """The IAM account password policy settings that a verdict needs."""
 
     minimum_password_length: int
@@ -128,7 +124,7 @@ class IamPasswordPolicy(_AwsSnapshot):
 # --- S3 --------------------------------------------------------------------------------------
 
 
-class PublicAccessBlock(_Part):
+class PublicAccessBlock(SnapshotPart):
     """The four S3 Block Public Access settings."""
 
     block_public_acls: bool
@@ -166,7 +162,7 @@ NO_PUBLIC_ACCESS_BLOCK = PublicAccessBlock(
 )
 
 
-class S3Bucket(_Part):
+class S3Bucket(SnapshotPart):
     """One bucket's settings; ``None`` where S3 answers "not configured"."""
 
     name: str
@@ -196,7 +192,7 @@ class S3Buckets(_AwsSnapshot):
 # --- CloudTrail ------------------------------------------------------------------------------
 
 
-class Trail(_Part):
+class Trail(SnapshotPart):
     """One trail (including shadow copies of trails homed in other regions)."""
 
     name: str
@@ -237,7 +233,7 @@ class EbsEncryptionByDefault(_AwsSnapshot):
 # --- IAM: users, customer-managed policies, Access Analyzer ----------------------------------
 
 
-class PolicyStatement(_Part):
+class PolicyStatement(SnapshotPart):
     """The parts of one IAM policy statement a privilege verdict needs (lists normalised)."""
 
     effect: str  # "Allow" or "Deny"
@@ -245,21 +241,21 @@ class PolicyStatement(_Part):
     resources: tuple[str, ...]  # Resource; empty when the statement uses NotResource
 
 
-class AttachedPolicy(_Part):
+class AttachedPolicy(SnapshotPart):
     """A managed policy attached directly to a user."""
 
     name: str
     arn: str
 
 
-class InlinePolicy(_Part):
+class InlinePolicy(SnapshotPart):
     """A policy embedded in a user."""
 
     name: str
     statements: tuple[PolicyStatement, ...]
 
 
-class IamUser(_Part):
+class IamUser(SnapshotPart):
     """One IAM user and the permissions attached to it directly (not through groups)."""
 
     name: str
@@ -276,7 +272,7 @@ class IamUsers(_AwsSnapshot):
     users: tuple[IamUser, ...]
 
 
-class CustomerPolicy(_Part):
+class CustomerPolicy(SnapshotPart):
     """A customer-managed policy and the statements of its default version."""
 
     name: str
@@ -294,7 +290,7 @@ class IamCustomerPolicies(_AwsSnapshot):
     policies: tuple[CustomerPolicy, ...]
 
 
-class Analyzer(_Part):
+class Analyzer(SnapshotPart):
     """One IAM Access Analyzer analyzer."""
 
     name: str
@@ -316,7 +312,7 @@ class AccessAnalyzers(_AwsSnapshot):
 # --- CloudWatch alarms on the CloudTrail log group ------------------------------------------
 
 
-class MetricFilter(_Part):
+class MetricFilter(SnapshotPart):
     """A metric filter on a log group; ``metrics`` as ``namespace/name``."""
 
     name: str
@@ -324,7 +320,7 @@ class MetricFilter(_Part):
     metrics: tuple[str, ...]
 
 
-class MetricAlarm(_Part):
+class MetricAlarm(SnapshotPart):
     """A CloudWatch alarm; ``metrics`` as ``namespace/name`` (math alarms: every metric)."""
 
     name: str
@@ -334,7 +330,7 @@ class MetricAlarm(_Part):
     alarm_actions: tuple[str, ...]
 
 
-class TrailLogGroup(_Part):
+class TrailLogGroup(SnapshotPart):
     """A multi-region trail's CloudWatch log group, its filters and the alarms on them."""
 
     trail_arn: str
@@ -356,7 +352,7 @@ class CloudTrailAlarms(_AwsSnapshot):
 # --- Config, GuardDuty, Security Hub, VPC flow logs (per region) ----------------------------
 
 
-class ConfigRecorder(_Part):
+class ConfigRecorder(SnapshotPart):
     """An AWS Config configuration recorder with its recording status."""
 
     name: str
@@ -374,7 +370,7 @@ class ConfigRecorders(_AwsSnapshot):
     recorders: tuple[ConfigRecorder, ...]
 
 
-class GuardDutyDetector(_Part):
+class GuardDutyDetector(SnapshotPart):
     detector_id: str
     status: str  # ENABLED or DISABLED
 
@@ -389,7 +385,7 @@ class GuardDutyDetectors(_AwsSnapshot):
     detectors: tuple[GuardDutyDetector, ...]
 
 
-class SecurityStandard(_Part):
+class SecurityStandard(SnapshotPart):
     arn: str  # the standard's ARN (StandardsArn)
     status: str  # PENDING, READY, FAILED, DELETING, INCOMPLETE
 
@@ -405,12 +401,12 @@ class SecurityHubState(_AwsSnapshot):
     standards: tuple[SecurityStandard, ...]
 
 
-class Vpc(_Part):
+class Vpc(SnapshotPart):
     vpc_id: str
     arn: str
 
 
-class FlowLog(_Part):
+class FlowLog(SnapshotPart):
     flow_log_id: str
     resource_id: str
     status: str  # FlowLogStatus: ACTIVE

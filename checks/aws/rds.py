@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 MIN_BACKUP_RETENTION_DAYS = 7
 
 
-class RdsInstance(_Part):
+class RdsInstance(SnapshotPart):
     identifier: str
     arn: str
     engine: str

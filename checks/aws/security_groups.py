@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 #: SSH and RDP.
 ADMIN_PORTS = (22, 3389)
 INTERNET = frozenset({"0.0.0.0/0", "::/0"})
 
 
-class SgRule(_Part):
+class SgRule(SnapshotPart):
     """One permission of a group: protocol (``-1`` all), port range (None: all) and sources."""
 
     protocol: str
@@ -31,7 +31,7 @@ class SgRule(_Part):
         return self.from_port <= port <= self.to_port
 
 
-class SecurityGroup(_Part):
+class SecurityGroup(SnapshotPart):
     group_id: str
     arn: str
     name: str

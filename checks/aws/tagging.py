@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import _AwsSnapshot, _Part
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import _AwsSnapshot
 
 
-class TaggedResource(_Part):
+class TaggedResource(SnapshotPart):
     """A resource and its tag KEYS (values are never kept)."""
 
     arn: str

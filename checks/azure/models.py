@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "ActivityLogExports",
@@ -38,15 +36,11 @@ __all__ = [
 ]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _AzureSnapshot(Snapshot):
     provider: ClassVar[str] = "azure"
 
 
-class StorageAccount(_Part):
+class StorageAccount(SnapshotPart):
     id: str
     name: str
     https_only: bool
@@ -59,7 +53,7 @@ class StorageAccounts(_AzureSnapshot):
     accounts: tuple[StorageAccount, ...]
 
 
-class KeyVault(_Part):
+class KeyVault(SnapshotPart):
     id: str
     name: str
     soft_delete: bool | None  # None: not set (on by default since 2021 but unconfirmed)
@@ -71,13 +65,13 @@ class KeyVaults(_AzureSnapshot):
     vaults: tuple[KeyVault, ...]
 
 
-class SqlDatabase(_Part):
+class SqlDatabase(SnapshotPart):
     id: str
     name: str
     tde_enabled: bool
 
 
-class SqlServer(_Part):
+class SqlServer(SnapshotPart):
     id: str
     name: str
     auditing_enabled: bool
@@ -90,7 +84,7 @@ class SqlServers(_AzureSnapshot):
     servers: tuple[SqlServer, ...]
 
 
-class SecurityRule(_Part):
+class SecurityRule(SnapshotPart):
     name: str
     priority: int
     direction: str  # Inbound | Outbound
@@ -100,7 +94,7 @@ class SecurityRule(_Part):
     ports: tuple[str, ...]  # destination port ranges: "22", "20-30", "*"
 
 
-class NetworkSecurityGroup(_Part):
+class NetworkSecurityGroup(SnapshotPart):
     id: str
     name: str
     rules: tuple[SecurityRule, ...]  # custom rules; the default rules never admit the internet
@@ -112,7 +106,7 @@ class NetworkSecurityGroups(_AzureSnapshot):
     groups: tuple[NetworkSecurityGroup, ...]
 
 
-class FlowLog(_Part):
+class FlowLog(SnapshotPart):
     id: str
     target_id: str  # the NSG, or (VNet flow logs) a virtual network or subnet
     enabled: bool
@@ -123,7 +117,7 @@ class FlowLogs(_AzureSnapshot):
     flow_logs: tuple[FlowLog, ...]
 
 
-class DefenderPlan(_Part):
+class DefenderPlan(SnapshotPart):
     id: str
     name: str
     tier: str  # Free | Standard
@@ -138,7 +132,7 @@ class DefenderPlans(_AzureSnapshot):
     required: tuple[str, ...]
 
 
-class DiagnosticSetting(_Part):
+class DiagnosticSetting(SnapshotPart):
     id: str
     name: str
     destinations: tuple[str, ...]  # workspace, storage, event hub, partner: the kinds set
@@ -151,7 +145,7 @@ class ActivityLogExports(_AzureSnapshot):
     settings: tuple[DiagnosticSetting, ...]
 
 
-class ManagedDisk(_Part):
+class ManagedDisk(SnapshotPart):
     id: str
     name: str
     encryption_type: str | None  # EncryptionAtRestWith{PlatformKey,CustomerKey,...}
@@ -159,7 +153,7 @@ class ManagedDisk(_Part):
     ade_enabled: bool  # Azure Disk Encryption (BitLocker/DM-Crypt) settings on the disk
 
 
-class VirtualMachine(_Part):
+class VirtualMachine(SnapshotPart):
     id: str
     name: str
     encryption_at_host: bool
@@ -173,7 +167,7 @@ class VirtualMachines(_AzureSnapshot):
     disks: tuple[ManagedDisk, ...]
 
 
-class WebApp(_Part):
+class WebApp(SnapshotPart):
     id: str
     name: str
     https_only: bool
@@ -185,7 +179,7 @@ class WebApps(_AzureSnapshot):
     apps: tuple[WebApp, ...]
 
 
-class ProtectedItem(_Part):
+class ProtectedItem(SnapshotPart):
     vault: str
     source_id: str  # the VM
     state: str  # Protected, IRPending, ProtectionStopped, ProtectionError, ProtectionPaused

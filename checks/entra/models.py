@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "AppRegistration",
@@ -28,15 +28,11 @@ __all__ = [
 ]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _EntraSnapshot(Snapshot):
     provider: ClassVar[str] = "entra"
 
 
-class EntraUser(_Part):
+class EntraUser(SnapshotPart):
     id: str
     upn: str
     user_type: str  # Member | Guest
@@ -55,7 +51,7 @@ class EntraUsers(_EntraSnapshot):
         return {u.id: u for u in self.users}
 
 
-class MfaRegistration(_Part):
+class MfaRegistration(SnapshotPart):
     """A row of ``reports/authenticationMethods/userRegistrationDetails``."""
 
     id: str
@@ -70,7 +66,7 @@ class MfaRegistrations(_EntraSnapshot):
     users: tuple[MfaRegistration, ...]
 
 
-class ConditionalAccessPolicy(_Part):
+class ConditionalAccessPolicy(SnapshotPart):
     """The parts of a Conditional Access policy that decide whom and what it covers."""
 
     id: str
@@ -92,13 +88,13 @@ class ConditionalAccess(_EntraSnapshot):
     policies: tuple[ConditionalAccessPolicy, ...]
 
 
-class RoleMember(_Part):
+class RoleMember(SnapshotPart):
     id: str
     kind: str  # user | group | servicePrincipal
     name: str  # user principal name, or display name
 
 
-class DirectoryRole(_Part):
+class DirectoryRole(SnapshotPart):
     template_id: str
     name: str
     members: tuple[RoleMember, ...]  # active assignments (PIM-eligible members are not here)
@@ -110,7 +106,7 @@ class DirectoryRoles(_EntraSnapshot):
     roles: tuple[DirectoryRole, ...]
 
 
-class ClientSecret(_Part):
+class ClientSecret(SnapshotPart):
     """A client secret's metadata (never its value or hint)."""
 
     key_id: str
@@ -118,7 +114,7 @@ class ClientSecret(_Part):
     end: AwareDatetime | None  # None: never expires
 
 
-class AppRegistration(_Part):
+class AppRegistration(SnapshotPart):
     id: str
     app_id: str
     name: str

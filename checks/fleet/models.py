@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "FleetAntimalware",
@@ -27,15 +25,11 @@ NO_POLICIES = frozenset({"ios", "ipados", "android"})
 FAMILIES = frozenset({"darwin", "windows", "chrome"}) | NO_POLICIES
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _FleetSnapshot(Snapshot):
     provider: ClassVar[str] = "fleet"
 
 
-class FleetHost(_Part):
+class FleetHost(SnapshotPart):
     id: int
     hostname: str
     platform: str  # darwin, windows, ubuntu, rhel, chrome, ios...
@@ -54,7 +48,7 @@ class FleetHosts(_FleetSnapshot):
     hosts: tuple[FleetHost, ...]
 
 
-class FleetPolicy(_Part):
+class FleetPolicy(SnapshotPart):
     id: int
     name: str
     platforms: tuple[str, ...]  # empty: every platform

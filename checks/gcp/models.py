@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "AuditConfig",
@@ -38,10 +38,6 @@ PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 PRIMITIVE_ROLES = frozenset({"roles/owner", "roles/editor"})
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _GcpSnapshot(Snapshot):
     provider: ClassVar[str] = "gcp"
 
@@ -49,7 +45,7 @@ class _GcpSnapshot(Snapshot):
 # --- IAM ---------------------------------------------------------------------------------
 
 
-class IamBinding(_Part):
+class IamBinding(SnapshotPart):
     resource: str  # full resource name the policy is set on
     role: str
     members: tuple[str, ...]
@@ -69,14 +65,14 @@ class GcpIamPolicies(_GcpSnapshot):
         return dict(sorted(grouped.items()))
 
 
-class AuditConfig(_Part):
+class AuditConfig(SnapshotPart):
     """One ``auditConfigs`` entry: a service and, per log type, its exempted members."""
 
     service: str
     log_types: dict[str, tuple[str, ...]]  # DATA_READ -> exempted members
 
 
-class PolicyHolder(_Part):
+class PolicyHolder(SnapshotPart):
     """A project, folder or organisation and the audit configuration on its IAM policy."""
 
     resource: str  # //cloudresourcemanager.googleapis.com/projects/123
@@ -99,7 +95,7 @@ class GcpAuditConfigs(_GcpSnapshot):
         return [c for h in [holder, *inherited] for c in h.audit_configs]
 
 
-class ServiceAccountKey(_Part):
+class ServiceAccountKey(SnapshotPart):
     resource: str
     service_account: str
     key_type: str  # USER_MANAGED, SYSTEM_MANAGED
@@ -120,7 +116,7 @@ class GcpServiceAccountKeys(_GcpSnapshot):
 # --- storage, compute ----------------------------------------------------------------------
 
 
-class Bucket(_Part):
+class Bucket(SnapshotPart):
     resource: str
     uniform_access: bool
     public_access_prevention: str  # enforced, inherited (or unspecified, on old buckets)
@@ -132,7 +128,7 @@ class GcpBuckets(_GcpSnapshot):
     buckets: tuple[Bucket, ...]
 
 
-class FirewallRule(_Part):
+class FirewallRule(SnapshotPart):
     resource: str
     direction: str  # INGRESS, EGRESS
     disabled: bool
@@ -140,7 +136,7 @@ class FirewallRule(_Part):
     allowed: tuple[tuple[str, tuple[str, ...]], ...]  # (protocol, ports); no ports: all
 
 
-class ComputeProject(_Part):
+class ComputeProject(SnapshotPart):
     """A project with the Compute Engine API on; only its ``enable-oslogin`` metadata value."""
 
     resource: str
@@ -156,7 +152,7 @@ class GcpCompute(_GcpSnapshot):
     projects: tuple[ComputeProject, ...]
 
 
-class Network(_Part):
+class Network(SnapshotPart):
     resource: str
     project: str  # projects/my-proj
     name: str
@@ -173,7 +169,7 @@ class GcpNetworks(_GcpSnapshot):
 # --- Cloud SQL, KMS ------------------------------------------------------------------------
 
 
-class SqlInstance(_Part):
+class SqlInstance(SnapshotPart):
     resource: str
     instance_type: str  # CLOUD_SQL_INSTANCE, READ_REPLICA_INSTANCE, ON_PREMISES_INSTANCE
     ipv4_enabled: bool
@@ -189,7 +185,7 @@ class GcpSqlInstances(_GcpSnapshot):
     instances: tuple[SqlInstance, ...]
 
 
-class CryptoKey(_Part):
+class CryptoKey(SnapshotPart):
     resource: str
     purpose: str  # ENCRYPT_DECRYPT, ASYMMETRIC_SIGN, ...
     primary_state: str | None  # ENABLED, DISABLED, DESTROYED, ...

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = ["IntuneDevices", "ManagedDevice"]
 
 
-class ManagedDevice(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ManagedDevice(SnapshotPart):
     id: str
     name: str
     os: str  # Windows, macOS, iOS, Android, ...

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -30,15 +30,11 @@ __all__ = [
 ACTIVE_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class _OktaSnapshot(Snapshot):
     provider: ClassVar[str] = "okta"
 
 
-class OktaUser(_Part):
+class OktaUser(SnapshotPart):
     id: str
     login: str
     status: str  # ACTIVE, PROVISIONED, STAGED, SUSPENDED, LOCKED_OUT, PASSWORD_EXPIRED...
@@ -66,7 +62,7 @@ class OktaFactors(_OktaSnapshot):
     active_factors: dict[str, tuple[str, ...]]
 
 
-class OktaPasswordPolicy(_Part):
+class OktaPasswordPolicy(SnapshotPart):
     id: str
     name: str
     priority: int
@@ -83,7 +79,7 @@ class OktaPasswordPolicies(_OktaSnapshot):
     policies: tuple[OktaPasswordPolicy, ...]  # ACTIVE policies only
 
 
-class OktaMfaRule(_Part):
+class OktaMfaRule(SnapshotPart):
     """One ACTIVE rule, as far as the MFA verdict goes."""
 
     name: str
@@ -93,7 +89,7 @@ class OktaMfaRule(_Part):
     narrowed: tuple[str, ...]  # conditions that limit whom or where it applies
 
 
-class OktaMfaPolicy(_Part):
+class OktaMfaPolicy(SnapshotPart):
     id: str
     name: str
     type: str  # OKTA_SIGN_ON (global session) | ACCESS_POLICY (authentication policy)
@@ -107,7 +103,7 @@ class OktaMfaPolicies(_OktaSnapshot):
     policies: tuple[OktaMfaPolicy, ...]  # ACTIVE policies only
 
 
-class OktaAdmin(_Part):
+class OktaAdmin(SnapshotPart):
     id: str
     login: str
     status: str

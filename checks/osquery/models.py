@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "DiskVolume",
@@ -39,9 +37,7 @@ class HostOs(_OsquerySnapshot):
     minimum: str | None
 
 
-class DiskVolume(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class DiskVolume(SnapshotPart):
     name: str  # /dev/dm-0, C:, /dev/disk3s5
     encrypted: bool
     detail: str  # the table's own words: LUKS type, FileVault status, BitLocker method

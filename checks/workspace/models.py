@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
-from checks.api import Snapshot
+from checks.api import Snapshot, SnapshotPart
 
 __all__ = ["WorkspaceUser", "WorkspaceUsers"]
 
 
-class WorkspaceUser(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class WorkspaceUser(SnapshotPart):
     id: str
     email: str
     suspended: bool
