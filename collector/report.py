@@ -78,6 +78,7 @@ def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict
     rows = []
     for control in workspace.catalogue.controls:
         mapped = [c for c in workspace.mapping.checks_for(control.id) if c in checks]
+        pairs = [workspace.mapping.pair(c, control.id) for c in mapped]
         rows.append(
             {
                 "control": control.id,
@@ -85,7 +86,8 @@ def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict
                 "theme": control.theme,
                 "automated": bool(mapped),
                 "checks": mapped,
-                "rationale": [workspace.mapping.controls_for(c)[control.id] for c in mapped],
+                "strength": [p.strength.value for p in pairs],
+                "rationale": [p.why for p in pairs],
             }
         )
     return rows

@@ -57,7 +57,10 @@ def test_entry_point_pack_is_discovered_mapped_and_run(site, tmp_path, monkeypat
     assert registry.origins["acme.s3.bucket_prefix"].startswith("entry point 'acme'")
 
     mapping = tmp_path / "acme-mapping.yaml"
-    mapping.write_text("acme.s3.bucket_prefix:\n  A.5.9: bucket names carry the owning team\n")
+    mapping.write_text(
+        "acme.s3.bucket_prefix:\n"
+        "  A.5.9: {strength: supporting, why: bucket names carry the owning team}\n"
+    )
     settings = load_settings(data_dir=tmp_path, mappings=[mapping])
     workspace = load_workspace(settings)
     assert "acme.s3.bucket_prefix" in workspace.mapping.checks_for("A.5.9")

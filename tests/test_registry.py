@@ -37,9 +37,10 @@ def test_every_check_is_mapped_and_every_mapping_resolves(registry):
     catalogue = load_catalogue()
     mapping = load_mapping(catalogue, registry.checks.keys())  # raises on unknown ids
     assert mapping.unmapped(registry.checks) == []
-    for check_id, control, rationale in mapping.pairs():
+    for check_id, control, pair in mapping.pairs():
         assert check_id in registry.checks and control in catalogue
-        assert rationale.strip() and "\n" not in rationale
+        assert pair.strength in ("sufficient", "supporting")
+        assert pair.why.strip() and "\n" not in pair.why
 
 
 #: Permission notation per provider; others use the IAM-style ``service:Action``.
