@@ -4,11 +4,13 @@ retries, typed errors.
 What differs between APIs is plugged in: how a request is authenticated (:func:`bearer`,
 :func:`ssws`), how the next page is found (:class:`NextLinkField`, :class:`LinkHeader`,
 :class:`PageToken`, :class:`PageNumber`) and how long a 429 asks to wait
-(:func:`retry_after_wait`, :func:`rate_limit_reset_wait`). 429 and 503 are retried a bounded
-number of times with a capped sleep (each such answer is shown to an optional
-:data:`RetryObserver`, so a daemon can count throttling); every other error answer raises
-:class:`ApiError`, and an answer of the wrong shape raises :class:`MalformedResponse`: unknown
-is never a pass.
+(:func:`retry_after_wait`, :func:`rate_limit_reset_wait`). Retries (tenacity) are bounded:
+429 and 503 wait as the API asks, capped (each such answer is shown to an optional
+:data:`RetryObserver`, so a daemon can count throttling); a GET that meets a transient server
+error (500, 502, 504) or a dropped connection is retried after a jittered exponential backoff.
+Every other error answer, and the last one when the attempts run out, raises
+:class:`ApiError` (its cause says how many attempts were made), and an answer of the wrong
+shape raises :class:`MalformedResponse`: unknown is never a pass.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import tenacity
 
 from checks.api import Snapshot
 from collector.clock import utcnow
@@ -33,8 +36,12 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound=Snapshot)
 C = TypeVar("C")
 
-RETRYABLE = frozenset({429, 503})
+RETRYABLE = frozenset({429, 503})  # the API asks to wait: retried for any method
+TRANSIENT = frozenset({500, 502, 504})  # a blip: retried for idempotent GETs only
+#: Transport failures after the connection was made (reset, closed mid-answer): GETs retry them.
+DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 MAX_SLEEP = 30.0  # seconds: a longer wait is capped, so the retry budget stays bounded
+BACKOFF = tenacity.wait_random_exponential(multiplier=1, max=MAX_SLEEP)  # 0-2, 0-4, 0-8 s...
 
 #: Headers to send with one request attempt (called per attempt, so tokens can refresh).
 Auth = Callable[[], Mapping[str, str]]
@@ -59,12 +66,14 @@ class ApiError(Exception):
         *,
         request: str,
         permission: str | None = None,
+        attempts: int = 1,
     ) -> None:
         self.status = status
         self.code = code
         self.message = message
         self.request = request
         self.permission = permission
+        self.attempts = attempts
         super().__init__(self.cause)
 
     @property
@@ -73,6 +82,8 @@ class ApiError(Exception):
         text = f"HTTP {self.status} {self.code} on {self.request}: {self.message}"
         if self.status == 403 and self.permission:
             text += f" (missing permission: {self.permission})"
+        if self.attempts > 1:
+            text += f" (after {self.attempts} attempts)"
         return text
 
 
@@ -123,11 +134,9 @@ def _objects(value: Any, what: str, request: str) -> list[dict[str, Any]]:
     return value
 
 
-def _field(body: Any, key: str, request: str, *, optional: bool) -> list[dict[str, Any]]:
+def _field(body: Any, key: str, request: str) -> list[dict[str, Any]]:
     if not isinstance(body, dict):
         raise MalformedResponse(request, "not a JSON object")
-    if optional and key not in body:
-        return []  # Google omits an empty collection's field
     return _objects(body.get(key), f"'{key}'", request)
 
 
@@ -143,7 +152,7 @@ class NextLinkField:
         return params
 
     def items(self, body: Any, request: str) -> list[dict[str, Any]]:
-        return _field(body, self.items_key, request, optional=False)
+        return _field(body, self.items_key, request)
 
     def next(
         self, response: httpx.Response, body: Any, params: dict[str, str]
@@ -181,23 +190,41 @@ class LinkHeader:
 @dataclass(frozen=True)
 class PageToken:
     """Items under ``items_key``; the next page asked for by echoing ``nextPageToken`` as the
-    ``pageToken`` query parameter (Google APIs)."""
+    ``pageToken`` query parameter (Google APIs).
+
+    Google omits an empty collection's field, so an answer without it cannot be told from an
+    incomplete one. It is read as empty only on a single-page answer of a list the caller says
+    may really be empty (``may_be_empty``); otherwise it is a :class:`MalformedResponse`.
+    """
 
     items_key: str
     page_size: tuple[str, int] | None = None  # e.g. ("maxResults", 500)
     token_field: str = "nextPageToken"
     token_param: str = "pageToken"
+    may_be_empty: bool = False
 
     def first(self, params: dict[str, str]) -> dict[str, str]:
         size = {self.page_size[0]: str(self.page_size[1])} if self.page_size else {}
         return params | size
 
     def items(self, body: Any, request: str) -> list[dict[str, Any]]:
-        return _field(body, self.items_key, request, optional=True)
+        if isinstance(body, dict) and self.items_key not in body:
+            if self.may_be_empty and not body.get(self.token_field):
+                return []  # unless it answered a later page: see next()
+            raise self._missing(request)
+        return _field(body, self.items_key, request)
+
+    def _missing(self, request: str) -> MalformedResponse:
+        return MalformedResponse(
+            request,
+            f"no '{self.items_key}' field: cannot tell an empty list from an incomplete one",
+        )
 
     def next(
         self, response: httpx.Response, body: Any, params: dict[str, str]
     ) -> tuple[str | None, dict[str, str]] | None:
+        if self.items_key not in body and self.token_param in params:
+            raise self._missing(_label(str(response.request.url)))
         token = body.get(self.token_field)
         if not token:
             return None
@@ -211,7 +238,8 @@ class PageNumber:
     """Items under ``items_key``, pages numbered from 0 with ``page``/``per_page`` (Fleet).
 
     The last page is the one whose ``meta.has_next_results`` is false or, where the API does
-    not send ``meta``, the first page shorter than ``per_page``.
+    not send ``meta``, the first empty page: a short page is not proof of the end, since a
+    server may cap ``per_page`` lower than asked.
     """
 
     items_key: str
@@ -221,7 +249,7 @@ class PageNumber:
         return params | {"page": "0", "per_page": str(self.per_page)}
 
     def items(self, body: Any, request: str) -> list[dict[str, Any]]:
-        return _field(body, self.items_key, request, optional=False)
+        return _field(body, self.items_key, request)
 
     def next(
         self, response: httpx.Response, body: Any, params: dict[str, str]
@@ -230,7 +258,7 @@ class PageNumber:
         if isinstance(meta, dict) and isinstance(meta.get("has_next_results"), bool):
             more = meta["has_next_results"]
         else:
-            more = len(body[self.items_key]) >= self.per_page
+            more = bool(body[self.items_key])
         return (None, params | {"page": str(int(params["page"]) + 1)}) if more else None
 
 
@@ -422,31 +450,60 @@ class HttpClient:
         requires: str | None,
     ) -> tuple[httpx.Response, Any]:
         request = _label(url, method)
-        for attempt in range(1, self._max_attempts + 1):
+        idempotent = method == "GET"
+
+        def attempt_once() -> httpx.Response:
             headers = dict(self._auth()) if self._auth else {}
             try:
-                response = self._http.request(
+                return self._http.request(
                     method, url, params=query or None, data=form, headers=headers
                 )
             except httpx.TimeoutException as exc:
                 raise TimeoutError(f"{request} timed out ({type(exc).__name__})") from None
+            except DROPPED as exc:
+                if idempotent:
+                    raise  # retried below
+                raise ConnectionError(f"{request} failed: {exc}") from None
             except httpx.TransportError as exc:
                 raise ConnectionError(f"{request} failed: {exc}") from None
-            if response.status_code in RETRYABLE and self._on_retryable is not None:
-                self._on_retryable(response, attempt)
-            if response.status_code in RETRYABLE and attempt < self._max_attempts:
-                wait = self._wait(response, attempt, self._clock())
-                self._sleep(min(max(wait, 0.0), self._max_sleep))
-                continue
-            if response.status_code >= 400:
-                raise self._error(response, request, requires)
-            try:
-                return response, response.json()
-            except ValueError:
-                raise MalformedResponse(request, "not JSON") from None
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _error(self, response: httpx.Response, request: str, requires: str | None) -> ApiError:
+        def again(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            if outcome is None or outcome.failed:
+                return outcome is not None and isinstance(outcome.exception(), DROPPED)
+            status = outcome.result().status_code
+            if status in RETRYABLE and self._on_retryable is not None:
+                self._on_retryable(outcome.result(), state.attempt_number)
+            return status in RETRYABLE or (idempotent and status in TRANSIENT)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            outcome = state.outcome
+            if outcome is not None and not outcome.failed:
+                response = outcome.result()
+                if response.status_code in RETRYABLE:
+                    asked = self._wait(response, state.attempt_number, self._clock())
+                    return min(max(asked, 0.0), self._max_sleep)
+            return min(BACKOFF(state), self._max_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=again,
+            wait=wait,
+            stop=tenacity.stop_after_attempt(self._max_attempts),
+            sleep=self._sleep,
+            retry_error_callback=lambda state: _last_answer(request, state),
+        )
+        response = retrying(attempt_once)
+        attempts = retrying.statistics.get("attempt_number", 1)
+        if response.status_code >= 400:
+            raise self._error(response, request, requires, attempts)
+        try:
+            return response, response.json()
+        except ValueError:
+            raise MalformedResponse(request, "not JSON") from None
+
+    def _error(
+        self, response: httpx.Response, request: str, requires: str | None, attempts: int
+    ) -> ApiError:
         code, message = error_fields(response)
         permission = None
         if response.status_code == 403:
@@ -458,7 +515,17 @@ class HttpClient:
             " ".join(message.split()),
             request=request,
             permission=permission,
+            attempts=attempts,
         )
+
+
+def _last_answer(request: str, state: tenacity.RetryCallState) -> httpx.Response:
+    """The answer given up on, or the dropped connection as a :class:`ConnectionError`."""
+    assert state.outcome is not None
+    if state.outcome.failed:
+        exc = state.outcome.exception()
+        raise ConnectionError(f"{request} failed after {state.attempt_number} attempts: {exc}")
+    return state.outcome.result()  # type: ignore[no-any-return]
 
 
 def _label(url: str, method: str = "GET") -> str:

@@ -42,7 +42,7 @@ def test_retry_after_is_capped_and_503_exhaustion_is_an_error(api: respx.MockRou
         client(sleeps).list("/users")
     assert sleeps == [30.0, 30.0]  # three attempts, two capped waits
     assert describe_error(failed.value) == (
-        "HTTP 503 Unknown on GET /v1.0/users: Service Unavailable"
+        "HTTP 503 Unknown on GET /v1.0/users: Service Unavailable (after 3 attempts)"
     )
 
 

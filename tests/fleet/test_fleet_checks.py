@@ -100,8 +100,10 @@ def test_paging_and_call_count(api):
     unfiltered = [q["page"] for q in queries if "policy_id" not in q]
     assert unfiltered == ["0", "1", "2"]  # two full pages of two, then an empty one
     assert all(q["per_page"] == "2" for q in queries)
-    # policy 2 passes on two hosts (a full page): one more page; every other list: one page
-    assert len(queries) == 3 + 2 * 5 + 1
+    # Fleet sends no ``meta`` here, so every list reads on to an empty page: each of the ten
+    # policy x passing/failing lists is one page (0 or 1 host) or two (policy 2's two passing
+    # hosts), then an empty one
+    assert len(queries) == 3 + (10 + 1) + 5
     assert routes["policies"].call_count == 1  # shared by all five policy checks
     auth = routes["hosts"].calls[0].request.headers["Authorization"]
     assert auth == "Bearer example-fleet-api-token"

@@ -219,3 +219,83 @@ def test_retryable_answers_are_shown_to_the_observer(api):
             "/v1/busy"
         )
     assert seen == [(429, 1), (429, 2)]  # the answer given up on is seen too
+
+
+def test_transient_server_errors_and_resets_are_retried_with_jittered_backoff(api):
+    """One 502, one reset connection and one 504 do not lose the answer; the waits grow
+    exponentially with jitter and stay under the cap."""
+    route = api.get(ITEMS).mock(
+        side_effect=[
+            httpx.Response(502),
+            httpx.ReadError("Connection reset by peer"),
+            httpx.Response(504),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    sleeps: list[float] = []
+    assert client(sleeps).get("/v1/items") == {"ok": True}
+    assert route.call_count == 4
+    assert len(sleeps) == 3
+    assert all(0 <= wait <= 2**n for n, wait in enumerate(sleeps, start=1))
+
+
+def test_server_errors_that_outlast_the_retries_name_the_attempts(api):
+    api.get(ITEMS).mock(return_value=httpx.Response(500))
+    api.get(f"{BASE}/v1/reset").mock(side_effect=httpx.RemoteProtocolError("disconnected"))
+    sleeps: list[float] = []
+    with pytest.raises(ApiError) as failed:
+        client(sleeps, max_attempts=3).get("/v1/items")
+    assert describe_error(failed.value) == (
+        "HTTP 500 Unknown on GET /v1/items: Internal Server Error (after 3 attempts)"
+    )
+    assert len(sleeps) == 2 and max(sleeps) <= 30.0
+    with pytest.raises(ConnectionError, match=r"GET /v1/reset failed after 3 attempts: discon"):
+        client(max_attempts=3).get("/v1/reset")
+
+
+def test_server_errors_on_a_post_are_not_retried(api):
+    """A token request is not repeated on a 502 or a reset: only GETs are idempotent."""
+    route = api.post(f"{BASE}/token").mock(return_value=httpx.Response(502))
+    with pytest.raises(ApiError, match="HTTP 502"):
+        client().post_form("/token", {"grant_type": "client_credentials"})
+    assert route.call_count == 1
+    api.post(f"{BASE}/token2").mock(side_effect=httpx.ReadError("reset"))
+    with pytest.raises(ConnectionError, match="POST /token2 failed: reset"):
+        client().post_form("/token2", {})
+
+
+def test_page_number_without_meta_reads_on_to_an_empty_page(api):
+    """A server that caps ``per_page`` lower than asked sends short pages that are not the
+    last: without ``meta`` only an empty page proves the list is complete."""
+    route = api.get(ITEMS).mock(
+        side_effect=[
+            httpx.Response(200, json={"rows": [{"id": 1}, {"id": 2}]}),  # 2 of 50 asked
+            httpx.Response(200, json={"rows": [{"id": 3}]}),
+            httpx.Response(200, json={"rows": []}),
+        ]
+    )
+    paging = PageNumber(items_key="rows", per_page=50)
+    assert client().list("/v1/items", paging=paging) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert [c.request.url.params["page"] for c in route.calls] == ["0", "1", "2"]
+
+
+def test_page_token_answer_without_its_items_field_is_an_error(api):
+    """Google omits an empty collection's field, so a page without it cannot be told from a
+    truncated answer: unless the caller says the list may be empty, that is an error."""
+    api.get(ITEMS).mock(return_value=httpx.Response(200, json={"kind": "x#items"}))
+    with pytest.raises(MalformedResponse, match="no 'items' field"):
+        client().list("/v1/items", paging=PageToken(items_key="items"))
+    may_be_empty = PageToken(items_key="items", may_be_empty=True)
+    assert client().list("/v1/items", paging=may_be_empty) == []
+
+
+def test_page_token_later_page_without_items_is_an_error(api):
+    api.get(ITEMS, params={"pageToken": "p2"}).mock(
+        return_value=httpx.Response(200, json={"kind": "x#items"})
+    )
+    api.get(ITEMS).mock(
+        return_value=httpx.Response(200, json={"items": [{"id": "1"}], "nextPageToken": "p2"})
+    )
+    paging = PageToken(items_key="items", may_be_empty=True)
+    with pytest.raises(MalformedResponse, match="no 'items' field"):
+        client().list("/v1/items", paging=paging)

@@ -103,7 +103,7 @@ def test_429_without_date_uses_the_clock_and_exhaustion_is_an_error(api):
     assert sleeps == [60.0] * 4  # 600 s asked, capped at a minute; five attempts
     assert describe_error(failed.value) == (
         "HTTP 429 E0000047 on GET /api/v1/users: API call exceeded rate limit due to too many "
-        "requests."
+        "requests. (after 5 attempts)"
     )
 
 

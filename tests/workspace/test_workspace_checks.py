@@ -181,10 +181,13 @@ def test_inactive_days_is_configurable(api, settings):
     assert failing == {"bob@example.com", "dave@example.com", "frank@example.com"}
 
 
-def test_empty_directory_has_no_users(api, settings):
+def test_answer_without_users_field_is_an_error(api, settings):
+    """Google omits an empty list's field; a Workspace customer always has a user (the admin
+    the service account acts as), so an answer without ``users`` is not an empty directory."""
     api.post(TOKEN_URL).mock(return_value=answer("token.json"))
-    api.get(USERS).mock(return_value=answer("users_empty.json"))  # Google omits "users"
-    assert collect(settings).users == ()
+    api.get(USERS).mock(return_value=answer("users_empty.json"))
+    with pytest.raises(MalformedResponse, match="no 'users' field: cannot tell an empty list"):
+        collect(settings)
 
 
 def test_delegation_not_authorised_is_an_account_error(api, settings):
@@ -225,9 +228,9 @@ def test_quota_429_is_retried_after_its_retry_after(api, settings):
     throttled = httpx.Response(
         429, json={"error": {"code": 429, "message": "Quota"}}, headers={"Retry-After": "4"}
     )
-    api.get(USERS).mock(side_effect=[throttled, answer("users_empty.json")])
+    api.get(USERS).mock(side_effect=[throttled, answer("users_page2.json")])
     sleeps: list[float] = []
-    assert collect(settings, sleeps).users == ()
+    assert collect(settings, sleeps).users
     assert sleeps == [4.0]
 
 
