@@ -526,7 +526,7 @@ def permissions_cmd(
 ) -> None:
     """Print the read-only permissions the selected checks need (AWS: an IAM policy)."""
     workspace = core.load_workspace(_settings(ctx))
-    checks = workspace.checks(ids=check, provider=provider)
+    checks = [c for c in workspace.checks(ids=check) if provider in c.providers]
     document = core.permissions(workspace, provider, checks)
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 

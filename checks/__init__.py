@@ -15,6 +15,7 @@ A check is one decorated, typed function over snapshots::
 
 from checks.api import (
     SEVERITIES,
+    Across,
     CheckSpec,
     Finding,
     Severity,
@@ -27,6 +28,7 @@ from checks.api import (
 
 __all__ = [
     "SEVERITIES",
+    "Across",
     "CheckSpec",
     "Finding",
     "Severity",

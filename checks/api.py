@@ -2,22 +2,25 @@
 
 Checks are pure functions. They receive typed snapshots (pydantic models that a collector
 fetched once per run and target) by parameter type and yield one :class:`Finding` per resource.
-The decorator only attaches metadata; registration and validation happen in the registry.
+A parameter typed ``Across[Kind]`` receives that kind's snapshot from every in-scope target of
+its provider (a cross-provider check: leavers who still hold access elsewhere). The decorator
+only attaches metadata; registration and validation happen in the registry.
 """
 
 from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "SEVERITIES",
+    "Across",
     "CheckSpec",
     "Finding",
     "Severity",
@@ -52,6 +55,37 @@ class SnapshotPart(BaseModel):
     """An immutable piece of a snapshot (a bucket, a user, a policy): snapshot fields hold these."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+S = TypeVar("S", bound=Snapshot)
+
+
+class Across(Mapping[str, S], Generic[S]):
+    """Every in-scope target's snapshot of one kind, by target key (``aws:123456789012``).
+
+    A cross-provider check names ``Across[IamCredentialReport]``; the runner fills it with the
+    snapshot of each configured target of that kind's provider (none configured: empty). If any
+    of those fetches fails, the check is not run: it is an ERROR naming the failed input.
+    """
+
+    def __init__(self, kind: type[S], snapshots: Mapping[str, S] | None = None) -> None:
+        self.kind = kind
+        self._by_target = dict(sorted((snapshots or {}).items()))
+        for key, snapshot in self._by_target.items():
+            if not isinstance(snapshot, kind):
+                raise TypeError(f"Across[{kind.__name__}] got {type(snapshot).__name__} at {key}")
+
+    def __getitem__(self, target: str) -> S:
+        return self._by_target[target]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_target)
+
+    def __len__(self) -> int:
+        return len(self._by_target)
+
+    def __repr__(self) -> str:
+        return f"Across[{self.kind.__name__}]({list(self._by_target)})"
 
 
 class Finding(BaseModel):
@@ -101,9 +135,22 @@ class CheckSpec:
     remediation: str
     func: Callable[..., Iterable[Finding]]
     inputs: tuple[type[Snapshot], ...]
+    #: the inputs received as :class:`Across` (from every target of their provider)
+    across: frozenset[type[Snapshot]] = field(default=frozenset())
 
-    def evaluate(self, snapshots: dict[type[Snapshot], Snapshot]) -> list[Finding]:
-        """Run the check on its snapshots and return its findings as a list."""
+    @property
+    def own_inputs(self) -> tuple[type[Snapshot], ...]:
+        """The inputs read from the check's own target."""
+        return tuple(k for k in self.inputs if k not in self.across)
+
+    @property
+    def providers(self) -> frozenset[str]:
+        """The check's own provider and those of its :class:`Across` inputs."""
+        return frozenset({self.provider, *(k.provider for k in self.across)})
+
+    def evaluate(self, snapshots: Mapping[type[Snapshot], Snapshot | Across[Any]]) -> list[Finding]:
+        """Run the check on its snapshots (an :class:`Across` for each cross-provider input)
+        and return its findings as a list."""
         results = self.func(*(snapshots[kind] for kind in self.inputs))
         findings = list(results or ())
         for finding in findings:
@@ -173,11 +220,22 @@ def spec_of(func: Callable[..., Any]) -> CheckSpec | None:
         raise ValueError(f"{where}: cannot resolve parameter types: {exc}") from None
     params = [name for name in func.__code__.co_varnames[: func.__code__.co_argcount]]
     inputs: list[type[Snapshot]] = []
+    across: set[type[Snapshot]] = set()
     for name in params:
         kind = hints.get(name)
+        spread = typing.get_origin(kind) is Across
+        if spread:
+            (kind,) = typing.get_args(kind)
         if not (isinstance(kind, type) and issubclass(kind, Snapshot)):
-            raise ValueError(f"{where}: parameter {name!r} must be annotated with a Snapshot type")
+            raise ValueError(
+                f"{where}: parameter {name!r} must be annotated with a Snapshot type "
+                "or Across[<Snapshot type>]"
+            )
+        if kind in inputs:
+            raise ValueError(f"{where}: {kind.__name__} is named by two parameters")
         inputs.append(kind)
+        if spread:
+            across.add(kind)
     if not inputs:
         raise ValueError(f"{where}: a check needs at least one snapshot parameter")
     return CheckSpec(
@@ -190,4 +248,5 @@ def spec_of(func: Callable[..., Any]) -> CheckSpec | None:
         remediation=mark.remediation,
         func=func,
         inputs=tuple(inputs),
+        across=frozenset(across),
     )

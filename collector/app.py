@@ -94,10 +94,11 @@ def load_workspace(settings: Settings) -> Workspace:
 
 
 def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]) -> Any:
-    """What to grant, read-only, so ``checks`` of ``provider`` can run."""
+    """What to grant, read-only, so ``checks`` can read ``provider`` (their own provider's, or
+    a cross-provider check's inputs from it)."""
     from collector.providers import render_permissions
 
-    declared = {p for c in checks for p in workspace.registry.permissions_for(c)}
+    declared = {p for c in checks for p in workspace.registry.permissions_for(c, provider)}
     return render_permissions(provider, declared, workspace.settings)
 
 
@@ -139,7 +140,7 @@ def run_audit(
     control."""
     settings = workspace.settings
     if accounts is None:
-        accounts = resolve_accounts({c.provider for c in checks}, settings)
+        accounts = resolve_accounts({p for c in checks for p in c.providers}, settings)
     runner = Runner(
         workspace.registry,
         store,

@@ -50,15 +50,16 @@ class Registry:
     origins: dict[str, str]  # check id -> "builtin" or the entry point that brought it
 
     def scope_of(self, check: CheckSpec) -> str:
-        """``"region"`` when any snapshot the check needs is collected per region."""
-        scopes = {self.collectors[kind].scope for kind in check.inputs}
+        """``"region"`` when any snapshot the check reads from its own target is collected per
+        region (a cross-provider input is read from every target of its provider instead)."""
+        scopes = {self.collectors[kind].scope for kind in check.own_inputs}
         return "region" if "region" in scopes else "account"
 
-    def permissions_for(self, check: CheckSpec) -> tuple[str, ...]:
-        """Every API permission the check's collectors declare, sorted."""
-        return tuple(
-            sorted({p for kind in check.inputs for p in self.collectors[kind].permissions})
-        )
+    def permissions_for(self, check: CheckSpec, provider: str | None = None) -> tuple[str, ...]:
+        """Every API permission the check's collectors declare (only those of ``provider``'s
+        snapshots when given: a cross-provider check needs some from each), sorted."""
+        kinds = [k for k in check.inputs if provider is None or k.provider == provider]
+        return tuple(sorted({p for kind in kinds for p in self.collectors[kind].permissions}))
 
     def providers(self) -> list[str]:
         return sorted({spec.provider for spec in self.checks.values()})

@@ -2,8 +2,10 @@
 
 Each (check, target) job is isolated: an exception, a denied permission or a timeout becomes an
 ERROR record naming the cause, never a pass and never the end of the run. Snapshots are
-fetched once per run and target (see :class:`SnapshotCache`). Each record is committed as soon
-as it is judged, so a killed run keeps everything it stored.
+fetched once per run and target (see :class:`SnapshotCache`). A cross-provider check's
+``Across`` inputs are read through the same memo of every account they come from; one failed
+input makes the whole check ERROR naming it, never a partial verdict. Each record is committed
+as soon as it is judged, so a killed run keeps everything it stored.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from checks.api import CheckSpec, Finding
+from checks.api import Across, CheckSpec, Finding, Snapshot
 from collector.accounts import Account
 from collector.causes import describe_error
 from collector.clock import utcnow
@@ -32,11 +34,26 @@ from storage import EvidenceRecord, EvidenceStore, NewEvidence
 log = structlog.get_logger("annexa.runner")
 
 
+#: The snapshot memo of an account (``None``: the account cannot be collected from).
+CacheFor = Callable[[Account], SnapshotCache | None]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one cross-provider input is read: a snapshot kind at one target of an account."""
+
+    kind: type[Snapshot]
+    account: Account
+    target: Target
+
+
 @dataclass(frozen=True)
 class Job:
     check: CheckSpec
     target: Target
     account: Account
+    #: a cross-provider check's inputs: every target of each ``Across`` kind's provider
+    sources: tuple[Source, ...] = ()
 
 
 @dataclass
@@ -53,14 +70,44 @@ class RunResult:
 
 
 def plan(checks: Sequence[CheckSpec], accounts: Sequence[Account], registry: Registry) -> list[Job]:
-    """Every (check, target) job: account-wide checks once per account, regional ones per region."""
+    """Every (check, target) job: account-wide checks once per account, regional ones per region;
+    a cross-provider check also lists where each of its ``Across`` inputs is read."""
     jobs = []
     for account in accounts:
         for spec in checks:
             if spec.provider == account.provider:
+                sources = tuple(
+                    Source(kind, peer, target)
+                    for kind in sorted(spec.across, key=lambda k: k.__name__)
+                    for peer in accounts
+                    if peer.provider == kind.provider
+                    for target in peer.targets(registry.collectors[kind].scope)
+                )
                 for target in account.targets(registry.scope_of(spec)):
-                    jobs.append(Job(spec, target, account))
+                    jobs.append(Job(spec, target, account, sources))
     return jobs
+
+
+class InputFailed(Exception):
+    """A cross-provider input could not be read; the message names it and the cause."""
+
+
+def gather(sources: Iterable[Source], cache_for: CacheFor) -> dict[type[Snapshot], Across[Any]]:
+    """Each cross-provider input as an :class:`Across`; :class:`InputFailed` on the first
+    input that cannot be read (an unresolved account, a failed fetch)."""
+    found: dict[type[Snapshot], dict[str, Snapshot]] = {}
+    for source in sources:
+        found.setdefault(source.kind, {})
+        where = f"input {source.kind.__name__} from {source.target}"
+        cache = None if source.account.error else cache_for(source.account)
+        if cache is None:
+            cause = source.account.error or "no way to collect from it"
+            raise InputFailed(f"{where} failed: {cause}")
+        try:
+            found[source.kind][source.target.key] = cache.get(source.kind, source.target)
+        except Exception as exc:
+            raise InputFailed(f"{where} failed: {describe_error(exc)}") from None
+    return {kind: Across(kind, by_target) for kind, by_target in found.items()}
 
 
 def judge(
@@ -69,17 +116,21 @@ def judge(
     fetch: Callable[[type], object],
     run_id: str,
     clock: Callable[[], datetime] = utcnow,
+    across: Callable[[], dict[type[Snapshot], Across[Any]]] = dict,
 ) -> NewEvidence:
-    """Fetch a check's snapshots, evaluate it, and shape the evidence (ERROR on any failure)."""
+    """Fetch a check's snapshots (``across()`` gives its cross-provider inputs), evaluate it,
+    and shape the evidence (ERROR on any failure)."""
     try:
-        snapshots = {kind: fetch(kind) for kind in spec.inputs}
+        spread = across() if spec.across else {}
+        snapshots = {kind: fetch(kind) for kind in spec.own_inputs}
+        snapshots |= {kind: spread.get(kind, Across(kind)) for kind in spec.across}
         collected_at = clock()
         findings = spec.evaluate(snapshots)  # type: ignore[arg-type]
+    except InputFailed as exc:
+        return error_evidence(spec, target, run_id, str(exc), clock())
     except Exception as exc:
         return error_evidence(spec, target, run_id, describe_error(exc), clock())
-    observations = redact(
-        {kind.__name__: s.model_dump(mode="json") for kind, s in snapshots.items()}
-    )
+    observations = redact({kind.__name__: _observed(s) for kind, s in snapshots.items()})
     return _evidence(
         spec,
         target,
@@ -95,15 +146,35 @@ def judge(
     )
 
 
+def _observed(snapshot: object) -> Any:
+    if isinstance(snapshot, Across):
+        return {key: s.model_dump(mode="json") for key, s in snapshot.items()}
+    assert isinstance(snapshot, Snapshot)
+    return snapshot.model_dump(mode="json")
+
+
 def evaluate_job(
-    job: Job, cache: SnapshotCache | None, run_id: str, clock: Callable[[], datetime] = utcnow
+    job: Job,
+    cache: SnapshotCache | None,
+    run_id: str,
+    clock: Callable[[], datetime] = utcnow,
+    cache_for: CacheFor | None = None,
 ) -> NewEvidence:
     """One job's evidence: its account's resolution error, else its judged snapshots from
-    ``cache`` (the memo its account's snapshots are fetched through)."""
+    ``cache`` (the memo its account's snapshots are fetched through) and, for a
+    cross-provider check, from ``cache_for`` each of its sources' accounts."""
     if job.account.error is not None or cache is None:
         cause = job.account.error or f"no way to collect from {job.target}"
         return error_evidence(job.check, job.target, run_id, cause, clock())
-    return judge(job.check, job.target, lambda kind: cache.get(kind, job.target), run_id, clock)
+    peers = cache_for or (lambda account: cache if account is job.account else None)
+    return judge(
+        job.check,
+        job.target,
+        lambda kind: cache.get(kind, job.target),
+        run_id,
+        clock,
+        across=lambda: gather(job.sources, peers),
+    )
 
 
 def timeout_evidence(job: Job, run_id: str, timeout: float, at: datetime) -> NewEvidence:
@@ -236,7 +307,11 @@ class Runner:
 
         def work(index: int, job: Job) -> None:
             started[index] = time.monotonic()
-            settle(index, evaluate_job(job, caches.get(id(job.account)), result.run_id, self.clock))
+            cache = caches.get(id(job.account))
+            settle(index, evaluate_job(job, cache, result.run_id, self.clock, cache_for))
+
+        def cache_for(account: Account) -> SnapshotCache | None:
+            return caches.get(id(account))
 
         futures: dict[Future[None], int] = {
             pool.submit(work, i, job): i for i, job in enumerate(jobs)

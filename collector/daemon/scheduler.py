@@ -60,6 +60,7 @@ from collector.http import RetryObserver
 from collector.providers import resolve_accounts
 from collector.runner import evaluate_job, timeout_evidence
 from collector.settings import Settings
+from collector.snapshots import SnapshotCache
 from collector.soa import Soa
 from collector.status import ControlStatus, evaluate
 from storage import EvidenceStore, NewEvidence, StoreError, Transition
@@ -359,7 +360,7 @@ class Daemon:
         soa, notice = workspace.soa(None)
         if notice:
             log.info("soa", notice=notice)
-        accounts = self._resolve(settings, {c.provider for c in checks})
+        accounts = self._resolve(settings, {p for c in checks for p in c.providers})
         self._watch_throttling(accounts)
         jobs = plan_jobs(checks, accounts, workspace.registry, workspace.mapping, settings.schedule)
         intervals = {
@@ -493,8 +494,14 @@ class Daemon:
     def _collect(self, plan: _Plan, job: DaemonJob) -> None:
         assert self.run_id is not None and self._check_pool is not None
         began = time.monotonic()
-        cache = self._generations.cache_for(job.job.account, plan.workspace.registry.collectors)
-        future = self._check_pool.submit(evaluate_job, job.job, cache, self.run_id, self.clock)
+        collectors = plan.workspace.registry.collectors
+
+        def cache_for(account: Account) -> SnapshotCache | None:
+            return self._generations.cache_for(account, collectors)
+
+        future = self._check_pool.submit(
+            evaluate_job, job.job, cache_for(job.job.account), self.run_id, self.clock, cache_for
+        )
         timeout = plan.settings.check_timeout
         try:
             evidence = future.result(timeout=timeout)
