@@ -175,9 +175,7 @@ def test_no_configured_target_of_an_input_provider_is_an_empty_input(store):
 
 def test_testing_helper_takes_across_inputs():
     forge = Across(Logins, {"forge:a": Logins(users=("ann",))})
-    assert verdicts(leavers_gone, Roster(leavers=("ann",)), forge, Across(Keys)) == {
-        ("ann", False)
-    }
+    assert verdicts(leavers_gone, Roster(leavers=("ann",)), forge, Across(Keys)) == {("ann", False)}
     with pytest.raises(TypeError, match="takes these as Across"):
         verdicts(leavers_gone, Roster(leavers=()), Logins(users=()), Across(Keys))
 
