@@ -239,6 +239,9 @@ class OktaSettings(BaseModel):
     inactive_days: int = Field(90, ge=1, description="no login for this long is inactive")
     password_min_length: int = Field(14, ge=1, description="shortest accepted minLength")
     password_history: int = Field(24, ge=0, description="fewest remembered passwords")
+    mfa_min_strength: Literal["weak", "strong", "phishing_resistant"] = Field(
+        "weak", description="weakest factor that counts as MFA (question and email never do)"
+    )
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 

@@ -6,7 +6,7 @@ Snapshots whose verdicts depend on age or configured thresholds carry them (``co
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime
 
@@ -14,6 +14,8 @@ from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "FACTOR_STRENGTH",
+    "STRENGTHS",
     "OktaAdmin",
     "OktaAdmins",
     "OktaFactors",
@@ -24,10 +26,37 @@ __all__ = [
     "OktaPasswordPolicy",
     "OktaUser",
     "OktaUsers",
+    "factor_strength",
 ]
 
 #: User statuses in which the account can still sign in (after a reset or unlock, for some).
 ACTIVE_STATUSES = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
+
+
+#: How strong each Okta factor type is, weakest first in :data:`STRENGTHS`. Security question
+#: and email are not a second factor anyone should count; SMS and voice are weak (phishable,
+#: SIM swap); an unknown type counts as the weakest.
+STRENGTHS = ("none", "weak", "strong", "phishing_resistant")
+FACTOR_STRENGTH = {
+    "question": "none",
+    "email": "none",
+    "sms": "weak",
+    "call": "weak",
+    "push": "strong",
+    "token": "strong",
+    "token:software:totp": "strong",
+    "token:hotp": "strong",
+    "token:hardware": "strong",
+    "webauthn": "phishing_resistant",
+    "u2f": "phishing_resistant",
+    "signed_nonce": "phishing_resistant",  # Okta FastPass
+}
+
+
+def factor_strength(factor: str) -> str:
+    """The strength class of an active factor written ``factorType:provider``."""
+    factor_type = factor.rsplit(":", 1)[0] if ":" in factor else factor
+    return FACTOR_STRENGTH.get(factor_type, "none")
 
 
 class _OktaSnapshot(Snapshot):
@@ -56,10 +85,21 @@ class OktaUsers(_OktaSnapshot):
 
 
 class OktaFactors(_OktaSnapshot):
-    """Active factors (``factorType:provider``) of every user who can sign in, by user id."""
+    """Active factors (``factorType:provider``) of every user who can sign in, by user id, and
+    the weakest factor strength that counts (``okta.mfa_min_strength``)."""
 
     resource_noun: ClassVar[str] = "users"
     active_factors: dict[str, tuple[str, ...]]
+    min_strength: Literal["weak", "strong", "phishing_resistant"] = "weak"
+
+    def counted(self, user_id: str) -> tuple[str, ...]:
+        """The user's active factors at least as strong as ``min_strength``."""
+        floor = STRENGTHS.index(self.min_strength)
+        return tuple(
+            f
+            for f in self.active_factors.get(user_id, ())
+            if STRENGTHS.index(factor_strength(f)) >= floor
+        )
 
 
 class OktaPasswordPolicy(SnapshotPart):
@@ -95,6 +135,7 @@ class OktaMfaPolicy(SnapshotPart):
     type: str  # OKTA_SIGN_ON (global session) | ACCESS_POLICY (authentication policy)
     everyone: bool  # applies to every user (sign-on: the default policy or the Everyone group)
     rules: tuple[OktaMfaRule, ...]  # ACTIVE rules by priority
+    apps: tuple[str, ...] = ()  # ACCESS_POLICY: ids of the apps mapped to it
 
 
 class OktaMfaPolicies(_OktaSnapshot):

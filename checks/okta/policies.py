@@ -1,15 +1,18 @@
-"""Okta policy checks: password strength and a policy that requires MFA for every user.
+"""Okta policy checks: password strength and MFA required at every sign-in.
 
-What ``okta.policies.mfa_required`` accepts: an ACTIVE global session policy
-(``OKTA_SIGN_ON``) that applies to everyone (the default policy, or one assigned to the
-Everyone group), or an ACTIVE authentication policy (``ACCESS_POLICY``, for the apps assigned
-to it), whose ACTIVE rules, read in priority order, never allow access without a second factor
-before reaching a rule that applies to everyone everywhere (no people, network, device,
-platform, risk or expression conditions) and requires a second factor (sign-on
-``requireFactor``; authentication policy ``factorMode`` 2FA) or denies access. A narrowed rule
-allowing a single factor (e.g. "on the office network") fails it: MFA for all users, anywhere.
-Policies are judged one by one: a higher-priority global session policy assigned to a group
-that lets its members in with one factor is not detected (review group policies in Okta).
+How ``okta.policies.mfa_required`` judges. A policy "requires MFA" when its ACTIVE rules, read
+in priority order, never allow access with a single factor before the catch-all (a rule with
+no people, network, device, platform, risk or expression condition) requires a second factor
+(sign-on ``requireFactor``; authentication policy ``factorMode`` 2FA) or denies; the catch-all
+itself is judged like any rule. Then:
+
+- every ACTIVE global session policy (``OKTA_SIGN_ON``, whatever group it is assigned to)
+  requires MFA: every session needs a second factor, one passing finding for the org;
+- else, with Okta Identity Engine authentication policies (``ACCESS_POLICY``): one finding per
+  policy that has apps mapped to it, passing only if that policy requires MFA, so an app left on
+  a one-factor policy fails and is named; the global session policies that allow one factor are
+  named in each message;
+- else (Classic, or no policy mapped to any app): one failing finding naming why.
 """
 
 from __future__ import annotations
@@ -76,34 +79,45 @@ def requires_mfa(policy: OktaMfaPolicy) -> str | None:
 
 @check(
     id="okta.policies.mfa_required",
-    title="An active Okta sign-on or authentication policy requires MFA for all users",
+    title="Okta policies require MFA at every sign-in: all global session policies, or the "
+    "authentication policy of every app",
     severity="critical",
-    remediation="Make the global session policy for Everyone (or its default rule) require "
-    "multifactor authentication, or an authentication policy require 2FA for every user.",
+    version=2,
+    remediation="Make every global session policy's rules (the catch-all included) require "
+    "multifactor authentication, or give every app an authentication policy whose rules all "
+    "require 2FA.",
 )
 def mfa_required(policies: OktaMfaPolicies) -> Iterator[Finding]:
-    """One finding for the org, naming the policy that requires MFA or why none does."""
-    reasons = []
-    for policy in policies.policies:
-        if policy.type == "OKTA_SIGN_ON" and not policy.everyone:
-            continue
-        problem = requires_mfa(policy)
-        if problem is None:
-            kind = (
-                "global session policy"
-                if policy.type == "OKTA_SIGN_ON"
-                else "authentication policy"
-            )
-            yield Finding(
-                resource=policies.org,
-                passed=True,
-                message=f"{kind} {policy.name!r} requires MFA for all users",
-            )
-            return
-        reasons.append(f"{policy.name}: {problem}")
-    yield Finding(
-        resource=policies.org,
-        passed=False,
-        message="no active policy requires MFA for all users"
-        + (f" ({'; '.join(reasons)})" if reasons else ""),
-    )
+    """One finding for the org when session policies decide; else one per authentication
+    policy with apps mapped to it."""
+    sign_on = [p for p in policies.policies if p.type == "OKTA_SIGN_ON"]
+    session_gaps = [f"{p.name}: {gap}" for p in sign_on if (gap := requires_mfa(p))]
+    if sign_on and not session_gaps:
+        names = ", ".join(repr(p.name) for p in sign_on)
+        yield Finding(
+            resource=policies.org,
+            passed=True,
+            message=f"every global session policy requires MFA ({names})",
+        )
+        return
+    mapped = [p for p in policies.policies if p.type == "ACCESS_POLICY" and p.apps]
+    sessions = f"; global session: {'; '.join(session_gaps)}" if session_gaps else ""
+    for policy in mapped:
+        gap = requires_mfa(policy)
+        apps = f"{len(policy.apps)} app{'s' * (len(policy.apps) != 1)}: {', '.join(policy.apps)}"
+        yield Finding(
+            resource=policy.name,
+            passed=gap is None,
+            message=(
+                f"authentication policy requires MFA for {apps}"
+                if gap is None
+                else f"{gap}, for {apps}{sessions}"
+            ),
+        )
+    if not mapped:
+        yield Finding(
+            resource=policies.org,
+            passed=False,
+            message="no policy requires MFA at every sign-in"
+            + (f" ({'; '.join(session_gaps)})" if session_gaps else ""),
+        )

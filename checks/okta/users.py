@@ -9,24 +9,33 @@ from checks.api import Finding, check
 from checks.okta.models import ACTIVE_STATUSES, OktaAdmins, OktaFactors, OktaUsers
 
 
+def _enrolment(factors: OktaFactors, user_id: str) -> tuple[bool, str]:
+    counted = factors.counted(user_id)
+    if counted:
+        return True, f"active factors: {', '.join(counted)}"
+    others = factors.active_factors.get(user_id, ())
+    if others:
+        return False, (f"only factors weaker than {factors.min_strength}: {', '.join(others)}")
+    return False, "no active factor"
+
+
 @check(
     id="okta.users.mfa_enrolled",
-    title="Every active Okta user has at least one active MFA factor",
+    title="Every active Okta user has an active MFA factor of the configured strength",
     severity="high",
+    version=2,
     remediation="Require factor enrolment (an authenticator enrollment policy for Everyone) "
-    "and follow up the users listed.",
+    "with Okta Verify, FastPass or a security key, and follow up the users listed.",
 )
 def mfa_enrolled(users: OktaUsers, factors: OktaFactors) -> Iterator[Finding]:
-    """One finding per user who can sign in (ACTIVE, PASSWORD_EXPIRED, LOCKED_OUT, RECOVERY)."""
+    """One finding per user who can sign in (ACTIVE, PASSWORD_EXPIRED, LOCKED_OUT, RECOVERY).
+    Security question and email never count; SMS and voice count unless
+    ``okta.mfa_min_strength`` is ``strong`` or ``phishing_resistant``."""
     for user in users.users:
         if not user.active:
             continue
-        enrolled = factors.active_factors.get(user.id, ())
-        yield Finding(
-            resource=user.login,
-            passed=bool(enrolled),
-            message=f"active factors: {', '.join(enrolled)}" if enrolled else "no active factor",
-        )
+        passed, message = _enrolment(factors, user.id)
+        yield Finding(resource=user.login, passed=passed, message=message)
 
 
 @check(
@@ -58,6 +67,7 @@ def inactive_deactivated(users: OktaUsers) -> Iterator[Finding]:
     id="okta.admins.listed",
     title="Okta administrators are listed, each with an active MFA factor",
     severity="high",
+    version=2,
     remediation="Review the administrators listed; remove roles no longer needed and have every "
     "administrator enrol a phishing-resistant factor.",
 )
@@ -73,9 +83,9 @@ def admins_listed(admins: OktaAdmins, factors: OktaFactors) -> Iterator[Finding]
                 message=f"{roles}; account {admin.status}, cannot sign in",
             )
             continue
-        enrolled = factors.active_factors.get(admin.id, ())
+        passed, message = _enrolment(factors, admin.id)
         yield Finding(
             resource=admin.login,
-            passed=bool(enrolled),
-            message=f"{roles}; " + ("MFA enrolled" if enrolled else "no active MFA factor"),
+            passed=passed,
+            message=f"{roles}; " + ("MFA enrolled" if passed else message),
         )

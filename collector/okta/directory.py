@@ -64,7 +64,7 @@ def factors(scope: Scope) -> OktaFactors:
             for f in listed
             if f.get("status") == "ACTIVE"
         )
-    return OktaFactors(active_factors=found)
+    return OktaFactors(active_factors=found, min_strength=scope.settings.mfa_min_strength)
 
 
 @collects(OktaAdmins, permissions=[f"okta:{ROLES}", f"okta:{USERS}"])

@@ -69,8 +69,9 @@ def password_policies(scope: Scope) -> OktaPasswordPolicies:
 @collects(OktaMfaPolicies, permissions=[f"okta:{POLICIES}"])
 def mfa_policies(scope: Scope) -> OktaMfaPolicies:
     """ACTIVE global session (``OKTA_SIGN_ON``) and authentication (``ACCESS_POLICY``) policies
-    with their ACTIVE rules. The Everyone group is the one the default sign-on policy (which
-    Okta keeps assigned to Everyone) includes."""
+    with their ACTIVE rules, and the apps mapped to each authentication policy
+    (``/policies/{id}/mappings``). The Everyone group is the one the default sign-on policy
+    (which Okta keeps assigned to Everyone) includes."""
     sign_on = _policies(scope, "OKTA_SIGN_ON")
     everyone = {g for p in sign_on if p.get("system") for g in _groups(p)}
     result = []
@@ -90,9 +91,24 @@ def mfa_policies(scope: Scope) -> OktaMfaPolicies:
                 or bool(item.get("system"))
                 or bool(everyone & _groups(item)),
                 rules=tuple(_rule(r) for r in active),
+                apps=_apps(scope, item["id"]) if item["type"] == "ACCESS_POLICY" else (),
             )
         )
     return OktaMfaPolicies(org=scope.target.account, policies=tuple(result))
+
+
+def _apps(scope: Scope, policy_id: str) -> tuple[str, ...]:
+    """Ids of the apps mapped to an authentication policy, from each mapping's
+    ``_links.application.href`` (``.../api/v1/apps/{appId}``)."""
+    mappings = scope.api.list(
+        f"/api/v1/policies/{policy_id}/mappings", paging=PAGING, requires=POLICIES
+    )
+    apps = []
+    for mapping in mappings:
+        href = ((mapping.get("_links") or {}).get("application") or {}).get("href")
+        if isinstance(href, str) and "/api/v1/apps/" in href:
+            apps.append(href.rstrip("/").rsplit("/", 1)[1])
+    return tuple(sorted(apps))
 
 
 def _groups(policy: dict[str, Any]) -> set[str]:

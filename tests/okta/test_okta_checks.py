@@ -51,7 +51,7 @@ EXPECTED = {
         ("ann@example.com", True),
         ("bob@example.com", False),  # SMS pending activation only
         ("carol@example.com", True),  # PASSWORD_EXPIRED can still sign in
-        ("erin@example.com", False),
+        ("erin@example.com", False),  # security question and email only: not MFA
     },
     user_checks.inactive_deactivated: {
         ("ann@example.com", True),
@@ -68,7 +68,10 @@ EXPECTED = {
         ("Strong passwords", True),
         ("Default Policy", False),  # the inactive policy is not judged
     },
-    policy_checks.mfa_required: {(ORG, True)},  # the dashboard's catch-all rule requires 2FA
+    # the Contractors session policy allows one factor, so apps decide: the dashboard's
+    # catch-all requires 2FA, the legacy apps' catch-all allows one factor; the policy with
+    # no app mapped is not judged
+    policy_checks.mfa_required: {("Okta Dashboard", True), ("Legacy apps", False)},
 }
 
 
@@ -114,17 +117,75 @@ def test_admin_roles_and_messages(api):
     )
 
 
-def test_single_factor_catch_all_fails_mfa_required(api):
-    serve_org(api, access_rules="rules_dashboard_1fa")
+def test_single_factor_catch_all_fails_and_names_the_apps(api):
+    routes = serve_org(api, access_rules="rules_dashboard_1fa")
     cache = org_cache()
-    (finding,) = findings(
-        policy_checks.mfa_required, cache.get(OktaMfaPolicies, Target("okta", ORG))
+    policies = cache.get(OktaMfaPolicies, Target("okta", ORG))
+    messages = {
+        f.resource: (f.passed, f.message) for f in findings(policy_checks.mfa_required, policies)
+    }
+    sessions = (
+        "global session: Contractors: rule 'Contractors anywhere' allows a single factor; "
+        "Default Policy: rule 'Office network' allows a single factor (network)"
     )
-    assert (finding.resource, finding.passed) == (ORG, False)
+    assert messages == {
+        "Okta Dashboard": (
+            False,
+            f"rule 'Catch-all Rule' allows a single factor, for 1 app: 0oa1dashboardEXAMPLE; "
+            f"{sessions}",
+        ),
+        "Legacy apps": (
+            False,
+            "rule 'Catch-all Rule' allows a single factor, for 2 apps: 0oa2wikiEXAMPLE, "
+            f"0oa3expensesEXAMPLE; {sessions}",
+        ),
+    }
+    assert routes["mappings_legacy"].call_count == 1  # and its second page, by Link header
+
+
+def test_session_policies_all_requiring_mfa_pass_for_the_org(api):
+    """A group's session policy is judged too: with Contractors' and the default policy's
+    rules all requiring MFA, every session needs a second factor whatever the apps allow."""
+    serve_org(
+        api,
+        contractors_rules="rules_contractors_mfa",
+        default_rules="rules_default_sign_on_mfa",
+    )
+    policies = org_cache().get(OktaMfaPolicies, Target("okta", ORG))
+    (finding,) = findings(policy_checks.mfa_required, policies)
+    assert (finding.resource, finding.passed) == (ORG, True)
     assert finding.message == (
-        "no active policy requires MFA for all users (Default Policy: rule 'Office network' "
-        "allows a single factor (network); Okta Dashboard: rule 'Catch-all Rule' allows a "
-        "single factor)"
+        "every global session policy requires MFA ('Contractors', 'Default Policy')"
+    )
+
+
+def test_one_session_policy_for_a_group_allowing_one_factor_is_not_covered_by_default(api):
+    """The default policy requiring MFA does not cover the Contractors group's own policy."""
+    serve_org(api, default_rules="rules_default_sign_on_mfa")
+    verdict = judge(policy_checks.mfa_required, org_cache())
+    assert ("Legacy apps", False) in verdict and (ORG, True) not in verdict
+
+
+def test_factor_strength_threshold_is_configurable(api):
+    serve_org(api)
+    strict = SETTINGS.model_copy(update={"mfa_min_strength": "phishing_resistant"})
+    cache = org_cache(strict)
+    assert judge(user_checks.mfa_enrolled, cache) == {
+        ("ann@example.com", False),  # push and TOTP: strong, not phishing-resistant
+        ("bob@example.com", False),
+        ("carol@example.com", True),  # WebAuthn
+        ("erin@example.com", False),
+    }
+    messages = {
+        f.resource: f.message
+        for f in findings(
+            user_checks.mfa_enrolled,
+            cache.get(OktaUsers, Target("okta", ORG)),
+            cache.get(OktaFactors, Target("okta", ORG)),
+        )
+    }
+    assert messages["ann@example.com"] == (
+        "only factors weaker than phishing_resistant: push:OKTA, token:software:totp:GOOGLE"
     )
 
 

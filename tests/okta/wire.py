@@ -1,5 +1,6 @@
 """A recorded Okta org (example.okta.com) served with respx: users in two Link-header pages,
-factors, password / sign-on / authentication policies and their rules, admin assignees."""
+factors, password / sign-on / authentication policies, their rules and app mappings, admin
+assignees. recordings/SOURCES.md names the documentation page each recording follows."""
 
 from __future__ import annotations
 
@@ -41,7 +42,13 @@ def link(path: str, rel: str = "next") -> str:
     return f'<{url(path)}>; rel="self", <{url(path)}>; rel="{rel}"'
 
 
-def serve_org(router: respx.MockRouter, *, access_rules: str = "rules_dashboard_2fa") -> dict:
+def serve_org(
+    router: respx.MockRouter,
+    *,
+    access_rules: str = "rules_dashboard_2fa",
+    contractors_rules: str = "rules_contractors",
+    default_rules: str = "rules_default_sign_on",
+) -> dict:
     """Route every call the Okta collectors make; returns the routes tests look at."""
     after = "/api/v1/users?after=00u3exampleUSER003&limit=200"
     routes = {
@@ -68,11 +75,24 @@ def serve_org(router: respx.MockRouter, *, access_rules: str = "rules_dashboard_
             return_value=answer(f"policies_{name}")
         )
     for policy, rules in (
-        ("00p4contractorsEXAMPLE", "rules_contractors"),
-        ("00p5defaultEXAMPLE", "rules_default_sign_on"),
+        ("00p4contractorsEXAMPLE", contractors_rules),
+        ("00p5defaultEXAMPLE", default_rules),
         ("rst1dashboardEXAMPLE", access_rules),
+        ("rst2legacyEXAMPLE", "rules_legacy_1fa"),
+        ("rst3unusedEXAMPLE", "rules_dashboard_1fa"),
     ):
         router.get(url(f"/api/v1/policies/{policy}/rules")).mock(return_value=answer(rules))
+    mappings = "/api/v1/policies/rst2legacyEXAMPLE/mappings"
+    router.get(url(mappings), params={"after": "rsm2example"}).mock(
+        return_value=answer("mappings_legacy_page2")
+    )
+    routes["mappings_legacy"] = router.get(url(mappings)).mock(
+        return_value=answer("mappings_legacy_page1", Link=link(f"{mappings}?after=rsm2example"))
+    )
+    for policy, listed in (("rst1dashboardEXAMPLE", "dashboard"), ("rst3unusedEXAMPLE", "none")):
+        router.get(url(f"/api/v1/policies/{policy}/mappings")).mock(
+            return_value=answer(f"mappings_{listed}")
+        )
     assignees = url("/api/v1/iam/assignees/users")
     router.get(assignees, params={"after": "00u2exampleUSER002"}).mock(
         return_value=answer("assignees_page2")
