@@ -222,6 +222,7 @@ class _Builder:
                         title=spec.title if spec else record.check_id,
                         severity=spec.severity if spec else "medium",
                         evidence_href=path,
+                        remediation=spec.remediation if spec else "",
                     )
                 )
                 _aggregate(pairs, record, path)

@@ -1,6 +1,7 @@
-"""The export's fast encoders give exactly the bytes of the plain encoding of the same
-documents: OCSF events and OSCAL observations spliced from pre-encoded fragments, record files
-with their observations encoded once; and the zip entries written directly read back intact."""
+"""The export's fast encoders give exactly the plain encoding of the same documents: OCSF
+events (the OCSF library's models) and OSCAL observations spliced from pre-encoded fragments,
+record files with their observations encoded once; and the zip entries written directly read
+back intact."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from collector.export.evidence import SEALED_FIELDS, record_json
-from collector.export.ocsf import OcsfEvents
+from collector.export.ocsf import CloudComplianceFinding, OcsfEvents
 from collector.export.oscal import ANNEXA_NS, OscalWriter, observation_uuid
 from collector.export.package import PackageWriter
 from storage import EvidenceRecord, RiskException
@@ -63,13 +64,30 @@ EXCEPTION = RiskException(
 
 
 def reference_ocsf(record: EvidenceRecord, controls, *, title, severity, href, version):
-    """The events as plain dicts (the OCSF 1.1 Compliance Finding layout), json.dumps'd."""
+    """The events built with the OCSF library's models (what the spliced lines must be)."""
+    from py_ocsf_models.objects.account import Account
+    from py_ocsf_models.objects.analytic import Analytic
+    from py_ocsf_models.objects.cloud import Cloud
+    from py_ocsf_models.objects.compliance import Compliance
+    from py_ocsf_models.objects.finding_info import FindingInformation
+    from py_ocsf_models.objects.metadata import Metadata
+    from py_ocsf_models.objects.product import Product
+    from py_ocsf_models.objects.remediation import Remediation
+    from py_ocsf_models.objects.resource_details import ResourceDetails
+
     severity_id = {"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
     time_ms = int(record.collected_at.timestamp() * 1000)
-    cloud: dict[str, Any] = {"provider": "AWS", "account": {"uid": record.account}}
-    if record.region:
-        cloud["region"] = record.region
-    lines = []
+    metadata = Metadata(
+        product=Product(name="annexa", vendor_name="annexa", version=version),
+        version="1.5.0",
+        profiles=["cloud"],
+        log_provider="annexa",
+        tenant_uid=record.account,
+    )
+    account = Account(name=record.account, uid=record.account, type_id=10, type="AWS Account")
+    cloud = Cloud(provider="AWS", account=account, region=record.region)
+    analytic = Analytic(uid=record.check_id, name=title, type_id=1, type="Rule", version="2")
+    events = []
     for index, finding in enumerate(record.findings):
         uid, passed = str(finding["resource"]), bool(finding["passed"])
         message = str(finding.get("message") or "")
@@ -80,63 +98,71 @@ def reference_ocsf(record: EvidenceRecord, controls, *, title, severity, href, v
             if uid == "arn:aws:s3:::logs"
             else ("New", 1)
         )
-        resource: dict[str, Any] = {"uid": uid}
         parts = uid.split(":")
-        resource["type"] = f"aws:{parts[2]}" if uid.startswith("arn:") else "Other"
-        if uid.startswith("arn:"):
-            resource["cloud_partition"] = parts[1]
-        if record.region:
-            resource["region"] = record.region
+        arn = uid.startswith("arn:")
+        resource = ResourceDetails(
+            uid=uid,
+            type=f"aws:{parts[2]}" if arn else "Other",
+            cloud_partition=parts[1] if arn else None,
+            region=record.region,
+        )
         for control in controls:
-            event = {
-                "activity_id": 1,
-                "activity_name": "Create",
-                "category_uid": 2,
-                "category_name": "Findings",
-                "class_uid": 2003,
-                "class_name": "Compliance Finding",
-                "type_uid": 200301,
-                "type_name": "Compliance Finding: Create",
-                "time": time_ms,
-                "severity_id": 1 if passed else severity_id[severity],
-                "severity": "Informational" if passed else severity.capitalize(),
-                "status": status[0],
-                "status_id": status[1],
-                "message": message,
-                "metadata": {
-                    "product": {"name": "annexa", "vendor_name": "annexa", "version": version},
-                    "version": "1.1.0",
-                },
-                "cloud": cloud,
-                "resources": [resource],
-                "unmapped": {"evidence": href, "target_key": record.target_key},
-                "finding_info": {
-                    "uid": f"annexa:{record.id}:{index}:{control}",
-                    "title": title,
-                    "desc": message or title,
-                    "created_time": time_ms,
-                    "types": [record.check_id],
-                },
-                "compliance": {
-                    "standards": ["ISO/IEC 27001:2022"],
-                    "control": control,
-                    "status": "Pass" if passed else "Fail",
-                    "status_id": 1 if passed else 3,
-                },
-            }
-            lines.append(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
-    return "".join(lines).encode()
+            event = CloudComplianceFinding(
+                activity_id=1,
+                activity_name="Create",
+                category_uid=2,
+                category_name="Findings",
+                class_uid=2003,
+                class_name="Compliance Finding",
+                type_uid=200301,
+                type_name="Compliance Finding: Create",
+                confidence_id=3,
+                confidence="High",
+                timezone_offset=0,
+                time=time_ms,
+                severity_id=1 if passed else severity_id[severity],
+                severity="Informational" if passed else severity.capitalize(),
+                status=status[0],
+                status_id=status[1],
+                message=message,
+                metadata=metadata,
+                cloud=cloud,
+                resources=[resource],
+                remediation=Remediation(desc="Turn on all four block settings"),
+                unmapped={"evidence": href, "target_key": record.target_key},
+                finding_info=FindingInformation(
+                    uid=f"annexa:{record.id}:{index}:{control}",
+                    title=title,
+                    desc=message or title,
+                    created_time=time_ms,
+                    types=[record.check_id],
+                    analytic=analytic,
+                ),
+                compliance=Compliance(
+                    standards=["ISO/IEC 27001:2022"], control=control, status_id=1 if passed else 3
+                ),
+            )
+            events.append(json.loads(event.model_dump_json(exclude_none=True)))
+    return events
 
 
 @pytest.mark.parametrize("region", ["eu-west-1", None])
-def test_ocsf_events_are_the_plain_encoding(region: str | None) -> None:
+def test_ocsf_events_are_the_library_models(region: str | None) -> None:
+    """The spliced lines are exactly the events the library's models give."""
     events = OcsfEvents(product_version="1.2.3", exceptions=[EXCEPTION])
     record = make_record(region=region, findings=FINDINGS)
     args = {"title": 'S3 "public" — ü', "severity": "high"}
     for controls in (["A.8.12", "A.8.3"], ["A.5.15"], ["A.8.12", "A.8.3"]):  # cached template
-        got = events.lines(record, controls, **args, evidence_href="evidence/x/42.json")
+        got = events.lines(
+            record,
+            controls,
+            **args,
+            evidence_href="evidence/x/42.json",
+            remediation="Turn on all four block settings",
+        )
+        assert got.endswith(b"\n")
         want = reference_ocsf(record, controls, **args, href="evidence/x/42.json", version="1.2.3")
-        assert got == want
+        assert [json.loads(line) for line in got.decode().splitlines()] == want
     assert (
         events.lines(make_record(region=region, findings=[]), ["A.8.12"], **args, evidence_href="x")
         == b""

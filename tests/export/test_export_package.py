@@ -136,15 +136,13 @@ def test_ocsf_events(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
         assert set(e) >= OCSF_REQUIRED
         assert (e["class_uid"], e["category_uid"], e["type_uid"]) == (2003, 2, 200301)
         assert e["compliance"]["standards"] == ["ISO/IEC 27001:2022"]
-        assert e["metadata"]["version"] == "1.1.0" and e["metadata"]["product"]["name"] == "annexa"
-        assert e["cloud"] == {
-            "provider": "AWS",
-            "account": {"uid": "111111111111"},
-            "region": "eu-west-1",
-        }
+        assert e["metadata"]["version"] == "1.5.0" and e["metadata"]["product"]["name"] == "annexa"
+        assert e["metadata"]["profiles"] == ["cloud"]
+        assert e["cloud"]["account"]["uid"] == "111111111111"
+        assert (e["cloud"]["provider"], e["cloud"]["region"]) == ("AWS", "eu-west-1")
         assert {"uid", "title", "desc", "created_time"} <= set(e["finding_info"])
         assert e["resources"][0]["cloud_partition"] == "aws"
-    failing = [e for e in events if e["compliance"]["status"] == "Fail"]
+    failing = [e for e in events if e["compliance"]["status_id"] == 3]
     assert {e["compliance"]["control"] for e in failing} == {"A.8.12", "A.8.3"}
     # the failing finding (day 2, 00:01) is covered by the exception created at 00:00
     assert {(e["status"], e["status_id"], e["compliance"]["status_id"]) for e in failing} == {
