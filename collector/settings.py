@@ -119,6 +119,11 @@ class EntraPolicy(BaseModel):
 
     inactive_days: int = Field(90, ge=1, description="no sign-in for this long is inactive")
     secret_max_lifetime_days: int = Field(366, ge=1, description="longest allowed client secret")
+    break_glass_accounts: list[str] = Field(
+        default_factory=list,
+        description="object ids of the emergency-access users, or of the group holding them, "
+        "that an all-users Conditional Access policy may exclude",
+    )
 
 
 class IntunePolicy(BaseModel):

@@ -1,9 +1,11 @@
 """Conditional Access checks: MFA for all users, legacy authentication blocked.
 
 A policy counts only when it is enabled (not report-only), covers all users and all cloud
-apps, and has no condition that narrows it (locations, platforms, risk levels, device
-filter). Excluding a few emergency-access accounts is allowed and recommended. Security
-defaults, when on, require MFA and block legacy authentication for everyone.
+apps, has no condition that narrows it (locations, platforms, risk levels, device filter) and
+excludes nobody but the configured emergency-access accounts (``azure.entra.
+break_glass_accounts``, users or the group holding them): an excluded user, group, role,
+app or guest class beyond those fails, and is named. Security defaults, when on, require MFA
+and block legacy authentication for everyone.
 """
 
 from __future__ import annotations
@@ -46,14 +48,41 @@ def _blocks_legacy(policy: ConditionalAccessPolicy) -> bool:
     )
 
 
+def _exclusions(policy: ConditionalAccessPolicy, ca: ConditionalAccess) -> list[str]:
+    """What the policy leaves out beyond the configured emergency-access accounts."""
+    allowed = set(ca.break_glass)
+    found = []
+    for kind, ids in (
+        ("users", policy.exclude_users),
+        ("groups", policy.exclude_groups),
+        ("roles", policy.exclude_roles),
+        ("apps", policy.exclude_applications),
+    ):
+        extra = [i for i in ids if i not in allowed]
+        if extra:
+            found.append(f"{kind} {', '.join(extra)}")
+    if policy.exclude_guests:
+        found.append("guests or external users")
+    return found
+
+
 def _verdict(
     ca: ConditionalAccess, rule: Callable[[ConditionalAccessPolicy], bool], what: str
 ) -> Finding:
-    names = [p.name for p in ca.policies if rule(p)]
     if ca.security_defaults_enabled:
         return Finding(resource=ca.tenant, passed=True, message=f"security defaults {what}")
+    matching = [p for p in ca.policies if rule(p)]
+    names = [p.name for p in matching if not _exclusions(p, ca)]
     if names:
         return Finding(resource=ca.tenant, passed=True, message=f"{what} by: {', '.join(names)}")
+    excluded = [f"{p.name!r} excludes {'; '.join(_exclusions(p, ca))}" for p in matching]
+    if excluded:
+        return Finding(
+            resource=ca.tenant,
+            passed=False,
+            message=f"not {what} for everyone: {' / '.join(excluded)} "
+            "(beyond the configured break-glass accounts)",
+        )
     return Finding(
         resource=ca.tenant,
         passed=False,
@@ -65,9 +94,10 @@ def _verdict(
     id="entra.conditional_access.mfa_all_users",
     title="MFA is required for all users (Conditional Access or security defaults)",
     severity="critical",
+    version=2,
     remediation="Create an enabled Conditional Access policy for All users and All cloud apps "
-    "granting access only with MFA (exclude only emergency-access accounts), or turn on "
-    "security defaults.",
+    "granting access only with MFA (exclude only the emergency-access accounts listed in "
+    "azure.entra.break_glass_accounts), or turn on security defaults.",
 )
 def mfa_all_users(ca: ConditionalAccess) -> Iterator[Finding]:
     yield _verdict(ca, _requires_mfa, "MFA required")
@@ -77,9 +107,10 @@ def mfa_all_users(ca: ConditionalAccess) -> Iterator[Finding]:
     id="entra.conditional_access.legacy_auth_blocked",
     title="Legacy authentication is blocked",
     severity="high",
+    version=2,
     remediation="Create an enabled Conditional Access policy for All users and All cloud apps, "
-    "client apps 'Exchange ActiveSync' and 'Other clients', granting Block; or turn on "
-    "security defaults.",
+    "client apps 'Exchange ActiveSync' and 'Other clients', granting Block (excluding only "
+    "the break-glass accounts); or turn on security defaults.",
 )
 def legacy_auth_blocked(ca: ConditionalAccess) -> Iterator[Finding]:
     yield _verdict(ca, _blocks_legacy, "legacy authentication blocked")

@@ -20,6 +20,7 @@ __all__ = [
     "ConditionalAccessPolicy",
     "DirectoryRole",
     "DirectoryRoles",
+    "EntraSignIns",
     "EntraUser",
     "EntraUsers",
     "MfaRegistration",
@@ -38,17 +39,25 @@ class EntraUser(SnapshotPart):
     user_type: str  # Member | Guest
     enabled: bool
     created_at: AwareDatetime | None
-    last_sign_in: AwareDatetime | None  # last successful sign-in (None: never)
 
 
 class EntraUsers(_EntraSnapshot):
+    """Every user (any licence); sign-in activity is :class:`EntraSignIns`."""
+
     resource_noun: ClassVar[str] = "users"
-    collected_at: AwareDatetime
-    inactive_days: int
     users: tuple[EntraUser, ...]
 
     def by_id(self) -> dict[str, EntraUser]:
         return {u.id: u for u in self.users}
+
+
+class EntraSignIns(_EntraSnapshot):
+    """Each user's last successful sign-in (None: never), by user id; needs Entra ID P1."""
+
+    resource_noun: ClassVar[str] = "users"
+    collected_at: AwareDatetime
+    inactive_days: int
+    last_sign_in: dict[str, AwareDatetime | None]
 
 
 class MfaRegistration(SnapshotPart):
@@ -79,6 +88,11 @@ class ConditionalAccessPolicy(SnapshotPart):
     grant_operator: str = "OR"  # how built-in controls combine: AND | OR
     authentication_strength: bool = False  # requires an authentication strength (MFA or more)
     narrowed: tuple[str, ...] = ()  # conditions that limit where it applies (locations...)
+    exclude_users: tuple[str, ...] = ()  # user ids, or "GuestsOrExternalUsers"
+    exclude_groups: tuple[str, ...] = ()
+    exclude_roles: tuple[str, ...] = ()  # role template ids
+    exclude_applications: tuple[str, ...] = ()
+    exclude_guests: bool = False  # excludeGuestsOrExternalUsers is set
 
 
 class ConditionalAccess(_EntraSnapshot):
@@ -86,18 +100,30 @@ class ConditionalAccess(_EntraSnapshot):
     tenant: str
     security_defaults_enabled: bool
     policies: tuple[ConditionalAccessPolicy, ...]
+    break_glass: tuple[str, ...] = ()  # configured ids a policy may exclude
 
 
 class RoleMember(SnapshotPart):
     id: str
     kind: str  # user | group | servicePrincipal
     name: str  # user principal name, or display name
+    via: str | None = None  # the role-assignable group it holds the role through
 
 
 class DirectoryRole(SnapshotPart):
     template_id: str
     name: str
-    members: tuple[RoleMember, ...]  # active assignments (PIM-eligible members are not here)
+    #: active assignments (PIM-eligible members are not here); a group's transitive members
+    #: follow it, each with ``via`` naming the group
+    members: tuple[RoleMember, ...]
+
+    def principals(self) -> dict[str, RoleMember]:
+        """Users and service principals holding the role, directly or through groups, once."""
+        found: dict[str, RoleMember] = {}
+        for member in self.members:
+            if member.kind != "group" and (member.id not in found or member.via is None):
+                found[member.id] = member
+        return found
 
 
 class DirectoryRoles(_EntraSnapshot):

@@ -1,6 +1,8 @@
 """Directory role checks: how many Global Administrators, and no guest in a privileged role.
 
-Active role assignments only: PIM-eligible members are not counted until they activate.
+Active role assignments only: PIM-eligible members are not counted until they activate. A
+role-assignable group holding a role is expanded to its transitive members: each user or
+service principal counts once, and a guest holding a role through a group is examined.
 """
 
 from __future__ import annotations
@@ -38,13 +40,18 @@ MIN_GLOBAL_ADMINS, MAX_GLOBAL_ADMINS = 2, 4
     id="entra.roles.global_admin_count",
     title="Between 2 and 4 Global Administrators",
     severity="high",
+    version=2,
     remediation="Keep at least two Global Administrators (one may be an emergency-access "
     "account) and at most four; move day-to-day work to less privileged roles.",
 )
 def global_admin_count(roles: DirectoryRoles) -> Iterator[Finding]:
-    """One finding for the tenant; members are users, groups and service principals alike."""
-    members = [m for r in roles.roles if r.template_id == GLOBAL_ADMIN for m in r.members]
-    count = len(members)
+    """One finding for the tenant: the distinct users and service principals holding the role,
+    directly or through groups."""
+    holders: set[str] = set()
+    for role in roles.roles:
+        if role.template_id == GLOBAL_ADMIN:
+            holders |= set(role.principals())
+    count = len(holders)
     passed = MIN_GLOBAL_ADMINS <= count <= MAX_GLOBAL_ADMINS
     yield Finding(
         resource=roles.tenant,
@@ -58,6 +65,7 @@ def global_admin_count(roles: DirectoryRoles) -> Iterator[Finding]:
     id="entra.roles.no_guest_privileged",
     title="No guest user holds a privileged directory role",
     severity="high",
+    version=2,
     remediation="Remove the guest from the role; give privileged roles only to member accounts "
     "of the organisation.",
 )
@@ -68,13 +76,14 @@ def no_guest_privileged(roles: DirectoryRoles, users: EntraUsers) -> Iterator[Fi
     for role in roles.roles:
         if role.template_id not in PRIVILEGED_ROLES:
             continue
-        for member in role.members:
+        for member in role.principals().values():
             if member.kind != "user":
                 continue
             user = known.get(member.id)
             guest = user.user_type.lower() == "guest" if user else "#ext#" in member.name.lower()
+            how = f" through group {member.via!r}" if member.via else ""
             yield Finding(
                 resource=f"{role.name}/{member.name}",
                 passed=not guest,
-                message=f"guest holds {role.name}" if guest else f"member holds {role.name}",
+                message=f"{'guest' if guest else 'member'} holds {role.name}{how}",
             )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from checks.api import Finding, check
-from checks.entra.models import EntraUser, EntraUsers, MfaRegistrations
+from checks.entra.models import EntraSignIns, EntraUser, EntraUsers, MfaRegistrations
 
 
 def _members(users: EntraUsers) -> list[EntraUser]:
@@ -50,14 +50,16 @@ def admins_mfa_registered(registrations: MfaRegistrations) -> Iterator[Finding]:
             )
 
 
-def _last_seen(user: EntraUser) -> str:
-    return user.last_sign_in.date().isoformat() if user.last_sign_in else "never"
+def _last_seen(user: EntraUser, sign_ins: EntraSignIns) -> str:
+    seen = sign_ins.last_sign_in.get(user.id)
+    return seen.date().isoformat() if seen else "never"
 
 
-def _active(user: EntraUser, users: EntraUsers) -> bool:
+def _active(user: EntraUser, sign_ins: EntraSignIns) -> bool:
     """Signed in within the window, or created within it (a new user may not have yet)."""
-    since = users.collected_at - timedelta(days=users.inactive_days)
-    return any(t is not None and t >= since for t in (user.last_sign_in, user.created_at))
+    since = sign_ins.collected_at - timedelta(days=sign_ins.inactive_days)
+    times = (sign_ins.last_sign_in.get(user.id), user.created_at)
+    return any(t is not None and t >= since for t in times)
 
 
 @check(
@@ -67,15 +69,15 @@ def _active(user: EntraUser, users: EntraUsers) -> bool:
     remediation="Disable or remove accounts with no sign-in for the configured number of days "
     "(azure.entra.inactive_days, default 90), e.g. with access reviews.",
 )
-def inactive_disabled(users: EntraUsers) -> Iterator[Finding]:
+def inactive_disabled(users: EntraUsers, sign_ins: EntraSignIns) -> Iterator[Finding]:
     """One finding per enabled member user; needs sign-in activity (Entra ID P1)."""
     for user in _members(users):
-        ok = _active(user, users)
+        ok = _active(user, sign_ins)
         yield Finding(
             resource=user.upn,
             passed=ok,
-            message=f"last sign-in {_last_seen(user)}"
-            + ("" if ok else f": inactive over {users.inactive_days} days but enabled"),
+            message=f"last sign-in {_last_seen(user, sign_ins)}"
+            + ("" if ok else f": inactive over {sign_ins.inactive_days} days but enabled"),
         )
 
 
@@ -85,15 +87,15 @@ def inactive_disabled(users: EntraUsers) -> Iterator[Finding]:
     severity="medium",
     remediation="Remove or disable guests who no longer sign in; run access reviews for guests.",
 )
-def guests_recent_sign_in(users: EntraUsers) -> Iterator[Finding]:
+def guests_recent_sign_in(users: EntraUsers, sign_ins: EntraSignIns) -> Iterator[Finding]:
     """One finding per guest, with the last sign-in; a disabled guest has no access: passes."""
     for user in users.users:
         if user.user_type.lower() != "guest":
             continue
-        ok = not user.enabled or _active(user, users)
+        ok = not user.enabled or _active(user, sign_ins)
         state = "" if user.enabled else " (disabled)"
         yield Finding(
             resource=user.upn,
             passed=ok,
-            message=f"guest, last sign-in {_last_seen(user)}{state}",
+            message=f"guest, last sign-in {_last_seen(user, sign_ins)}{state}",
         )

@@ -15,6 +15,7 @@ from checks.entra.models import (
     ConditionalAccessPolicy,
     DirectoryRole,
     DirectoryRoles,
+    EntraSignIns,
     EntraUser,
     EntraUsers,
     MfaRegistration,
@@ -24,12 +25,16 @@ from checks.entra.models import (
 from collector.azure.scope import AzureScope
 from collector.collect import collects
 
-USERS = ("graph:User.Read.All", "graph:AuditLog.Read.All")
+USERS = ("graph:User.Read.All",)
+SIGN_INS = ("graph:User.Read.All", "graph:AuditLog.Read.All")
 REPORTS = ("graph:AuditLog.Read.All",)
 POLICIES = ("graph:Policy.Read.All",)
-ROLES = ("graph:RoleManagement.Read.Directory",)
+ROLES = ("graph:RoleManagement.Read.Directory", "graph:GroupMember.Read.All")
 APPS = ("graph:Application.Read.All",)
 _SIGN_INS = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")
+#: Page sizes: the user list documents 999 at most; with ``signInActivity`` selected the
+#: documented cap is lower (it has been 120, 999 and now 500) and a larger ``$top`` is refused.
+USERS_PAGE, SIGN_INS_PAGE = "999", "500"
 
 
 def needs(permissions: tuple[str, ...]) -> str:
@@ -39,19 +44,16 @@ def needs(permissions: tuple[str, ...]) -> str:
 
 @collects(EntraUsers, permissions=USERS)
 def users(scope: AzureScope) -> EntraUsers:
-    """Every user with type, state and last sign-in (needs an Entra ID P1 licence)."""
+    """Every user with type, state and creation time (any licence)."""
     answer = scope.api.list(
         "/users",
         params={
-            "$select": "id,userPrincipalName,userType,accountEnabled,createdDateTime,"
-            "signInActivity",
-            "$top": "999",
+            "$select": "id,userPrincipalName,userType,accountEnabled,createdDateTime",
+            "$top": USERS_PAGE,
         },
         requires=needs(USERS),
     )
     return EntraUsers(
-        collected_at=scope.now(),
-        inactive_days=scope.settings.entra.inactive_days,
         users=tuple(
             EntraUser(
                 id=u["id"],
@@ -59,10 +61,25 @@ def users(scope: AzureScope) -> EntraUsers:
                 user_type=u.get("userType") or "Member",
                 enabled=u.get("accountEnabled") is True,
                 created_at=u.get("createdDateTime"),
-                last_sign_in=last_sign_in(u.get("signInActivity")),
             )
             for u in answer
         ),
+    )
+
+
+@collects(EntraSignIns, permissions=SIGN_INS)
+def sign_ins(scope: AzureScope) -> EntraSignIns:
+    """Every user's sign-in activity, in a sweep of its own: a tenant without Entra ID P1
+    loses only the checks that need it."""
+    answer = scope.api.list(
+        "/users",
+        params={"$select": "id,signInActivity", "$top": SIGN_INS_PAGE},
+        requires=needs(SIGN_INS),
+    )
+    return EntraSignIns(
+        collected_at=scope.now(),
+        inactive_days=scope.settings.entra.inactive_days,
+        last_sign_in={u["id"]: last_sign_in(u.get("signInActivity")) for u in answer},
     )
 
 
@@ -110,20 +127,26 @@ def conditional_access(scope: AzureScope) -> ConditionalAccess:
         tenant=scope.target.account,
         security_defaults_enabled=defaults.get("isEnabled") is True,
         policies=tuple(_policy(p) for p in policies),
+        break_glass=tuple(scope.settings.entra.break_glass_accounts),
     )
 
 
 def _policy(item: dict[str, Any]) -> ConditionalAccessPolicy:
     conditions = item.get("conditions") or {}
     grant = item.get("grantControls") or {}
+    people = conditions.get("users") or {}
+    apps = conditions.get("applications") or {}
     return ConditionalAccessPolicy(
         id=item["id"],
         name=item.get("displayName") or item["id"],
         state=item["state"],
-        include_users=tuple((conditions.get("users") or {}).get("includeUsers") or ()),
-        include_applications=tuple(
-            (conditions.get("applications") or {}).get("includeApplications") or ()
-        ),
+        include_users=tuple(people.get("includeUsers") or ()),
+        include_applications=tuple(apps.get("includeApplications") or ()),
+        exclude_users=tuple(people.get("excludeUsers") or ()),
+        exclude_groups=tuple(people.get("excludeGroups") or ()),
+        exclude_roles=tuple(people.get("excludeRoles") or ()),
+        exclude_applications=tuple(apps.get("excludeApplications") or ()),
+        exclude_guests=bool(people.get("excludeGuestsOrExternalUsers")),
         client_app_types=tuple(conditions.get("clientAppTypes") or ()),
         built_in_controls=tuple(grant.get("builtInControls") or ()),
         grant_operator=grant.get("operator") or "OR",
@@ -151,24 +174,41 @@ def _narrowed(conditions: dict[str, Any]) -> tuple[str, ...]:
 
 @collects(DirectoryRoles, permissions=ROLES)
 def directory_roles(scope: AzureScope) -> DirectoryRoles:
-    """Activated directory roles with their active members."""
+    """Activated directory roles with their active members; a role-assignable group member is
+    followed by its transitive members (``/groups/{id}/transitiveMembers``, read once per
+    group), each marked with the group it holds the role through."""
     roles = []
+    groups: dict[str, list[RoleMember]] = {}
     for role in scope.api.list("/directoryRoles", requires=needs(ROLES)):
-        members = scope.api.list(f"/directoryRoles/{role['id']}/members", requires=needs(ROLES))
+        members = []
+        listed = scope.api.list(f"/directoryRoles/{role['id']}/members", requires=needs(ROLES))
+        for member in map(_member, listed):
+            members.append(member)
+            if member.kind == "group":
+                if member.id not in groups:
+                    groups[member.id] = _group_members(scope, member)
+                members += groups[member.id]
         roles.append(
             DirectoryRole(
                 template_id=role["roleTemplateId"],
                 name=role.get("displayName") or role["roleTemplateId"],
-                members=tuple(_member(m) for m in members),
+                members=tuple(members),
             )
         )
     return DirectoryRoles(tenant=scope.target.account, roles=tuple(roles))
 
 
-def _member(item: dict[str, Any]) -> RoleMember:
+def _group_members(scope: AzureScope, group: RoleMember) -> list[RoleMember]:
+    listed = scope.api.list(
+        f"/groups/{group.id}/transitiveMembers", params={"$top": "999"}, requires=needs(ROLES)
+    )
+    return [_member(m, via=group.name) for m in listed]
+
+
+def _member(item: dict[str, Any], via: str | None = None) -> RoleMember:
     kind = str(item.get("@odata.type", "")).rpartition(".")[2] or "unknown"
     name = item.get("userPrincipalName") or item.get("displayName") or item["id"]
-    return RoleMember(id=item["id"], kind=kind, name=name)
+    return RoleMember(id=item["id"], kind=kind, name=name, via=via)
 
 
 @collects(AppRegistrations, permissions=APPS)

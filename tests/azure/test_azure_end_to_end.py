@@ -8,7 +8,7 @@ import respx
 
 from collector.azure.accounts import resolve_accounts
 from collector.runner import Runner
-from collector.settings import AzureSettings, AzureTenant
+from collector.settings import AzureSettings, AzureTenant, EntraPolicy
 from storage import EvidenceStore
 from tests.azure import test_azure_arm_data as data
 from tests.azure import test_azure_arm_infra as infra
@@ -55,16 +55,20 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     )
     devices = httpx.Response(200, json=recording("graph/managed_devices.json"))
     api.get(graph("/deviceManagement/managedDevices")).mock(side_effect=[throttled, devices])
+    entra.serve_users(api)
     users_page2 = serve(
         api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"}
     )
-    users_page1 = serve(api, graph("/users"), "graph/users_page1.json")
+    users_page1 = serve(api, graph("/users"), "graph/users_page1.json", **{"$top": "999"})
     return {"users_page1": users_page1, "users_page2": users_page2}
 
 
 def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore) -> None:
     routes = serve_estate(api)
-    settings = AzureSettings(tenants=[AzureTenant(tenant_id=TENANT, subscriptions=[SUBSCRIPTION])])
+    settings = AzureSettings(
+        tenants=[AzureTenant(tenant_id=TENANT, subscriptions=[SUBSCRIPTION])],
+        entra=EntraPolicy(break_glass_accounts=[entra.BREAK_GLASS]),
+    )
     sleeps: list[float] = []
     accounts = [
         account
@@ -110,7 +114,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     assert statuses["azure.sql.auditing_enabled"] == "not_applicable"  # no servers: 0 resources
     assert statuses["azure.monitor.activity_log_exported"] == "pass"
     assert statuses["entra.conditional_access.mfa_all_users"] == "pass"
-    assert statuses["entra.roles.global_admin_count"] == "pass"
+    assert statuses["entra.roles.global_admin_count"] == "fail"  # five, one group expanded
     assert statuses["intune.devices.compliant"] == "fail"
     assert sleeps == [1.0]  # Intune throttled once
     guests = by_check["entra.guests.recent_sign_in"]
@@ -119,7 +123,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
         (entra.OLAF, False),
         (entra.PIA, True),
     }
-    assert "EntraUsers" in guests.observations
+    assert {"EntraUsers", "EntraSignIns"} <= set(guests.observations)
     # one GET per URL per run: four checks read the users, each page was fetched once
     assert routes["users_page1"].call_count == 1 and routes["users_page2"].call_count == 1
     latest = {s.check_id: s.status for s in store.latest()}

@@ -12,6 +12,7 @@ from checks.entra.models import (
     AppRegistrations,
     ConditionalAccess,
     DirectoryRoles,
+    EntraSignIns,
     EntraUsers,
     MfaRegistrations,
     RoleMember,
@@ -29,8 +30,16 @@ PIA = "pia_old.example#EXT#@example.onmicrosoft.com"
 
 
 def serve_users(api: respx.MockRouter) -> None:
+    """Users (any licence) and, in a sweep of their own, sign-in activity (Entra ID P1)."""
     serve(api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"})
     serve(api, graph("/users"), "graph/users_page1.json", **{"$top": "999"})
+    serve(api, graph("/users"), "graph/sign_ins_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAC"})
+    serve(api, graph("/users"), "graph/sign_ins_page1.json", **{"$top": "500"})
+
+
+def entra(*kinds, settings=None):
+    cache = azure_cache("entra", settings=settings)
+    return [cache.get(kind, Target("entra", TENANT)) for kind in kinds]
 
 
 def serve_roles(api: respx.MockRouter) -> None:
@@ -38,25 +47,29 @@ def serve_roles(api: respx.MockRouter) -> None:
     for n, name in ((1, "global"), (2, "security"), (3, "readers")):
         role = f"dddddddd-0000-4000-8000-00000000000{n}"
         serve(api, graph(f"/directoryRoles/{role}/members"), f"graph/role_members_{name}.json")
+    tier0 = graph("/groups/gggggggg-0000-4000-8000-000000000001/transitiveMembers")
+    serve(api, tier0, "graph/group_tier0_members_page2.json", **{"$skiptoken": "X2TIER0"})
+    serve(api, tier0, "graph/group_tier0_members_page1.json", **{"$top": "999"})
 
 
 def test_users_over_two_pages(api: respx.MockRouter) -> None:
     serve_users(api)
-    snapshot = collect(EntraUsers, "entra")
+    snapshot, sign_ins = entra(EntraUsers, EntraSignIns)
 
-    assert snapshot.collected_at == NOW and snapshot.inactive_days == 90
+    assert sign_ins.collected_at == NOW and sign_ins.inactive_days == 90
     assert [u.upn for u in snapshot.users] == [ALICE, BOB, CAROL, DAVE, GINA, OLAF, PIA]
-    assert verdicts(users.inactive_disabled, snapshot) == {
+    assert len(sign_ins.last_sign_in) == 7
+    assert verdicts(users.inactive_disabled, snapshot, sign_ins) == {
         (ALICE, True),
         (BOB, False),  # last sign-in 2023-11-13
         (CAROL, True),  # never signed in, but created 10 days ago
     }  # dave is disabled; guests are judged by the guest check
-    assert verdicts(users.guests_recent_sign_in, snapshot) == {
+    assert verdicts(users.guests_recent_sign_in, snapshot, sign_ins) == {
         (GINA, True),
         (OLAF, False),
         (PIA, True),  # disabled: no access left
     }
-    assert findings(users.guests_recent_sign_in, snapshot)[1].message == (
+    assert findings(users.guests_recent_sign_in, snapshot, sign_ins)[1].message == (
         "guest, last sign-in 2023-06-01"
     )
 
@@ -64,8 +77,8 @@ def test_users_over_two_pages(api: respx.MockRouter) -> None:
 def test_inactivity_window_is_configurable(api: respx.MockRouter) -> None:
     serve_users(api)
     settings = AzureSettings(entra=EntraPolicy(inactive_days=365))
-    snapshot = collect(EntraUsers, "entra", settings=settings)
-    assert (BOB, True) in verdicts(users.inactive_disabled, snapshot)
+    snapshots = entra(EntraUsers, EntraSignIns, settings=settings)
+    assert (BOB, True) in verdicts(users.inactive_disabled, *snapshots)
 
 
 def test_mfa_registration(api: respx.MockRouter) -> None:
@@ -87,10 +100,31 @@ def test_mfa_registration(api: respx.MockRouter) -> None:
     assert verdicts(users.admins_mfa_registered, registrations) == {(ALICE, True), (CAROL, False)}
 
 
-def test_non_premium_tenant_is_an_error_saying_so(api: respx.MockRouter) -> None:
-    serve(api, graph("/users"), "graph/error_non_premium.json", status=403)
+def test_sign_ins_paged_at_the_documented_cap(api: respx.MockRouter) -> None:
+    """``$top=999`` with ``signInActivity`` is refused; page at 500 and follow nextLink."""
+    serve_users(api)
+    first = serve(api, graph("/users"), "graph/sign_ins_page1.json", **{"$top": "500"})
+    (sign_ins,) = entra(EntraSignIns)
+    query = first.calls[0].request.url.params
+    assert (query["$top"], query["$select"]) == ("500", "id,signInActivity")
+    assert "aaaaaaaa-0000-4000-8000-000000000007" in sign_ins.last_sign_in  # from page 2
+
+
+def test_non_premium_tenant_errors_only_the_sign_in_checks(api: respx.MockRouter) -> None:
+    """Without Entra ID P1 the user list still answers: checks that need no sign-in data
+    (guests in privileged roles, MFA registration's user list) keep their verdicts."""
+    serve(api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"})
+    serve(api, graph("/users"), "graph/users_page1.json", **{"$top": "999"})
+    serve(api, graph("/users"), "graph/error_non_premium.json", status=403, **{"$top": "500"})
+    serve_roles(api)
+    cache = azure_cache("entra")
+    target = Target("entra", TENANT)
+    people, directory = cache.get(EntraUsers, target), cache.get(DirectoryRoles, target)
+    assert (f"Security Administrator/{GINA}", False) in verdicts(
+        roles.no_guest_privileged, directory, people
+    )
     with pytest.raises(AzureApiError) as denied:
-        collect(EntraUsers, "entra")
+        cache.get(EntraSignIns, target)
     assert denied.value.cause == (
         "tenant has no Microsoft Entra ID P1/P2 licence: sign-in activity and authentication "
         "reports are unavailable (Authentication_RequestFromNonPremiumTenantOrB2CTenant on "
@@ -114,14 +148,18 @@ def serve_ca(api: respx.MockRouter, defaults: bool = False) -> None:
     serve(api, graph("/identity/conditionalAccess/policies"), "graph/ca_policies.json")
 
 
+BREAK_GLASS = "bbbbbbbb-0000-4000-8000-000000000001"
+
+
 def test_conditional_access_policies(api: respx.MockRouter) -> None:
     serve_ca(api)
-    ca = collect(ConditionalAccess, "entra")
+    settings = AzureSettings(entra=EntraPolicy(break_glass_accounts=[BREAK_GLASS]))
+    ca = collect(ConditionalAccess, "entra", settings=settings)
 
     assert verdicts(conditional_access.mfa_all_users, ca) == {(TENANT, True)}
     assert findings(conditional_access.mfa_all_users, ca)[0].message == (
         "MFA required by: Require MFA for all users"  # not the one that skips trusted locations
-    )
+    )  # nor the one that excludes a group, a role, an app and guests
     # the legacy-authentication block is report-only, so it blocks nothing
     assert verdicts(conditional_access.legacy_auth_blocked, ca) == {(TENANT, False)}
 
@@ -129,8 +167,27 @@ def test_conditional_access_policies(api: respx.MockRouter) -> None:
         update={"policies": tuple(p.model_copy(update={"state": "enabled"}) for p in ca.policies)}
     )
     assert verdicts(conditional_access.legacy_auth_blocked, enforced) == {(TENANT, True)}
-    nothing = ca.model_copy(update={"policies": ca.policies[2:]})  # MFA outside office only
+    nothing = ca.model_copy(update={"policies": ca.policies[3:]})  # MFA outside office only
     assert verdicts(conditional_access.mfa_all_users, nothing) == {(TENANT, False)}
+
+
+def test_exclusions_beyond_break_glass_fail_and_are_named(api: respx.MockRouter) -> None:
+    """With no break-glass account configured, the all-users MFA policy's excluded user is not
+    allowed either; each exclusion is named (learn.microsoft.com: conditionalAccessUsers)."""
+    serve_ca(api)
+    ca = collect(ConditionalAccess, "entra")
+    staff = next(p for p in ca.policies if p.name == "MFA for staff")
+    assert staff.exclude_groups == ("eeeeeeee-0000-4000-8000-000000000009",)
+    assert staff.exclude_guests and staff.exclude_applications
+    (finding,) = findings(conditional_access.mfa_all_users, ca)
+    assert not finding.passed
+    assert finding.message == (
+        "not MFA required for everyone: 'MFA for staff' excludes groups "
+        "eeeeeeee-0000-4000-8000-000000000009; roles d29b2b05-8046-44ba-8758-1e26182fcf32; "
+        "apps 00000003-0000-0ff1-ce00-000000000000; guests or external users / 'Require MFA "
+        f"for all users' excludes users {BREAK_GLASS} (beyond the configured break-glass "
+        "accounts)"
+    )
 
 
 def test_security_defaults_cover_both(api: respx.MockRouter) -> None:
@@ -141,19 +198,35 @@ def test_security_defaults_cover_both(api: respx.MockRouter) -> None:
 
 
 def test_directory_roles(api: respx.MockRouter) -> None:
+    """Global Administrator is held by alice and carol directly and by the role-assignable
+    group "Tier0 admins", whose transitive members (two pages, a nested group) add bob, dave,
+    the guest olaf and alice again: five distinct admins, not three."""
     serve_users(api)
     serve_roles(api)
     cache = azure_cache("entra")
     target = Target("entra", TENANT)
     directory, people = cache.get(DirectoryRoles, target), cache.get(EntraUsers, target)
 
-    assert verdicts(roles.global_admin_count, directory) == {(TENANT, True)}
+    assert verdicts(roles.global_admin_count, directory) == {(TENANT, False)}
+    assert findings(roles.global_admin_count, directory)[0].message == (
+        "5 Global Administrator(s), expected 2 to 4"
+    )
     assert verdicts(roles.no_guest_privileged, directory, people) == {
         (f"Global Administrator/{ALICE}", True),
         (f"Global Administrator/{CAROL}", True),
+        (f"Global Administrator/{BOB}", True),
+        (f"Global Administrator/{DAVE}", True),
+        (f"Global Administrator/{OLAF}", False),
         (f"Security Administrator/{ALICE}", True),
         (f"Security Administrator/{GINA}", False),
     }  # the service principal is no guest; Directory Readers is not privileged
+    messages = {
+        f.resource: f.message for f in findings(roles.no_guest_privileged, directory, people)
+    }
+    assert messages[f"Global Administrator/{OLAF}"] == (
+        "guest holds Global Administrator through group 'Tier0 admins'"
+    )
+    assert messages[f"Global Administrator/{ALICE}"] == "member holds Global Administrator"
 
 
 @pytest.mark.parametrize(("count", "ok"), [(1, False), (2, True), (4, True), (5, False)])
@@ -161,6 +234,7 @@ def test_global_admin_bounds(api: respx.MockRouter, count: int, ok: bool) -> Non
     serve_roles(api)
     directory = collect(DirectoryRoles, "entra")
     admins = tuple(RoleMember(id=f"u{i}", kind="user", name=f"u{i}") for i in range(count))
+    admins += (RoleMember(id="u0", kind="user", name="u0", via="a group"),)  # counted once
     role = directory.roles[0].model_copy(update={"members": admins})
     changed = directory.model_copy(update={"roles": (role, *directory.roles[1:])})
     assert verdicts(roles.global_admin_count, changed) == {(TENANT, ok)}
