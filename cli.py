@@ -763,6 +763,53 @@ def export(
     export_command(_settings(ctx), start, end, out_file, controls, sign_key, soa, force, out, err)
 
 
+class TrendUnit(StrEnum):
+    """How ``report`` slices the period for trends."""
+
+    month = "month"
+    week = "week"
+
+
+@app.command("report")
+def review_report(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="Period start (date or ISO time, UTC).")],
+    end: Annotated[str, typer.Option("--to", help="Period end (a date includes that whole day).")],
+    out_files: Annotated[
+        list[Path],
+        typer.Option(
+            "--out",
+            help="File to write; the suffix picks the format (.html .pdf .csv .xlsx "
+            ".json). Repeatable.",
+        ),
+    ],
+    by: Annotated[TrendUnit, typer.Option("--by", help="Trend slices.")] = TrendUnit.month,
+    expiring_within: Annotated[
+        str, typer.Option("--expiring-within", help="Manual evidence expiring within, e.g. 30d.")
+    ] = "30d",
+    soa: SoaOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing --out files.")] = False,
+) -> None:
+    """Management review input (clauses 9.1, 9.3): measures and trends over a period.
+
+    Example: annexa report --from 2026-07-01 --to 2026-09-30 --out q3.pdf --out q3.xlsx
+    """
+    from collector.review.command import report_command
+
+    report_command(
+        _settings(ctx),
+        start,
+        end,
+        out_files,
+        soa=soa,
+        by=by.value,
+        expiring=expiring_within,
+        force=force,
+        out=out,
+        err=err,
+    )
+
+
 @app.command()
 def prune(
     ctx: typer.Context,

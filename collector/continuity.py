@@ -63,12 +63,15 @@ class Gap:
 class Continuity:
     """One control over a period: share of time with fresh passing evidence, and the gaps.
 
-    ``share`` is None for a control the SoA excludes (not evaluated).
+    ``share`` is None for a control the SoA excludes (not evaluated). ``timeline`` holds the
+    control's state from each instant on, the first at the period's start (empty when
+    excluded); clause 9.1 measures (``collector.measures``) are derived from it.
     """
 
     control: Control
     share: float | None
     gaps: tuple[Gap, ...]
+    timeline: tuple[tuple[datetime, ControlState | None], ...] = ()
 
 
 Changes = list[tuple[datetime, ControlState | None]]  # state from each instant on
@@ -239,7 +242,7 @@ def _summarise(control: Control, changes: Changes, period: tuple[datetime, datet
             gaps[-1] = Gap(gaps[-1].start, until, cause)
         else:
             gaps.append(Gap(when, until, cause))
-    return Continuity(control, good / (end - start), tuple(gaps))
+    return Continuity(control, good / (end - start), tuple(gaps), tuple(changes))
 
 
 # -- bounded input: the run-length compressed timeline ----------------------------------------

@@ -1,0 +1,206 @@
+"""Build a ``Review`` from the store: one read of the evidence timeline (run-length compressed),
+then continuity and measures for the period, the previous period of equal length and every
+month (or week) of the period, all from that one in-memory history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from collector.app import Workspace
+from collector.catalogue import Control
+from collector.continuity import compress, continuity, tightest_max_ages
+from collector.errors import UserError
+from collector.exceptions import accepting
+from collector.measures import (
+    ControlMeasures,
+    FindingAge,
+    Recurrence,
+    age_band,
+    expiring_manual,
+    finding_history,
+    measure_timeline,
+    split_period,
+)
+from collector.soa import Soa
+from storage import EvidenceStore, ManualEvidence
+
+__all__ = ["ControlReview", "OpenFinding", "Review", "build_review"]
+
+
+@dataclass(frozen=True)
+class ControlReview:
+    """One control: its measures for the period, the previous period and each trend slice."""
+
+    control: Control
+    owner: str
+    applicable: bool
+    current: ControlMeasures
+    previous: ControlMeasures
+    trend: tuple[ControlMeasures, ...]
+
+    @property
+    def change(self) -> float | None:
+        """Passing share now minus in the previous period (percentage points / 100)."""
+        now, before = self.current.passing_share, self.previous.passing_share
+        return None if now is None or before is None else now - before
+
+
+@dataclass(frozen=True)
+class OpenFinding:
+    """A failing resource at the period's end, with its check's severity and any exception."""
+
+    age: FindingAge
+    severity: str
+    band: str
+    accepted_by: int | None  # the exception id that accepts it at the end
+
+
+@dataclass(frozen=True)
+class Review:
+    """Everything the management review report shows, computed from stored evidence only."""
+
+    start: datetime
+    end: datetime  # clipped to ``now``
+    requested_end: datetime
+    now: datetime
+    unit: str
+    slices: tuple[tuple[datetime, datetime], ...]
+    controls: tuple[ControlReview, ...]
+    open_findings: tuple[OpenFinding, ...]
+    recurring: tuple[Recurrence, ...]
+    expiring: tuple[ManualEvidence, ...]
+    expiring_within: timedelta
+
+    @property
+    def clipped(self) -> bool:
+        """Whether the requested period reached past ``now`` (time after now is not counted)."""
+        return self.requested_end > self.end
+
+    @property
+    def applicable(self) -> list[ControlReview]:
+        """The controls the SoA does not exclude."""
+        return [c for c in self.controls if c.applicable]
+
+    def mean_share(self, which: str = "current", index: int | None = None) -> float | None:
+        """Mean passing share over applicable controls: ``current``, ``previous`` or a slice."""
+        shares = [
+            (c.trend[index] if index is not None else getattr(c, which)).passing_share
+            for c in self.applicable
+        ]
+        known = [s for s in shares if s is not None]
+        return sum(known) / len(known) if known else None
+
+    def states_at_end(self, index: int | None = None) -> Counter[str]:
+        """How many applicable controls ended the period (or slice ``index``) in each state."""
+        measures = [c.trend[index] if index is not None else c.current for c in self.applicable]
+        return Counter(str(m.state_at_end or "no_evidence") for m in measures)
+
+    def movers(self, limit: int = 5) -> tuple[list[ControlReview], list[ControlReview]]:
+        """The controls whose passing share improved most and regressed most."""
+        moved = [c for c in self.applicable if c.change]
+        ranked = sorted(moved, key=lambda c: (c.change, c.control.id))
+        improved = [c for c in reversed(ranked) if (c.change or 0) > 0][:limit]
+        regressed = [c for c in ranked if (c.change or 0) < 0][:limit]
+        return improved, regressed
+
+    def findings_by_band(self) -> dict[str, Counter[str]]:
+        """Severity -> age band -> number of open failing findings not accepted."""
+        table: dict[str, Counter[str]] = {}
+        for finding in self.open_findings:
+            if finding.accepted_by is None:
+                table.setdefault(finding.severity, Counter())[finding.band] += 1
+        return table
+
+
+def build_review(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa | None,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    unit: str = "month",
+    expiring_within: timedelta = timedelta(days=30),
+) -> Review:
+    """The review of ``[start, end)`` (clipped at ``now``); UserError on an empty period."""
+    until = min(end, now)
+    if until <= start:
+        raise UserError(
+            f"--from {start.isoformat()} is not before --to "
+            f"{until.isoformat()}{' (now)' if until == now else ''}"
+        )
+    length = until - start
+    previous = (start - length, start)
+    mapping, catalogue = workspace.mapping, workspace.catalogue
+    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
+    checks = sorted({c for c, _, _ in mapping.pairs()})
+    history = list(
+        compress(
+            store.timeline(previous[0], until, check_ids=checks),
+            tightest_max_ages(soa, mapping, intervals),
+        )
+    )
+    manual, exceptions = store.manual_items(), store.exceptions()
+
+    def measured(a: datetime, b: datetime) -> list[ControlMeasures]:
+        found = continuity(
+            catalogue, soa, mapping, history, intervals, a, b, manual=manual, exceptions=exceptions
+        )
+        return [
+            measure_timeline(c.timeline, a, b) if c.share is not None else ControlMeasures(None)
+            for c in found
+        ]
+
+    slices = tuple(split_period(start, until, unit))
+    current, before = measured(start, until), measured(*previous)
+    per_slice = [measured(a, b) for a, b in slices]
+    controls = []
+    for i, control in enumerate(catalogue.controls):
+        entry = soa.entry(control.id) if soa is not None else None
+        controls.append(
+            ControlReview(
+                control=control,
+                owner=entry.owner if entry is not None else "",
+                applicable=entry is None or entry.applicable,
+                current=current[i],
+                previous=before[i],
+                trend=tuple(s[i] for s in per_slice),
+            )
+        )
+    ages, recurring = finding_history(history, start, until)
+    return Review(
+        start=start,
+        end=until,
+        requested_end=end,
+        now=now,
+        unit=unit,
+        slices=slices,
+        controls=tuple(controls),
+        open_findings=tuple(_open(workspace, ages, exceptions, until)),
+        recurring=tuple(recurring),
+        expiring=tuple(expiring_manual(manual, now, expiring_within)),
+        expiring_within=expiring_within,
+    )
+
+
+def _open(
+    workspace: Workspace, ages: Sequence[FindingAge], exceptions: Sequence, at: datetime
+) -> list[OpenFinding]:
+    found = []
+    for age in ages:
+        spec = workspace.registry.checks.get(age.check_id)
+        accepted = accepting(exceptions, age.check_id, age.target_key, [age.resource], at)
+        exception = accepted.get(age.resource)
+        found.append(
+            OpenFinding(
+                age=age,
+                severity=spec.severity if spec is not None else "unknown",
+                band=age_band(at - age.failing_since),
+                accepted_by=exception.id if exception is not None else None,
+            )
+        )
+    return found
