@@ -341,7 +341,8 @@ class HttpClient:
     ``requires`` on a call names the permission it needs, so a 403 that does not say which
     permission is missing still names one; ``permission_hint`` reads it from the message
     where the API says it. ``on_retryable`` sees every 429/503 answer (the daemon's
-    throttling metric).
+    throttling metric). ``throttled`` recognises an answer that asks to wait under another
+    status (GitHub's rate limits answer 403 too); it is then retried like a 429.
     """
 
     def __init__(
@@ -359,9 +360,11 @@ class HttpClient:
         permission_hint: Callable[[str], str | None] | None = None,
         http: httpx.Client | None = None,
         on_retryable: RetryObserver | None = None,
+        throttled: Callable[[httpx.Response], bool] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._on_retryable = on_retryable
+        self._throttled = throttled
         self._auth = auth
         self._max_attempts = max_attempts
         self._max_sleep = max_sleep
@@ -472,15 +475,16 @@ class HttpClient:
             if outcome is None or outcome.failed:
                 return outcome is not None and isinstance(outcome.exception(), DROPPED)
             status = outcome.result().status_code
-            if status in RETRYABLE and self._on_retryable is not None:
+            asks = self._asks_to_wait(outcome.result())
+            if asks and self._on_retryable is not None:
                 self._on_retryable(outcome.result(), state.attempt_number)
-            return status in RETRYABLE or (idempotent and status in TRANSIENT)
+            return asks or (idempotent and status in TRANSIENT)
 
         def wait(state: tenacity.RetryCallState) -> float:
             outcome = state.outcome
             if outcome is not None and not outcome.failed:
                 response = outcome.result()
-                if response.status_code in RETRYABLE:
+                if self._asks_to_wait(response):
                     asked = self._wait(response, state.attempt_number, self._clock())
                     return min(max(asked, 0.0), self._max_sleep)
             return min(BACKOFF(state), self._max_sleep)
@@ -501,12 +505,17 @@ class HttpClient:
         except ValueError:
             raise MalformedResponse(request, "not JSON") from None
 
+    def _asks_to_wait(self, response: httpx.Response) -> bool:
+        if response.status_code in RETRYABLE:
+            return True
+        return self._throttled is not None and self._throttled(response)
+
     def _error(
         self, response: httpx.Response, request: str, requires: str | None, attempts: int
     ) -> ApiError:
         code, message = error_fields(response)
         permission = None
-        if response.status_code == 403:
+        if response.status_code == 403 and not self._asks_to_wait(response):  # not throttling
             hinted = self._permission_hint(message) if self._permission_hint else None
             permission = hinted or requires
         return self._error_type(

@@ -29,6 +29,7 @@ RESOLVERS: dict[str, str] = {
     "workspace": "collector.workspace.accounts:workspace_accounts",
     "okta": "collector.okta.accounts:okta_accounts",
     "fleet": "collector.fleet.accounts:fleet_accounts",
+    "github": "collector.github.accounts:github_accounts",
 }
 #: provider -> "module:function" taking the set of declared permissions (and the Settings, for
 #: what account resolution needs) and returning a JSON-able document of what to grant (an IAM
@@ -43,6 +44,7 @@ PERMISSION_RENDERERS: dict[str, str] = {
     "workspace": "collector.workspace.permissions:render",
     "okta": "collector.okta.permissions:render",
     "fleet": "collector.fleet.permissions:render",
+    "github": "collector.github.permissions:render",
 }
 
 

@@ -38,6 +38,8 @@ BUILTIN_PACKAGES = (
     "checks.okta",
     "collector.fleet",
     "checks.fleet",
+    "collector.github",
+    "checks.github",
 )
 
 

@@ -282,6 +282,44 @@ class FleetSettings(BaseModel):
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 
 
+class GithubSettings(BaseModel):
+    """GitHub organisations (github.com or GitHub Enterprise Server) read with a GitHub App's
+    installation token or a fine-grained token from the environment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    organizations: list[str] = Field(default_factory=list, description="organisation logins")
+    api_url: str = Field(
+        "https://api.github.com",
+        pattern=r"^https?://[^?#]+$",
+        description="GHES: https://<host>/api/v3",
+    )
+    auth: Literal["token", "app"] = "token"
+    token_env: str = Field("GITHUB_TOKEN", description="env variable holding the token")
+    app_id: str | None = Field(None, description="GitHub App id (auth: app)")
+    private_key_file: Path | None = Field(None, description="the App's PEM private key")
+    installation_id: int | None = Field(None, description="default: looked up per organisation")
+    min_owners: int = Field(2, ge=1, description="fewest organisation owners")
+    max_owners: int = Field(4, ge=1, description="most organisation owners")
+    inactive_days: int = Field(90, ge=1, description="no audit-log activity for this long")
+    alert_deadline_days: dict[Literal["critical", "high"], int] = Field(
+        default_factory=lambda: {"critical": 7, "high": 30},
+        description="days an open critical / high alert may stay open",
+    )
+    per_page: int = Field(100, ge=1, le=100, description="items per page")
+    timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
+    max_attempts: int = Field(5, ge=1, le=10, description="tries per request when throttled")
+
+    @model_validator(mode="after")
+    def _app_inputs(self) -> GithubSettings:
+        if self.auth == "app" and not (self.app_id and self.private_key_file):
+            raise ValueError("auth app needs app_id and private_key_file")
+        if set(self.alert_deadline_days) != {"critical", "high"}:
+            raise ValueError("alert_deadline_days needs both critical and high")
+        return self
+
+
 def _duration(value: Any) -> timedelta:
     from checks.api import parse_duration
 
@@ -362,6 +400,7 @@ class Settings(BaseSettings):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     okta: OktaSettings = Field(default_factory=OktaSettings)
     fleet: FleetSettings = Field(default_factory=FleetSettings)
+    github: GithubSettings = Field(default_factory=GithubSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)

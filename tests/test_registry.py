@@ -53,15 +53,17 @@ PERMISSION_FORMATS = {
     "workspace": r"workspace:https://www\.googleapis\.com/auth/admin\.directory\.[a-z.]+",
     "okta": r"okta:okta\.[a-z]+\.(read|manage)",  # an Okta OAuth scope
     "fleet": r"fleet:(observer|observer_plus|maintainer|admin)",  # a Fleet global role
+    "github": r"github:(organization|repository):[a-z_]+",  # a GitHub App permission (read)
 }
 
 
 def test_every_check_declares_its_permissions(registry):
     for spec in registry.checks.values():
-        permissions = registry.permissions_for(spec)
-        assert permissions, spec.id
-        pattern = PERMISSION_FORMATS.get(spec.provider, r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
-        assert all(re.fullmatch(pattern, p) for p in permissions), spec.id
+        assert registry.permissions_for(spec) or spec.across, spec.id
+        for provider in spec.providers:  # a cross-provider check: each input's own notation
+            permissions = registry.permissions_for(spec, provider)
+            pattern = PERMISSION_FORMATS.get(provider, r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+")
+            assert all(re.fullmatch(pattern, p) for p in permissions), spec.id
 
 
 def test_check_metadata_is_complete(registry):

@@ -1,0 +1,36 @@
+"""``annexa permissions github`` prints the exact read-only App permissions and token scopes."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_permissions_github(annexa):
+    code, out, _ = annexa("permissions", "github")
+    assert code == 0
+    document = json.loads(out)
+    assert document["github_app"]["organization_permissions"] == {
+        "administration": "read",
+        "members": "read",
+    }
+    assert document["github_app"]["repository_permissions"] == {
+        "administration": "read",
+        "dependabot_alerts": "read",
+        "metadata": "read",
+        "security_events": "read",
+    }
+    assert document["classic_token_scopes"] == [
+        "read:audit_log",
+        "read:org",
+        "repo",
+        "security_events",
+    ]
+
+
+def test_permissions_for_one_github_check(annexa):
+    code, out, _ = annexa("permissions", "github", "--check", "github.repos.deploy_keys_read_only")
+    assert code == 0
+    document = json.loads(out)
+    assert document["github_app"]["repository_permissions"] == {"administration": "read"}
+    assert document["github_app"]["organization_permissions"] == {}
+    assert document["classic_token_scopes"] == ["repo"]
