@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.errors import UserError
+from collector.os_support import default_minimums
 from collector.yamlfile import read_yaml
 
 CONFIG_ENV = "ANNEXA_CONFIG"
@@ -131,13 +132,9 @@ class IntunePolicy(BaseModel):
 
     sync_within_days: int = Field(7, ge=1, description="a device must have synced this recently")
     min_os_versions: dict[str, str] = Field(
-        default_factory=lambda: {
-            "Windows": "10.0.19045",
-            "macOS": "14.0",
-            "iOS": "17.0",
-            "Android": "13",
-        },
-        description="operating system (as Intune names it) -> lowest accepted version",
+        default_factory=lambda: default_minimums("intune"),
+        description="operating system (as Intune names it) -> lowest accepted version "
+        "(default: collector/os_support.yaml, dated)",
     )
 
 
@@ -203,8 +200,9 @@ class OsquerySettings(BaseModel):
     osqueryi: str = Field("osqueryi", description="osqueryi binary name or path")
     timeout: float = Field(60.0, gt=0, description="seconds per query")
     min_os_versions: dict[str, str] = Field(
-        default_factory=lambda: {"darwin": "14.0", "windows": "10.0.19045", "ubuntu": "22.04"},
-        description="osquery platform (darwin, windows, ubuntu, ...) -> lowest accepted version",
+        default_factory=lambda: default_minimums("osquery"),
+        description="osquery platform (darwin, windows, ubuntu, ...) -> lowest accepted version "
+        "(default: collector/os_support.yaml, dated)",
     )
     max_grace_seconds: int = Field(5, ge=0, description="macOS: password after screen saver")
     max_idle_seconds: int = Field(900, ge=1, description="Windows: machine inactivity limit")

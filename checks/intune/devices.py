@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from checks.api import Finding, check
-from checks.intune.models import IntuneDevices, ManagedDevice
+from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
 
 _VERSION = re.compile(r"^\d+(\.\d+)*")
 
@@ -21,10 +21,22 @@ def _resource(device: ManagedDevice) -> str:
     title="Managed devices are compliant with Intune compliance policies",
     severity="high",
     interval="12h",
+    version=2,
     remediation="Bring the device into compliance or block it with Conditional Access "
-    "(require a compliant device); 'inGracePeriod' and 'unknown' count as not compliant.",
+    "(require a compliant device); 'inGracePeriod' and 'unknown' count as not compliant. Set "
+    "'Mark devices with no compliance policy assigned as' to Not compliant (secureByDefault).",
 )
-def compliant(devices: IntuneDevices) -> Iterator[Finding]:
+def compliant(devices: IntuneDevices, settings: IntuneSettings) -> Iterator[Finding]:
+    """One finding per device, and one for the tenant setting: while devices no compliance
+    policy targets are marked compliant (``secureByDefault`` off), "compliant" proves nothing
+    for them, so that setting fails on its own finding."""
+    yield Finding(
+        resource=f"{settings.tenant} (devices with no compliance policy)",
+        passed=settings.secure_by_default,
+        message="marked not compliant (secureByDefault on)"
+        if settings.secure_by_default
+        else "marked compliant (secureByDefault off): a device no policy targets passes",
+    )
     for device in devices.devices:
         ok = device.compliance_state == "compliant"
         yield Finding(

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime
 
 from checks.api import Snapshot, SnapshotPart
 
-__all__ = ["IntuneDevices", "ManagedDevice"]
+__all__ = ["IntuneDevices", "IntuneSettings", "ManagedDevice"]
 
 
 class ManagedDevice(SnapshotPart):
@@ -31,3 +31,15 @@ class IntuneDevices(Snapshot):
     sync_within_days: int
     min_os_versions: dict[str, str]
     devices: tuple[ManagedDevice, ...]
+
+
+class IntuneSettings(Snapshot):
+    """Tenant-wide Intune settings (``deviceManagement.settings``) that change what a device's
+    compliance state means."""
+
+    provider: ClassVar[str] = "intune"
+    resource_noun: ClassVar[str] = "tenants"
+
+    tenant: str
+    #: True: a device no compliance policy targets is noncompliant; False: it shows "compliant"
+    secure_by_default: bool

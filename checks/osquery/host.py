@@ -24,13 +24,25 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in match.group(0).split(".")) if match else ()
 
 
-def _feature(snapshot: HostFirewall | HostAntimalware, what: str) -> Iterator[Finding]:
-    if snapshot.supported:
-        yield Finding(
-            resource=snapshot.hostname,
-            passed=snapshot.enabled,
-            message=f"{what} {'on' if snapshot.enabled else 'off'} ({snapshot.detail})",
+class NotExposed(LookupError):
+    """osquery has no table for this on the host's platform: unknown, so ERROR."""
+
+
+def _supported(snapshot: HostFirewall | HostAntimalware | HostScreenLock, what: str) -> None:
+    if not snapshot.supported:
+        raise NotExposed(
+            f"osquery exposes no {what} state on {snapshot.family}: evidence it another way "
+            "(a Fleet policy, MDM, or manual evidence)"
         )
+
+
+def _feature(snapshot: HostFirewall | HostAntimalware, what: str) -> Iterator[Finding]:
+    _supported(snapshot, what)
+    yield Finding(
+        resource=snapshot.hostname,
+        passed=snapshot.enabled,
+        message=f"{what} {'on' if snapshot.enabled else 'off'} ({snapshot.detail})",
+    )
 
 
 @check(
@@ -53,19 +65,27 @@ def disk_encrypted(disk: HostDiskEncryption) -> Iterator[Finding]:
     title="The host locks its screen after a short idle time",
     severity="medium",
     interval="24h",
-    remediation="macOS: require a password immediately after sleep or screen saver. Windows: "
+    version=2,
+    remediation="macOS: start the screen saver after 15 minutes or less (a profile's "
+    "com.apple.screensaver idleTime) and require a password immediately after it. Windows: "
     "set 'Interactive logon: Machine inactivity limit' to 900 s or less.",
 )
 def screen_lock(lock: HostScreenLock) -> Iterator[Finding]:
-    """Not judged on Linux (no osquery table for desktop lock settings)."""
-    if not lock.supported:
-        return
-    after = lock.lock_after_seconds
-    passed = lock.enabled and after is not None and after <= lock.max_seconds
+    """Passes when the idle time and the password delay after it are both within limits; an
+    idle time that cannot be found fails. ERROR on Linux (no osquery table)."""
+    _supported(lock, "screen lock")
+    idle = lock.idle_seconds
+    passed = (
+        lock.enabled
+        and idle is not None
+        and idle <= lock.max_idle_seconds
+        and lock.grace_seconds <= lock.max_grace_seconds
+    )
     yield Finding(
         resource=lock.hostname,
         passed=passed,
-        message=f"{lock.detail} (limit {lock.max_seconds} s)",
+        message=f"{lock.detail} (limits: idle {lock.max_idle_seconds} s, "
+        f"grace {lock.max_grace_seconds} s)",
     )
 
 
@@ -74,11 +94,12 @@ def screen_lock(lock: HostScreenLock) -> Iterator[Finding]:
     title="The host firewall is on",
     severity="medium",
     interval="24h",
+    version=2,
     remediation="macOS: System Settings > Network > Firewall. Windows: turn on Windows "
     "Defender Firewall for every profile.",
 )
 def firewall_enabled(firewall: HostFirewall) -> Iterator[Finding]:
-    """Not judged on Linux (iptables/nftables rules say nothing reliable about 'on')."""
+    """ERROR on Linux (iptables/nftables rules say nothing reliable about 'on')."""
     yield from _feature(firewall, "firewall")
 
 
@@ -87,11 +108,12 @@ def firewall_enabled(firewall: HostFirewall) -> Iterator[Finding]:
     title="Anti-malware protection is on",
     severity="medium",
     interval="24h",
+    version=2,
     remediation="Windows: turn on Microsoft Defender Antivirus (or a registered product). "
-    "macOS: keep Gatekeeper assessments (XProtect) on.",
+    "macOS: keep System Integrity Protection on so XProtect runs (csrutil enable).",
 )
 def antimalware(protection: HostAntimalware) -> Iterator[Finding]:
-    """Not judged on Linux (osquery exposes no anti-malware state there)."""
+    """ERROR on Linux (osquery exposes no anti-malware state there)."""
     yield from _feature(protection, "anti-malware")
 
 

@@ -1,7 +1,8 @@
 """Typed snapshots of the local host, read with ``osqueryi --json``.
 
 Collectors turn each platform's table (see ``collector.osquery.host``) into one shape; a
-snapshot with ``supported`` false means the platform exposes no table for it (not judged).
+snapshot with ``supported`` false means the platform exposes no table for it: the check cannot
+judge it, which is an ERROR, never a pass.
 """
 
 from __future__ import annotations
@@ -62,12 +63,17 @@ class HostFirewall(_Feature):
 
 
 class HostAntimalware(_Feature):
-    """Windows ``windows_security_center.antivirus``; macOS ``gatekeeper`` (XProtect)."""
+    """Windows ``windows_security_center.antivirus``; macOS XProtect (``xprotect_meta``
+    signatures present) with System Integrity Protection on (``sip_config``), since XProtect
+    can only be switched off with SIP off."""
 
 
 class HostScreenLock(_Feature):
-    """macOS ``screenlock`` (password after screen saver, grace period); Windows machine
-    inactivity limit (``InactivityTimeoutSecs`` policy in ``registry``)."""
+    """How soon an idle host locks. macOS: the screen saver's idle time (``managed_policies``
+    from a profile, else ``preferences``), then the password delay after it (``screenlock``);
+    Windows: the machine inactivity limit (``InactivityTimeoutSecs`` in ``registry``)."""
 
-    lock_after_seconds: int | None  # grace period (macOS) or inactivity limit (Windows)
-    max_seconds: int  # the configured longest accepted
+    idle_seconds: int | None  # idle time before the screen saver / lock (None: not found)
+    grace_seconds: int  # macOS password delay after the screen saver; 0 on Windows
+    max_idle_seconds: int  # the configured longest accepted
+    max_grace_seconds: int

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from checks.intune.models import IntuneDevices, ManagedDevice
+from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
 from collector.azure.entra import needs
+from collector.azure.errors import MalformedResponse
 from collector.azure.scope import AzureScope
 from collector.collect import collects
 
 DEVICES = ("graph:DeviceManagementManagedDevices.Read.All",)
+CONFIGURATION = ("graph:DeviceManagementConfiguration.Read.All",)
 _NEVER = "0001-01-01T00:00:00Z"  # Intune's "never synced"
 
 
@@ -42,3 +44,15 @@ def managed_devices(scope: AzureScope) -> IntuneDevices:
             for d in answer
         ),
     )
+
+
+@collects(IntuneSettings, permissions=CONFIGURATION)
+def tenant_settings(scope: AzureScope) -> IntuneSettings:
+    """``GET /deviceManagement`` ``settings.secureByDefault``; a missing value is an error."""
+    answer = scope.api.get(
+        "/deviceManagement", params={"$select": "settings"}, requires=needs(CONFIGURATION)
+    )
+    value = (answer.get("settings") or {}).get("secureByDefault")
+    if not isinstance(value, bool):
+        raise MalformedResponse("GET /v1.0/deviceManagement", "no settings.secureByDefault")
+    return IntuneSettings(tenant=scope.target.account, secure_by_default=value)

@@ -5,11 +5,12 @@ Tables per platform (osquery ``platform`` darwin and windows; any other platform
 - HostOs: ``os_version`` everywhere.
 - HostDiskEncryption: macOS ``disk_encryption`` (FileVault status of user volumes); Windows
   ``bitlocker_info`` (C:); Linux ``mounts`` joined with ``disk_encryption`` for ``/`` (LUKS).
-- HostScreenLock: macOS ``screenlock``; Windows ``registry`` (InactivityTimeoutSecs policy);
-  Linux: not exposed.
+- HostScreenLock: macOS ``managed_policies`` / ``preferences`` (screen saver idleTime) and
+  ``screenlock`` (password delay); Windows ``registry`` (InactivityTimeoutSecs policy); Linux:
+  not exposed.
 - HostFirewall: macOS ``alf``; Windows ``windows_security_center``; Linux: not exposed.
-- HostAntimalware: macOS ``gatekeeper`` (XProtect); Windows ``windows_security_center``;
-  Linux: not exposed.
+- HostAntimalware: macOS ``sip_config`` and ``xprotect_meta`` (XProtect); Windows
+  ``windows_security_center``; Linux: not exposed.
 """
 
 from __future__ import annotations
@@ -57,7 +58,15 @@ INACTIVITY_KEY = (
 INACTIVITY = f"SELECT data FROM registry WHERE path = '{INACTIVITY_KEY}';"
 ALF = "SELECT global_state FROM alf;"
 SECURITY_CENTER = "SELECT firewall, antivirus FROM windows_security_center;"
-GATEKEEPER = "SELECT assessments_enabled FROM gatekeeper;"
+IDLE_MANAGED = (
+    "SELECT value FROM managed_policies WHERE domain = 'com.apple.screensaver' "
+    "AND name = 'idleTime';"
+)
+IDLE_PREFERENCE = (
+    "SELECT value FROM preferences WHERE domain = 'com.apple.screensaver' AND key = 'idleTime';"
+)
+SIP = "SELECT enabled FROM sip_config WHERE config_flag = 'sip';"
+XPROTECT = "SELECT COUNT(*) AS signatures FROM xprotect_meta;"
 
 
 class OsqueryScope:
@@ -192,35 +201,49 @@ def disk_encryption(scope: OsqueryScope) -> HostDiskEncryption:
 
 
 @collects(
-    HostScreenLock, permissions=["osquery:os_version", "osquery:screenlock", "osquery:registry"]
+    HostScreenLock,
+    permissions=[
+        "osquery:os_version",
+        "osquery:screenlock",
+        "osquery:managed_policies",
+        "osquery:preferences",
+        "osquery:registry",
+    ],
 )
 def screen_lock(scope: OsqueryScope) -> HostScreenLock:
     host = scope.host()
+    limits = {
+        "max_idle_seconds": scope.settings.max_idle_seconds,
+        "max_grace_seconds": scope.settings.max_grace_seconds,
+    }
     if host["family"] == "darwin":
         row = _one(scope.query(SCREENLOCK), "screenlock")
         enabled = row.get("enabled") == "1"
-        grace = int(row["grace_period"]) if row.get("grace_period") not in (None, "") else None
+        grace = _seconds(row.get("grace_period"))
+        idle, where = _mac_idle(scope)
         return HostScreenLock(
             **host,
             supported=True,
-            source="screenlock",
-            enabled=enabled,
-            detail=f"password after screen saver {'on' if enabled else 'off'}, "
-            f"grace period {grace if grace is not None else 'unknown'} s",
-            lock_after_seconds=grace,
-            max_seconds=scope.settings.max_grace_seconds,
+            source=f"{where}, screenlock",
+            enabled=enabled and grace is not None,
+            detail=f"screen saver after {_said(idle)} ({where}), password after it "
+            f"{'on' if enabled else 'off'}, grace period {_said(grace)}",
+            idle_seconds=idle,
+            grace_seconds=grace if grace is not None else 0,
+            **limits,
         )
     if host["family"] == "windows":
         row = _one(scope.query(INACTIVITY), "registry")
-        limit = int(row["data"]) if row.get("data") else None
+        limit = _seconds(row.get("data"))
         return HostScreenLock(
             **host,
             supported=True,
             source="registry",
             enabled=bool(limit),  # 0 or unset: the machine never locks on inactivity
             detail=f"InactivityTimeoutSecs {limit if limit is not None else 'unset'}",
-            lock_after_seconds=limit,
-            max_seconds=scope.settings.max_idle_seconds,
+            idle_seconds=limit,
+            grace_seconds=0,
+            **limits,
         )
     return HostScreenLock(
         **host,
@@ -228,9 +251,33 @@ def screen_lock(scope: OsqueryScope) -> HostScreenLock:
         source="",
         enabled=False,
         detail="not exposed on linux",
-        lock_after_seconds=None,
-        max_seconds=scope.settings.max_idle_seconds,
+        idle_seconds=None,
+        grace_seconds=0,
+        **limits,
     )
+
+
+def _seconds(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _said(seconds: int | None) -> str:
+    return "unknown" if seconds is None else f"{seconds} s"
+
+
+def _mac_idle(scope: OsqueryScope) -> tuple[int | None, str]:
+    """The screen saver's idle time: a configuration profile's wins over the user's own;
+    0 means never."""
+    for sql, source in ((IDLE_MANAGED, "managed_policies"), (IDLE_PREFERENCE, "preferences")):
+        values = [_seconds(r.get("value")) for r in scope.query(sql)]
+        found = [v for v in values if v is not None]
+        if found:
+            idle = max(found)
+            return (None if idle == 0 else idle), source
+    return None, "idleTime not set"
 
 
 _UNSUPPORTED = {"supported": False, "source": "", "enabled": False, "detail": "not exposed"}
@@ -269,19 +316,26 @@ def firewall(scope: OsqueryScope) -> HostFirewall:
 
 @collects(
     HostAntimalware,
-    permissions=["osquery:os_version", "osquery:gatekeeper", "osquery:windows_security_center"],
+    permissions=[
+        "osquery:os_version",
+        "osquery:sip_config",
+        "osquery:xprotect_meta",
+        "osquery:windows_security_center",
+    ],
 )
 def antimalware(scope: OsqueryScope) -> HostAntimalware:
     host = scope.host()
     if host["family"] == "windows":
         return HostAntimalware(**host, **_security_center(scope, "antivirus"))
     if host["family"] == "darwin":
-        state = _one(scope.query(GATEKEEPER), "gatekeeper").get("assessments_enabled")
+        sip = _one(scope.query(SIP), "sip_config").get("enabled")
+        signatures = _seconds(_one(scope.query(XPROTECT), "xprotect_meta").get("signatures"))
         return HostAntimalware(
             **host,
             supported=True,
-            source="gatekeeper",
-            enabled=state == "1",
-            detail=f"Gatekeeper assessments_enabled {state if state is not None else 'unknown'}",
+            source="sip_config, xprotect_meta",
+            enabled=sip == "1" and bool(signatures),
+            detail=f"XProtect {signatures or 'no'} signature entries, SIP "
+            f"{ {'1': 'on', '0': 'off'}.get(str(sip), 'unknown') }",
         )
     return HostAntimalware(**host, **_UNSUPPORTED)

@@ -13,6 +13,7 @@ from storage import EvidenceStore
 from tests.azure import test_azure_arm_data as data
 from tests.azure import test_azure_arm_infra as infra
 from tests.azure import test_azure_entra as entra
+from tests.azure import test_azure_intune as intune
 from tests.azure.fakes import (
     NOW,
     SUB,
@@ -56,6 +57,7 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     devices = httpx.Response(200, json=recording("graph/managed_devices.json"))
     api.get(graph("/deviceManagement/managedDevices")).mock(side_effect=[throttled, devices])
     entra.serve_users(api)
+    intune.serve_settings(api, True)
     users_page2 = serve(
         api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"}
     )

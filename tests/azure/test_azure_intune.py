@@ -6,24 +6,43 @@ import pytest
 import respx
 
 from checks.intune import devices
-from checks.intune.models import IntuneDevices
+from checks.intune.models import IntuneDevices, IntuneSettings
 from checks.testing import findings, verdicts
-from collector.azure.errors import AzureApiError
+from collector.azure.errors import AzureApiError, MalformedResponse
+from collector.os_support import as_of, default_minimums
 from collector.settings import AzureSettings, IntunePolicy
-from tests.azure.fakes import collect, graph, serve
+from tests.azure.fakes import TENANT, collect, graph, recording, serve
 
 LAPTOP1, LAPTOP2, IPHONE, MAC, BUILD = (
     f"{name} (d0000000-0000-4000-8000-00000000000{n})"
     for n, name in enumerate(("LAPTOP-01", "LAPTOP-02", "IPHONE-01", "MAC-01", "BUILD-01"), 1)
 )
 DEVICES = graph("/deviceManagement/managedDevices")
+SETTINGS = graph("/deviceManagement")
+#: The minimums these recordings were judged by (the defaults move with os_support.yaml).
+FIXED = AzureSettings(
+    intune=IntunePolicy(
+        min_os_versions={"Windows": "10.0.19045", "macOS": "14.0", "iOS": "17.0", "Android": "13"}
+    )
+)
+UNTARGETED = f"{TENANT} (devices with no compliance policy)"
+
+
+def serve_settings(api: respx.MockRouter, secure_by_default: bool | None) -> None:
+    """``GET /deviceManagement`` as learn.microsoft.com "Get deviceManagement" documents it."""
+    body = recording("graph/device_management_settings.json")
+    body["settings"]["secureByDefault"] = secure_by_default
+    serve(api, SETTINGS, body=body)
 
 
 def test_device_checks(api: respx.MockRouter) -> None:
     serve(api, DEVICES, "graph/managed_devices.json")
-    snapshot = collect(IntuneDevices, "intune")
+    serve_settings(api, True)
+    snapshot = collect(IntuneDevices, "intune", settings=FIXED)
+    tenant = collect(IntuneSettings, "intune")
 
-    assert verdicts(devices.compliant, snapshot) == {
+    assert verdicts(devices.compliant, snapshot, tenant) == {
+        (UNTARGETED, True),
         (LAPTOP1, True),
         (LAPTOP2, False),
         (IPHONE, True),
@@ -53,6 +72,36 @@ def test_device_checks(api: respx.MockRouter) -> None:
     assert findings(devices.recently_synced, snapshot)[3].message == (
         "last sync never, over 7 days ago"
     )
+
+
+def test_devices_without_a_policy_marked_compliant_fail_the_tenant(api: respx.MockRouter) -> None:
+    """Intune's default (secureByDefault false) marks a device no compliance policy targets as
+    compliant: the devices' own states cannot be trusted, so the tenant setting fails."""
+    serve(api, DEVICES, "graph/managed_devices.json")
+    serve_settings(api, False)
+    snapshot, tenant = collect(IntuneDevices, "intune"), collect(IntuneSettings, "intune")
+    verdict = verdicts(devices.compliant, snapshot, tenant)
+    assert (UNTARGETED, False) in verdict and (LAPTOP1, True) in verdict
+    assert findings(devices.compliant, snapshot, tenant)[0].message == (
+        "marked compliant (secureByDefault off): a device no policy targets passes"
+    )
+
+
+def test_missing_secure_by_default_is_an_error(api: respx.MockRouter) -> None:
+    serve_settings(api, None)
+    with pytest.raises(MalformedResponse, match=r"no settings\.secureByDefault"):
+        collect(IntuneSettings, "intune")
+
+
+def test_default_minimums_come_from_the_dated_support_file(api: respx.MockRouter) -> None:
+    """Windows 10 22H2 (10.0.19045) left support in October 2025: the defaults refuse it."""
+    assert as_of().isoformat() >= "2025-10-14"
+    assert IntunePolicy().min_os_versions == default_minimums("intune")
+    serve(api, DEVICES, "graph/managed_devices.json")
+    snapshot = collect(IntuneDevices, "intune")
+    win10 = snapshot.devices[0].model_copy(update={"os_version": "10.0.19045.5011"})
+    judged = snapshot.model_copy(update={"devices": (win10,)})
+    assert verdicts(devices.os_version_minimum, judged) == {(LAPTOP1, False)}
 
 
 def test_minimums_are_configurable(api: respx.MockRouter) -> None:

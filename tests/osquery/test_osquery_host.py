@@ -21,6 +21,7 @@ from checks.osquery.models import (
 )
 from checks.testing import findings, verdicts
 from collector.collect import Target
+from collector.os_support import default_minimums
 from collector.osquery.host import resolve_accounts
 from collector.osquery.runner import NOT_FOUND, OsqueryError, OsqueryiRunner
 from collector.registry import load_registry
@@ -31,8 +32,11 @@ from storage import EvidenceStore
 from tests.osquery.recorded import RECORDINGS, RecordedRunner
 
 REGISTRY = load_registry(entry_point_packs=False)
-ENABLED = OsquerySettings(enabled=True)
-CASES = [  # check, snapshot, expected verdicts per host (None: not judged on that platform)
+#: The minimums these recordings are judged by (the defaults move with os_support.yaml).
+ENABLED = OsquerySettings(
+    enabled=True, min_os_versions={"darwin": "14.0", "windows": "10.0.19045", "ubuntu": "22.04"}
+)
+CASES = [  # check, snapshot, expected verdict per host ("error": cannot be judged there)
     (checks.disk_encrypted, HostDiskEncryption),
     (checks.screen_lock, HostScreenLock),
     (checks.firewall_enabled, HostFirewall),
@@ -42,16 +46,19 @@ CASES = [  # check, snapshot, expected verdicts per host (None: not judged on th
 EXPECTED = {
     "darwin-current": (True, True, True, True, True),
     "darwin-outdated": (False, False, False, False, False),
+    # password right after the screen saver, but the screen saver never starts; Gatekeeper on,
+    # but SIP off (XProtect can be disabled): both passed when only those were read
+    "darwin-never-idle": (True, False, True, False, True),
     "windows-managed": (True, True, True, True, True),
     "windows-unmanaged": (False, False, False, False, False),
-    "ubuntu-luks": (True, None, None, None, True),
-    "fedora-plain": (False, None, None, None, "error"),
+    "ubuntu-luks": (True, "error", "error", "error", True),
+    "fedora-plain": (False, "error", "error", "error", "error"),
 }
 
 
-def _cache(host: str, runner=None) -> SnapshotCache:
+def _cache(host: str, runner=None, settings=ENABLED) -> SnapshotCache:
     (account,) = resolve_accounts(
-        ENABLED, runner=runner or RecordedRunner(host), hostname=lambda: host
+        settings, runner=runner or RecordedRunner(host), hostname=lambda: host
     )
     assert account.make_scope is not None
     return SnapshotCache(REGISTRY.collectors, account.make_scope)
@@ -62,11 +69,9 @@ def test_every_check_on_recorded_hosts(host):
     cache = _cache(host)
     for (check, kind), expected in zip(CASES, EXPECTED[host], strict=True):
         snapshot = cache.get(kind, Target("osquery", host))
-        if expected == "error":
-            with pytest.raises(LookupError, match="no minimum version configured for fedora"):
+        if expected == "error":  # no minimum configured, or no osquery table on Linux
+            with pytest.raises(LookupError, match=r"no minimum version|osquery exposes no"):
                 verdicts(check, snapshot)
-        elif expected is None:
-            assert verdicts(check, snapshot) == set(), check.__name__
         else:
             assert verdicts(check, snapshot) == {(host, expected)}, check.__name__
 
@@ -94,9 +99,10 @@ def test_messages_say_what_was_seen():
     }
     assert said == {
         "disk_encrypted": "disk_encryption (FileVault): /dev/disk1s1: FileVault off",
-        "screen_lock": "password after screen saver on, grace period 300 s (limit 5 s)",
+        "screen_lock": "screen saver after 1200 s (preferences), password after it on, grace "
+        "period 300 s (limits: idle 900 s, grace 5 s)",
         "firewall_enabled": "firewall off (alf global_state 0)",
-        "antimalware": "anti-malware off (Gatekeeper assessments_enabled 0)",
+        "antimalware": "anti-malware off (XProtect no signature entries, SIP off)",
         "os_up_to_date": "macOS 13.6.7 < 14.0",
     }
 
@@ -107,20 +113,38 @@ def _run(accounts, tmp_path):
     return {r.check_id: (r.status, r.error) for r in result.records}
 
 
-def test_linux_run_records_not_applicable_and_error(tmp_path):
+def test_never_idle_message():
+    cache = _cache("darwin-never-idle")
+    lock = cache.get(HostScreenLock, Target("osquery", "darwin-never-idle"))
+    assert findings(checks.screen_lock, lock)[0].message == (
+        "screen saver after unknown (preferences), password after it on, grace period 0 s "
+        "(limits: idle 900 s, grace 5 s)"
+    )
+
+
+def _unexposed(what: str) -> tuple[str, str]:
+    return (
+        "error",
+        f"NotExposed: osquery exposes no {what} state on linux: evidence it another way (a "
+        "Fleet policy, MDM, or manual evidence)",
+    )
+
+
+def test_linux_run_records_errors_for_what_osquery_cannot_see(tmp_path):
+    """No result is never a pass: what osquery cannot read on Linux is ERROR, not N/A."""
     accounts = resolve_accounts(
         ENABLED, runner=RecordedRunner("fedora-plain"), hostname=lambda: "fedora-plain"
     )
     assert _run(accounts, tmp_path) == {
-        "osquery.host.antimalware": ("not_applicable", None),
+        "osquery.host.antimalware": _unexposed("anti-malware"),
         "osquery.host.disk_encrypted": ("fail", None),
-        "osquery.host.firewall_enabled": ("not_applicable", None),
+        "osquery.host.firewall_enabled": _unexposed("firewall"),
         "osquery.host.os_up_to_date": (
             "error",
             "LookupError: no minimum version configured for fedora "
             "(set osquery.min_os_versions.fedora)",
         ),
-        "osquery.host.screen_lock": ("not_applicable", None),
+        "osquery.host.screen_lock": _unexposed("screen lock"),
     }
 
 
@@ -169,3 +193,15 @@ def test_osqueryi_subprocess_json_and_failures(tmp_path, monkeypatch):
         runner("SELECT global_state FROM alf;")
     with pytest.raises(TimeoutError, match="osqueryi did not answer within 1 s"):
         runner("SELECT sleep FROM nowhere;")
+
+
+def test_default_minimums_refuse_windows_10():
+    """The defaults come from the dated support file: Windows 10 22H2 is out of support."""
+    settings = OsquerySettings(enabled=True)
+    assert settings.min_os_versions == default_minimums("osquery")
+    cache = _cache("windows-unmanaged", settings=settings)
+    host = cache.get(HostOs, Target("osquery", "windows-unmanaged"))
+    assert host.minimum == default_minimums("osquery")["windows"]
+    assert verdicts(checks.os_up_to_date, host.model_copy(update={"version": "10.0.19045"})) == {
+        ("windows-unmanaged", False)
+    }
