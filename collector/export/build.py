@@ -30,17 +30,25 @@ from collector.exceptions import accepting
 from collector.export.evidence import record_json, record_path
 from collector.export.html import render_index
 from collector.export.ocsf import OcsfEvents
-from collector.export.oscal import OscalWriter, finding, observation_uuid
+from collector.export.oscal import (
+    PLAN_PATH,
+    OscalWriter,
+    assessment_plan,
+    finding,
+    observation_uuid,
+)
 from collector.export.package import PackageWriter, fingerprint, load_signing_key
 from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_xlsx
 from collector.report import duration, iso
 from collector.soa import Soa
-from collector.status import GOOD_STATES, ControlStatus, max_age_for
+from collector.status import GOOD_STATES, ControlState, ControlStatus, max_age_for
 from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException
 
 __all__ = ["ExportResult", "export_package"]
 
 _BATCH = 5_000
+# automated assessment says nothing about these: no OSCAL finding, named in the result's remarks
+_NOT_ASSESSED = frozenset({ControlState.MANUAL, ControlState.NO_EVIDENCE})
 Progress = Callable[[int, int | None], None]  # (records written, total or None)
 
 
@@ -197,7 +205,6 @@ class _Builder:
                 end=self.end,
                 now=self.now,
                 version=self.version,
-                controls=self.selected,
             )
             rows: list[tuple[Any, ...]] = []
             for record in self.store.records_between(
@@ -233,10 +240,12 @@ class _Builder:
             statuses = {
                 s.control.id: s for s in statuses_at(self.workspace, self.store, self.soa, self.end)
             }
-            oscal.finish(self._findings(statuses))
+            not_assessed = [c for c in self.selected if statuses[c].state in _NOT_ASSESSED]
+            oscal.finish(self._findings(statuses), not_assessed=not_assessed)
         if progress is not None:
             progress(count, count)
         self.writer.copy("assessment-results.oscal.json", oscal_path)
+        self.writer.add(PLAN_PATH, self._plan(statuses))
         self.writer.copy("findings.ocsf.jsonl", ocsf_path)
         found = self._continuity()
         self._write_tables(statuses, found, runs)
@@ -268,7 +277,7 @@ class _Builder:
     ) -> Iterator[tuple[dict[str, Any], Iterator[str]]]:
         for control in self.selected:
             status = statuses[control]
-            if status.state.value == "not_applicable":
+            if status.state is ControlState.NOT_APPLICABLE or status.state in _NOT_ASSESSED:
                 continue
             related = (row[7] for row in self._control_rows(control))
             description = f"{status.state.value} at {iso(self.end)}" + "".join(
@@ -276,6 +285,23 @@ class _Builder:
             )
             satisfied = status.state in GOOD_STATES
             yield finding(control, status.control.title, satisfied, description), related
+
+    def _plan(self, statuses: dict[str, ControlStatus]) -> bytes:
+        specs = self.workspace.registry.checks
+        return assessment_plan(
+            title=f"annexa audit evidence {iso(self.start)} to {iso(self.end)}",
+            start=self.start,
+            end=self.end,
+            now=self.now,
+            version=self.version,
+            controls=[
+                c for c in self.selected if statuses[c].state is not ControlState.NOT_APPLICABLE
+            ],
+            checks=(
+                (c, specs[c].title if c in specs else c, self.controls_of[c]) for c in self.checks
+            ),
+            soa_name=self.soa.path.name,
+        )
 
     # -- continuity -----------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import pytest
 
 from collector.export.evidence import SEALED_FIELDS, record_json
 from collector.export.ocsf import CloudComplianceFinding, OcsfEvents
-from collector.export.oscal import ANNEXA_NS, OscalWriter, observation_uuid
+from collector.export.oscal import ANNEXA_NS, OscalWriter, observation_uuid, subject_uuid
 from collector.export.package import PackageWriter
 from storage import EvidenceRecord, RiskException
 from storage.sealing import canonical_json
@@ -188,6 +188,10 @@ def test_oscal_observation_is_the_plain_encoding(tmp_path: Path, max_age) -> Non
         ],
         "methods": ["AUTOMATED"],
         "types": ["finding"],
+        "subjects": [  # the failing resources, sorted
+            {"subject-uuid": subject_uuid(r), "type": "inventory-item", "title": r}
+            for r in ("arn:aws-cn:s3:::data", "arn:aws:s3:::logs")
+        ],
         "collected": "2025-03-01T05:00:00Z",
     }
     if max_age is not None:

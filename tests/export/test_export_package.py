@@ -157,9 +157,8 @@ def test_oscal_assessment_results(workspace, seeded: EvidenceStore, tmp_path: Pa
     z = zipfile.ZipFile(out)
     document = json.loads(z.read("assessment-results.oscal.json"))["assessment-results"]
     assert {"uuid", "metadata", "import-ap", "results"} <= set(document)
-    assert document["metadata"]["oscal-version"].startswith("1.1")
-    plan = document["import-ap"]["href"].removeprefix("#")
-    assert plan in {r["uuid"] for r in document["back-matter"]["resources"]}
+    assert document["metadata"]["oscal-version"] == "1.2.1"
+    assert document["import-ap"]["href"] in z.namelist()
     [result] = document["results"]
     assert {"uuid", "title", "description", "start", "reviewed-controls"} <= set(result)
     observations = {o["uuid"]: o for o in result["observations"]}
@@ -170,7 +169,8 @@ def test_oscal_assessment_results(workspace, seeded: EvidenceStore, tmp_path: Pa
         [digest] = [p["value"] for p in evidence["props"] if p["name"] == "hash"]
         assert hashlib.sha256(z.read(evidence["href"])).hexdigest() == digest
     findings = {f["target"]["target-id"]: f for f in result["findings"]}
-    assert set(findings) == {"A.8.12", "A.8.15", "A.5.1"}
+    # A.8.15: some of its checks never ran (no_evidence), so no automated finding
+    assert set(findings) == {"A.8.12", "A.5.1"} and "A.8.15" in result["remarks"]
     for f in findings.values():
         assert f["target"]["type"] == "objective-id"
         assert f["target"]["status"]["state"] in ("satisfied", "not-satisfied")
