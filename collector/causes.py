@@ -7,19 +7,12 @@ unreachable endpoint, throttling that outlasted the retries.
 from __future__ import annotations
 
 import re
+import sys
+from types import ModuleType
+from typing import Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ReadTimeoutError,
-    SSOError,
-)
 from pydantic import ValidationError
 
-from collector.http import ApiError, MalformedResponse
 from collector.redact import redact_text
 
 #: Error codes AWS answers when a call's identity is not allowed to make it.
@@ -67,22 +60,19 @@ _GOOGLE_URL = re.compile(r"^[A-Z]+ \S+: ")
 _PERFORM = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")
 
 
+def _loaded(module: str) -> ModuleType | None:
+    """``module`` if something imported it: an exception can only come from a loaded module,
+    so describing errors never imports a cloud SDK."""
+    return sys.modules.get(module)
+
+
 def describe_error(exc: BaseException) -> str:
     """A specific, secret-free cause: the API error code, operation and message, or the timeout."""
-    if isinstance(exc, ClientError):
-        cause = _client_error(exc)
-    elif isinstance(exc, NoCredentialsError):
-        cause = "no AWS credentials found (configure a profile, environment variables or a role)"
-    elif isinstance(exc, SSOError):
-        cause = f"SSO credentials unavailable: {exc}"
-    elif isinstance(exc, EndpointConnectionError):
-        cause = f"endpoint unreachable: {exc.kwargs.get('endpoint_url', exc)}"
-    elif isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        kind = "connect" if isinstance(exc, ConnectTimeoutError) else "read"
-        cause = f"endpoint timed out ({kind}): {exc.kwargs.get('endpoint_url', exc)}"
-    elif isinstance(exc, BotoCoreError):
-        cause = f"{type(exc).__name__}: {exc}"
-    elif isinstance(exc, ApiError | MalformedResponse):  # JSON HTTP APIs: already short
+    botocore = _loaded("botocore.exceptions")
+    http = _loaded("collector.http")
+    if botocore and isinstance(exc, botocore.ClientError | botocore.BotoCoreError):
+        cause = _botocore_error(exc, botocore)
+    elif http and isinstance(exc, http.ApiError | http.MalformedResponse):  # already short
         cause = str(exc)
     elif isinstance(exc, ValidationError):  # an API answer that does not fit its snapshot
         first = exc.errors()[0]
@@ -124,7 +114,31 @@ def _google_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _client_error(exc: ClientError) -> str:
+def _botocore_error(exc: Any, botocore: ModuleType) -> str:
+    """A botocore error; after retries of a failure, with the tries and seconds spent."""
+    if isinstance(exc, botocore.ClientError):
+        return _client_error(exc)
+    if isinstance(exc, botocore.NoCredentialsError):
+        return "no AWS credentials found (configure a profile, environment variables or a role)"
+    if isinstance(exc, botocore.SSOError):
+        return f"SSO credentials unavailable: {exc}"
+    if isinstance(exc, botocore.EndpointConnectionError):
+        cause = f"endpoint unreachable: {exc.kwargs.get('endpoint_url', exc)}"
+    elif isinstance(exc, botocore.ConnectTimeoutError | botocore.ReadTimeoutError):
+        kind = "connect" if isinstance(exc, botocore.ConnectTimeoutError) else "read"
+        cause = f"endpoint timed out ({kind}): {exc.kwargs.get('endpoint_url', exc)}"
+    else:
+        cause = f"{type(exc).__name__}: {exc}"
+    tries = getattr(exc, "annexa_tries", None)  # stamped by collector.aws.retries
+    return f"{cause} ({_tries(*tries)})" if tries else cause
+
+
+def _tries(attempts: int, seconds: float | None) -> str:
+    spent = f" in {seconds:g} s" if seconds is not None else ""
+    return f"gave up after {attempts} {'try' if attempts == 1 else 'tries'}{spent}"
+
+
+def _client_error(exc: Any) -> str:
     error = exc.response.get("Error", {})
     code = error.get("Code", "Unknown")
     message = error.get("Message", "") or str(exc)
@@ -137,8 +151,11 @@ def _client_error(exc: ClientError) -> str:
         return f"credentials expired ({where}): renew them (aws sso login, a new role session)"
     if code in REJECTED_CODES:
         return f"credentials rejected ({where}): {message}"
+    metadata = exc.response.get("ResponseMetadata", {})
+    retries = metadata.get("RetryAttempts")
     if code in THROTTLED_CODES:
-        attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
-        tries = f" after {attempts + 1} attempts" if attempts is not None else ""
+        tries = f" after {retries + 1} attempts" if retries is not None else ""
         return f"throttled{tries} ({where}): {message}"
+    if "RetrySeconds" in metadata:  # a failure retried until its time budget or tries ran out
+        return f"{where}: {message} ({_tries((retries or 0) + 1, metadata['RetrySeconds'])})"
     return f"{where}: {message}"

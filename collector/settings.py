@@ -82,7 +82,16 @@ class AwsSettings(BaseModel):
     organization: AwsOrganization | None = Field(
         None, description="discover accounts with organizations:ListAccounts"
     )
-    max_attempts: int = Field(10, ge=1, le=20, description="tries per API call (retries)")
+    max_attempts: int = Field(
+        10, ge=1, le=20, description="tries per API call (the first included) while throttled"
+    )
+    transient_retry_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="a call failing with a server error (5xx) or in transport is retried "
+        "until this much time has passed since its first try",
+    )
 
 
 class AzureTenant(BaseModel):

@@ -7,16 +7,16 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
-from botocore.config import Config
-
 from checks.api import Snapshot
 from collector.aws.permissions import iam_action
 from collector.causes import DENIED_CODES
 from collector.collect import Target
 from collector.settings import AwsSettings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # boto3 is imported when an account is resolved, not by the registry
+    import boto3
+    from botocore.config import Config
+
     from collector.snapshots import SnapshotCache
 
 S = TypeVar("S", bound=Snapshot)
@@ -25,16 +25,17 @@ _ACCOUNT_PREFIXED = re.compile(r"^\d{12}\.(?=localhost$|\d+\.\d+\.\d+\.\d+$|\[)"
 
 
 def client_config(max_attempts: int = 10) -> Config:
-    """Read timeouts bound a hung endpoint; "adaptive" retries back off on throttling."""
+    """Timeouts bound a hung endpoint; ``max_attempts`` tries per call (the first included),
+    with "adaptive" backoff and rate limiting on throttling (see :mod:`collector.aws.retries`
+    for server errors and transport failures)."""
+    from botocore.config import Config
+
     return Config(
         connect_timeout=10,
         read_timeout=30,
-        retries={"mode": "adaptive", "max_attempts": max_attempts},
+        retries={"mode": "adaptive", "total_max_attempts": max_attempts},
         user_agent_extra="annexa",
     )
-
-
-CLIENT_CONFIG = client_config()
 
 
 def _local_endpoint_without_account_prefix(request: Any, **_: Any) -> None:
@@ -56,26 +57,37 @@ def _name_denied_action(http_response: Any, parsed: Any, model: Any, **_: Any) -
 
 
 class Clients:
-    """The boto3 clients of one account's session, one per (service, region), shared by every
-    scope of the account. Creating clients is not thread-safe; using one is."""
+    """The boto3 clients of one account's session, one per (service, region), each created
+    on first use and shared by every scope of the account. Creating clients is not
+    thread-safe; using one is. ``transient_seconds`` bounds each call's retries of server
+    errors and transport failures (:mod:`collector.aws.retries`)."""
 
     def __init__(
         self,
         session: boto3.Session,
-        config: Config = CLIENT_CONFIG,
+        config: Config | None = None,
         *,
         lock: threading.Lock | None = None,
+        transient_seconds: float | None = None,
     ) -> None:
+        from collector.aws import retries
+
         self.session = session
-        self.config = config
+        self.config = config or client_config()
+        self.transient_seconds = (
+            retries.TRANSIENT_SECONDS if transient_seconds is None else transient_seconds
+        )
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = lock or threading.Lock()  # shared by all users of ``session``
 
     def get(self, service: str, region: str) -> Any:
+        from collector.aws import retries
+
         with self._lock:
             key = (service, region)
             if key not in self._clients:
                 client = self.session.client(service, region_name=region, config=self.config)
+                retries.install(client, self.transient_seconds)
                 client.meta.events.register("after-call", _name_denied_action)
                 if service == "s3control":
                     client.meta.events.register(
@@ -102,7 +114,7 @@ class AwsScope:
         *,
         home_region: str,
         settings: AwsSettings | None = None,
-        config: Config = CLIENT_CONFIG,
+        config: Config | None = None,
         clients: Clients | None = None,
     ) -> None:
         self.target = target
@@ -110,7 +122,9 @@ class AwsScope:
         self.session = session
         self.region = target.region or home_region
         self._cache = cache
-        self._clients = clients or Clients(session, config)
+        self._clients = clients or Clients(
+            session, config, transient_seconds=self.settings.transient_retry_seconds
+        )
 
     @property
     def account_id(self) -> str:
@@ -140,13 +154,18 @@ class AccountScopes:
         *,
         home_region: str,
         settings: AwsSettings | None = None,
-        config: Config = CLIENT_CONFIG,
+        config: Config | None = None,
         lock: threading.Lock | None = None,
     ) -> None:
         self.session = session
         self.home_region = home_region
         self.settings = settings
-        self.clients = Clients(session, config, lock=lock)
+        self.clients = Clients(
+            session,
+            config,
+            lock=lock,
+            transient_seconds=settings.transient_retry_seconds if settings else None,
+        )
 
     def __call__(self, target: Target, cache: SnapshotCache) -> AwsScope:
         return AwsScope(

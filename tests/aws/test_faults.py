@@ -6,6 +6,7 @@ served from botocore ``before-send`` hooks; the real client parses and retries t
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -210,6 +211,9 @@ def test_unreachable_endpoint_errors_every_check_and_the_run_exits_normally(tmp_
     )
     (record,) = json.loads(shown.stdout)
     assert record["status"] == "error"
-    assert record["error"] == (
-        f"cannot access AWS account default: endpoint unreachable: {endpoint}/"
-    )
+    # AWS__MAX_ATTEMPTS=2: two tries (the second within the time budget), both named
+    assert re.fullmatch(
+        rf"cannot access AWS account default: endpoint unreachable: {endpoint}/ "
+        r"\(gave up after 2 tries in [0-9.]+ s\)",
+        record["error"],
+    ), record["error"]
