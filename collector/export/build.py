@@ -10,12 +10,10 @@ aggregates and the compressed continuity timeline are the only in-memory state.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
@@ -38,7 +36,7 @@ from collector.export.oscal import (
     observation_uuid,
 )
 from collector.export.package import PackageWriter, fingerprint, load_signing_key
-from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_xlsx
+from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_csv, write_xlsx
 from collector.report import duration, iso
 from collector.soa import Soa
 from collector.status import GOOD_STATES, ControlState, ControlStatus, max_age_for
@@ -358,20 +356,37 @@ class _Builder:
                     else "",
                     "automated_status": status.state.value,
                     "at_risk": status.at_risk,
-                    "last_evidence_at": iso(status.last_evidence_at),
+                    "last_evidence_at": status.last_evidence_at,
                     "continuity_percent": None if share is None else round(share * 100, 2),
                     "open_findings": open_findings[control],
+                    "evidence": "; ".join(self._evidence_refs(control)),
                 }
             )
         return rows
 
+    def _evidence_refs(self, control: str) -> list[str]:
+        """Where the package holds the control's evidence: its record index, manual files."""
+        refs = (
+            [f"controls/{control}/evidence.csv"]
+            if self.workspace.mapping.checks_for(control)
+            else []
+        )
+        return refs + [m["path"] for m in self.manual_in_force if m["control"] == control]
+
     def _write_tables(
         self, statuses: dict[str, ControlStatus], found: dict[str, Continuity], runs: set[str]
     ) -> None:
+        self.manual_in_force = self._write_manual()
         rows = self.soa_rows(statuses, found)
         self.soa_table = rows
         self.writer.add("soa.csv", csv_bytes(SOA_COLUMNS, rows))
-        write_xlsx(self.work / "soa.xlsx", "SoA", SOA_COLUMNS, rows)
+        write_xlsx(
+            self.work / "soa.xlsx",
+            "SoA",
+            SOA_COLUMNS,
+            rows,
+            headers={"last_evidence_at": "last_evidence_at (UTC)"},
+        )
         self.writer.copy("soa.xlsx", self.work / "soa.xlsx")
         run_rows = [r for r in (self.store.get_run(i) for i in sorted(runs)) if r is not None]
         run_rows.sort(key=lambda r: (r.started_at, r.id))
@@ -393,7 +408,6 @@ class _Builder:
                 ),
             ),
         )
-        self.manual_in_force = self._write_manual()
         self.exceptions_in_period = [e for e in self.exceptions if self._exception_applies(e)]
         self.writer.add(
             "exceptions.csv",
@@ -435,9 +449,9 @@ class _Builder:
             if not self.workspace.mapping.checks_for(control):
                 continue
             with self.writer.open(f"controls/{control}/evidence.csv") as f:
-                _write_csv(f, columns, (row[:7] for row in self._control_rows(control)))
+                write_csv(f, columns, (row[:7] for row in self._control_rows(control)))
         with self.writer.open("evidence/records.csv") as f:
-            _write_csv(f, _RECORDS_COLUMNS, self._chain_rows())
+            write_csv(f, _RECORDS_COLUMNS, self._chain_rows())
 
     def _chain_rows(self) -> Iterator[tuple[Any, ...]]:
         """Every record by id, with the id of the record it chains to when that is the
@@ -593,20 +607,6 @@ _RECORDS_COLUMNS = (
     "previous_hash",
     "chained_to",
 )
-
-
-def _write_csv(out: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A header and the rows as UTF-8 CSV into a package file, in blocks of rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for n, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if n % _BATCH == 0:
-            out.write(buffer.getvalue().encode())
-            buffer.seek(0)
-            buffer.truncate()
-    out.write(buffer.getvalue().encode())
 
 
 def _aggregate(pairs: dict[tuple[str, str], _Pair], record: EvidenceRecord, path: str) -> None:
