@@ -14,7 +14,7 @@ import json
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,7 +26,7 @@ from collector.continuity import Continuity
 from collector.errors import UserError
 from collector.exceptions import accepting
 from collector.export.evidence import record_json, record_path
-from collector.export.html import render_index
+from collector.export.html import HTML_FAILING_SHOWN, render_index, state_summary
 from collector.export.ocsf import OcsfEvents
 from collector.export.oscal import (
     PLAN_PATH,
@@ -59,6 +59,16 @@ class ExportResult:
     files: int
     controls: int
     signed_by: str | None  # the public key fingerprint when signed
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failing finding at the end of the period."""
+
+    check: str
+    target: str
+    resource: str
+    exception: int | None  # the exception accepting it then, if any
 
 
 @dataclass
@@ -168,6 +178,7 @@ class _Builder:
         self.exceptions = store.exceptions()
         self.manual = store.manual_items()
         self.version = annexa_version()
+        self._failing: dict[str, list[Failure]] | None = None
         self.index = sqlite3.connect(work / "records.sqlite", isolation_level=None)
         self.index.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
@@ -319,18 +330,30 @@ class _Builder:
 
     # -- tables ---------------------------------------------------------------------------
 
+    def _failures(self) -> dict[str, list[Failure]]:
+        """Check -> its failing findings at the end of the period, each with the exception
+        accepting it (if any); computed once."""
+        if self._failing is None:
+            self._failing = {}
+            for s in self.store.latest_at(self.end, self.checks):
+                if s.status == "fail" and s.failing_resources:
+                    accepted = accepting(
+                        self.exceptions, s.check_id, s.target_key, s.failing_resources, self.end
+                    )
+                    self._failing.setdefault(s.check_id, []).extend(
+                        Failure(s.check_id, s.target_key, r, getattr(accepted.get(r), "id", None))
+                        for r in s.failing_resources
+                    )
+        return self._failing
+
+    def control_failures(self, control: str) -> list[Failure]:
+        found = self._failures()
+        return [f for c in self.workspace.mapping.checks_for(control) for f in found.get(c, ())]
+
     def _open_findings(self) -> dict[str, int]:
         """Control -> failing findings at the end of the period not accepted by an exception."""
-        per_check: dict[str, int] = {}
-        for s in self.store.latest_at(self.end, self.checks):
-            if s.status == "fail" and s.failing_resources:
-                accepted = accepting(
-                    self.exceptions, s.check_id, s.target_key, s.failing_resources, self.end
-                )
-                open_ = len(s.failing_resources) - len(accepted)
-                per_check[s.check_id] = per_check.get(s.check_id, 0) + open_
         return {
-            control: sum(per_check.get(c, 0) for c in self.workspace.mapping.checks_for(control))
+            control: sum(f.exception is None for f in self.control_failures(control))
             for control in self.selected
         }
 
@@ -450,6 +473,10 @@ class _Builder:
                 continue
             with self.writer.open(f"controls/{control}/evidence.csv") as f:
                 write_csv(f, columns, (row[:7] for row in self._control_rows(control)))
+            failures = self.control_failures(control)
+            if failures:
+                with self.writer.open(failing_path(control)) as f:
+                    write_csv(f, _FAILING_COLUMNS, (astuple(x) for x in failures))
         with self.writer.open("evidence/records.csv") as f:
             write_csv(f, _RECORDS_COLUMNS, self._chain_rows())
 
@@ -482,6 +509,7 @@ class _Builder:
         for control in self.selected:
             status, cont = statuses[control], found[control]
             checks = self.workspace.mapping.checks_for(control)
+            failures = self.control_failures(control)
             controls.append(
                 {
                     "id": control,
@@ -500,6 +528,9 @@ class _Builder:
                         [e for e in self.exceptions_in_period if e.check_id in checks], self.end
                     ),
                     "has_index": bool(checks),
+                    "failing": failures[:HTML_FAILING_SHOWN],
+                    "failing_total": len(failures),
+                    "failing_href": failing_path(control),
                 }
             )
         return {
@@ -510,6 +541,7 @@ class _Builder:
             "soa_name": self.soa.path.name,
             "records": count,
             "controls": controls,
+            "summary": state_summary(statuses[c] for c in self.selected),
             "iso": iso,
         }
 
@@ -556,6 +588,13 @@ _EXCEPTION_COLUMNS = (
     "revoked_at",
     "revoke_reason",
 )
+
+
+_FAILING_COLUMNS = ("check", "target", "resource", "accepted_by_exception")
+
+
+def failing_path(control: str) -> str:
+    return f"controls/{control}/failing.csv"
 
 
 def manual_path(item: ManualEvidence) -> str:
