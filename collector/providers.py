@@ -30,6 +30,7 @@ RESOLVERS: dict[str, str] = {
     "okta": "collector.okta.accounts:okta_accounts",
     "fleet": "collector.fleet.accounts:fleet_accounts",
     "github": "collector.github.accounts:github_accounts",
+    "identity": "collector.identity.accounts:identity_accounts",
 }
 #: provider -> "module:function" taking the set of declared permissions (and the Settings, for
 #: what account resolution needs) and returning a JSON-able document of what to grant (an IAM
@@ -45,6 +46,7 @@ PERMISSION_RENDERERS: dict[str, str] = {
     "okta": "collector.okta.permissions:render",
     "fleet": "collector.fleet.permissions:render",
     "github": "collector.github.permissions:render",
+    "identity": "collector.identity.permissions:render",
 }
 
 

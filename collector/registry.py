@@ -40,6 +40,8 @@ BUILTIN_PACKAGES = (
     "checks.fleet",
     "collector.github",
     "checks.github",
+    "collector.identity",
+    "checks.identity",
 )
 
 

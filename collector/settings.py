@@ -92,6 +92,9 @@ class AwsSettings(BaseModel):
         description="a call failing with a server error (5xx) or in transport is retried "
         "until this much time has passed since its first try",
     )
+    identity_center_region: str | None = Field(
+        None, description="IAM Identity Center's home region (default: the session's)"
+    )
 
 
 class AzureTenant(BaseModel):
@@ -327,6 +330,34 @@ class GithubSettings(BaseModel):
         return self
 
 
+class IdentitySettings(BaseModel):
+    """Cross-provider identity checks: which identity provider is the source of truth for who
+    works here, and how accounts elsewhere are matched to its people."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["entra", "okta", "workspace"] | None = Field(
+        None, description="the authoritative identity provider (off when unset)"
+    )
+    aliases: Path | None = Field(
+        None, description="YAML or CSV: person e-mail -> account refs such as github:ann-gh"
+    )
+    match_local_part: bool = Field(
+        False, description="an account named like an e-mail's local part (ann) matches it"
+    )
+    privileged_permission_sets: list[str] = Field(
+        default_factory=lambda: ["AdministratorAccess"],
+        description="Identity Center permission sets that make an account privileged",
+    )
+    privileged_policies: list[str] = Field(
+        default_factory=lambda: ["AdministratorAccess"],
+        description="IAM managed policies that make an IAM user privileged",
+    )
+    ignore: list[str] = Field(
+        default_factory=list, description="account refs that are not people (service accounts)"
+    )
+
+
 def _duration(value: Any) -> timedelta:
     from checks.api import parse_duration
 
@@ -408,6 +439,7 @@ class Settings(BaseSettings):
     okta: OktaSettings = Field(default_factory=OktaSettings)
     fleet: FleetSettings = Field(default_factory=FleetSettings)
     github: GithubSettings = Field(default_factory=GithubSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)

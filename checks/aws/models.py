@@ -28,6 +28,9 @@ __all__ = [
     "IamPasswordPolicy",
     "IamUser",
     "IamUsers",
+    "IdentityCenterAssignment",
+    "IdentityCenterUser",
+    "IdentityCenterUsers",
     "InlinePolicy",
     "MetricAlarm",
     "MetricFilter",
@@ -421,3 +424,34 @@ class VpcFlowLogs(_AwsSnapshot):
     region: str
     vpcs: tuple[Vpc, ...]
     flow_logs: tuple[FlowLog, ...]
+
+
+# --- IAM Identity Center ---------------------------------------------------------------------
+
+
+class IdentityCenterAssignment(SnapshotPart):
+    """An account assignment that gives a user a permission set in an account."""
+
+    account_id: str
+    permission_set: str  # the permission set's name
+    via_group: str | None = None  # the group's display name when assigned through a group
+
+
+class IdentityCenterUser(SnapshotPart):
+    id: str
+    user_name: str
+    emails: tuple[str, ...]
+    display_name: str | None
+    assignments: tuple[IdentityCenterAssignment, ...]
+
+
+class IdentityCenterUsers(_AwsSnapshot):
+    """The users of the IAM Identity Center instance visible from the account (its
+    management or delegated administrator account) with every account assignment, direct or
+    through a group. ``instance_arn`` is ``None`` where the account has no instance."""
+
+    resource_noun: ClassVar[str] = "users"
+
+    region: str
+    instance_arn: str | None
+    users: tuple[IdentityCenterUser, ...]

@@ -23,7 +23,7 @@ from collector.aws.credential_report import (
     serve_wire_by_region,
 )
 
-__all__ = ["DEMO_BUCKETS", "DEMO_USERS", "install_wire_hooks", "seed"]
+__all__ = ["DEMO_BUCKETS", "DEMO_SSO_USERS", "DEMO_USERS", "install_wire_hooks", "seed"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("ci-deploy", age_days=600, key_age_days=200),  # key far past 90 days
     DemoUser("erin", age_days=120, console=True, mfa=True, key_age_days=20),
 )
+#: IAM Identity Center users: (user name = e-mail, permission set, through this group or None).
+DEMO_SSO_USERS: tuple[tuple[str, str, str | None], ...] = (
+    ("dave@acme.example", "AdministratorAccess", "platform-admins"),
+    ("bob@acme.example", "ReadOnlyAccess", None),  # suspended in the demo's Okta: a leaver
+)
 TRAIL_BUCKET = "acme-cloudtrail-logs"
 TRAIL_KEY = "alias/acme-cloudtrail"
 #: GuardDuty, Config, Security Hub and Access Analyzer are on here only; other regions lack them.
@@ -79,6 +84,7 @@ _DEMO_PASSWORD = "Demo-only-Passw0rd!"
 def seed(session: boto3.Session) -> None:
     """Create the demo estate (call inside an active moto ``mock_aws``); S3 before trails."""
     _seed_iam(session)
+    _seed_identity_center(session)
     _seed_s3(session)
     _seed_cloudtrail(session)
     _seed_monitoring(session)
@@ -318,6 +324,44 @@ def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
 
     serve_wire_by_region(session, "accessanalyzer.ListAnalyzers", analyzers)
     serve_wire_by_region(session, "securityhub.GetEnabledStandards", standards)
+
+
+def _seed_identity_center(session: boto3.Session) -> None:
+    """Identity Center users, a group, permission sets provisioned and assigned to the account."""
+    sso, store = session.client("sso-admin"), session.client("identitystore")
+    instance = sso.list_instances()["Instances"][0]
+    arn, store_id = instance["InstanceArn"], instance["IdentityStoreId"]
+    account = _account(session)
+    for name, permission_set, group in DEMO_SSO_USERS:
+        user = store.create_user(
+            IdentityStoreId=store_id,
+            UserName=name,
+            DisplayName=name.split("@")[0].title(),
+            Name={"GivenName": name.split("@")[0].title(), "FamilyName": "Example"},
+            Emails=[{"Value": name, "Primary": True}],
+        )["UserId"]
+        principal, kind = user, "USER"
+        if group is not None:
+            principal = store.create_group(IdentityStoreId=store_id, DisplayName=group)["GroupId"]
+            kind = "GROUP"
+            store.create_group_membership(
+                IdentityStoreId=store_id, GroupId=principal, MemberId={"UserId": user}
+            )
+        ps = sso.create_permission_set(InstanceArn=arn, Name=permission_set)["PermissionSet"]
+        sso.provision_permission_set(
+            InstanceArn=arn,
+            PermissionSetArn=ps["PermissionSetArn"],
+            TargetType="AWS_ACCOUNT",
+            TargetId=account,
+        )
+        sso.create_account_assignment(
+            InstanceArn=arn,
+            TargetId=account,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=ps["PermissionSetArn"],
+            PrincipalType=kind,
+            PrincipalId=principal,
+        )
 
 
 def _account(session: boto3.Session) -> str:
