@@ -18,17 +18,28 @@ from checks.aws.models import CloudTrailTrails, Trail
 MAX_CLOUDWATCH_DELIVERY_AGE = timedelta(hours=24)
 
 
+def _all_management_events(trail: Trail) -> bool:
+    return trail.management_reads and trail.management_writes and not trail.management_excluded
+
+
 @check(
     id="aws.cloudtrail.multi_region_logging",
-    title="A multi-region CloudTrail trail is logging",
+    title="A multi-region CloudTrail trail is logging all management events",
     severity="high",
     interval="6h",
-    remediation="Create a multi-region trail (or an organization trail) and start logging; "
-    "the resource is the account, arn:aws:iam::<account>:root.",
+    version=2,
+    remediation="Create a multi-region trail (or an organization trail), start logging, and "
+    "record all management events, read and write, with no excluded event source; the "
+    "resource is the account, arn:aws:iam::<account>:root.",
 )
 def multi_region_logging(snapshot: CloudTrailTrails) -> Iterator[Finding]:
-    """One finding for the account: passes when some trail is multi-region and logging."""
-    good = [t for t in snapshot.trails if t.is_multi_region and t.is_logging]
+    """One finding for the account: passes when some trail is multi-region, logging, and its
+    event selectors record every management event (read and write, no source excluded)."""
+    good = [
+        t
+        for t in snapshot.trails
+        if t.is_multi_region and t.is_logging and _all_management_events(t)
+    ]
     if good:
         message = "multi-region trail logging: " + ", ".join(t.name for t in good)
     elif snapshot.trails:
@@ -42,7 +53,19 @@ def multi_region_logging(snapshot: CloudTrailTrails) -> Iterator[Finding]:
 
 def _describe(trail: Trail) -> str:
     reach = "multi-region" if trail.is_multi_region else f"single-region {trail.home_region}"
-    return f"{trail.name} ({reach}, {'logging' if trail.is_logging else 'stopped'})"
+    state = "logging" if trail.is_logging else "stopped"
+    kinds = [
+        k for k, on in (("read", trail.management_reads), ("write", trail.management_writes)) if on
+    ]
+    if not kinds:
+        events = "no management events"
+    elif len(kinds) == 1:
+        events = f"{kinds[0]} management events only"
+    else:
+        events = "all management events"
+    if trail.management_excluded:
+        events += f" except {', '.join(trail.management_excluded)}"
+    return f"{trail.name} ({reach}, {state}, {events})"
 
 
 @check(

@@ -208,6 +208,10 @@ class Trail(SnapshotPart):
     cloudwatch_log_group_arn: str | None
     # GetTrailStatus LatestCloudWatchLogsDeliveryTime; None: never delivered
     latest_cloudwatch_delivery: AwareDatetime | None
+    # GetEventSelectors: which management events the trail records (basic or advanced)
+    management_reads: bool = False
+    management_writes: bool = False
+    management_excluded: tuple[str, ...] = ()  # event sources left out (kms, rdsdata...)
 
 
 class CloudTrailTrails(_AwsSnapshot):

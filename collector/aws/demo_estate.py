@@ -273,6 +273,10 @@ def _seed_cloudtrail(session: boto3.Session) -> None:
         Name="acme-org-trail", S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True, **protected
     )
     cloudtrail.start_logging(Name="acme-org-trail")
+    cloudtrail.put_event_selectors(  # AWS's default for a new trail (moto records none)
+        TrailName="acme-org-trail",
+        EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}],
+    )
     cloudtrail.create_trail(Name="acme-dev-trail", S3BucketName=TRAIL_BUCKET, **protected)
 
 
