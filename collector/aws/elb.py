@@ -1,4 +1,5 @@
-"""ELBv2 collector: listeners of every ALB and NLB, with rule actions for HTTP listeners."""
+"""ELBv2 collector: listeners of every ALB and NLB, with rule actions for HTTP listeners and
+the TLS versions each HTTPS / TLS listener's security policy allows."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ JUDGED_TYPES = ("application", "network")
         "elasticloadbalancing:DescribeLoadBalancers",
         "elasticloadbalancing:DescribeListeners",
         "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeSSLPolicies",
     ],
     scope="region",
 )
 def load_balancer_listeners(scope: AwsScope) -> LoadBalancerListeners:
     """DescribeLoadBalancers, then DescribeListeners per balancer, then DescribeRules per HTTP
-    listener (a non-default rule may forward plain HTTP even when the default redirects)."""
+    listener (a non-default rule may forward plain HTTP even when the default redirects), then
+    one DescribeSSLPolicies for the security policies in use."""
     elb = scope.client("elbv2")
     listeners = []
     for page in elb.get_paginator("describe_load_balancers").paginate():
@@ -45,9 +48,27 @@ def load_balancer_listeners(scope: AwsScope) -> LoadBalancerListeners:
                         protocol=listed["Protocol"],
                         port=int(listed["Port"]),
                         actions=tuple(actions),
+                        ssl_policy=listed.get("SslPolicy"),
                     )
                 )
-    return LoadBalancerListeners(region=scope.region, listeners=tuple(listeners))
+    versions = _policy_versions(elb, {li.ssl_policy for li in listeners if li.ssl_policy})
+    return LoadBalancerListeners(
+        region=scope.region,
+        listeners=tuple(
+            li.model_copy(update={"tls_versions": versions.get(li.ssl_policy or "", ())})
+            for li in listeners
+        ),
+    )
+
+
+def _policy_versions(elb: Any, names: set[str]) -> dict[str, tuple[str, ...]]:
+    """Protocol versions (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3) each named security policy allows."""
+    if not names:
+        return {}
+    answer = elb.describe_ssl_policies(Names=sorted(names))
+    return {
+        p["Name"]: tuple(sorted(p.get("SslProtocols") or ())) for p in answer.get("SslPolicies", [])
+    }
 
 
 def _rules(elb: Any, listener_arn: str) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from checks.aws.rds import (
     storage_encrypted,
 )
 from checks.aws.secretsmanager import ManagedSecrets, rotation_enabled
-from checks.testing import verdicts
+from checks.testing import findings, verdicts
 from collector.testing import collect_aws
 from tests.aws.wire import ACCOUNT
 
@@ -203,7 +203,17 @@ def test_listeners_tls(session: boto3.Session) -> None:
         )
         return reply["Listeners"][0]["ListenerArn"]
 
-    https = listen(alb_arn, "HTTPS", 443, forward, Certificates=[{"CertificateArn": cert}])
+    certificates = [{"CertificateArn": cert}]
+    modern = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    https = listen(alb_arn, "HTTPS", 443, forward, Certificates=certificates, SslPolicy=modern)
+    legacy = listen(  # still allows TLS 1.0 and 1.1
+        alb_arn,
+        "HTTPS",
+        8443,
+        forward,
+        Certificates=certificates,
+        SslPolicy="ELBSecurityPolicy-2016-08",
+    )
     redirects = listen(alb_arn, "HTTP", 80, redirect)
     plain = listen(alb_arn, "HTTP", 8080, forward)
     sneaky = listen(alb_arn, "HTTP", 8081, redirect)
@@ -213,19 +223,25 @@ def test_listeners_tls(session: boto3.Session) -> None:
         Conditions=[{"Field": "path-pattern", "Values": ["/health"]}],
         Actions=forward,
     )
-    tls = listen(nlb_arn, "TLS", 443, forward, Certificates=[{"CertificateArn": cert}])
+    tls = listen(nlb_arn, "TLS", 443, forward, Certificates=certificates, SslPolicy=modern)
     tcp = listen(nlb_arn, "TCP", 5432, forward)
 
     snapshot = collect_aws(LoadBalancerListeners, session, region=REGION)
 
     assert verdicts(listeners_tls, snapshot) == {
         (https, True),
+        (legacy, False),
         (redirects, True),
         (plain, False),
         (sneaky, False),  # its default redirects, but /health is served over plain HTTP
         (tls, True),
         (tcp, False),
     }
+    messages = {f.resource: f.message for f in findings(listeners_tls, snapshot)}
+    assert messages[legacy] == (
+        "web HTTPS:8443 terminates TLS; policy ELBSecurityPolicy-2016-08 allows TLSv1, "
+        "TLSv1.1, TLSv1.2"
+    )
 
 
 def test_dynamodb_pitr(session: boto3.Session) -> None:
