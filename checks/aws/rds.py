@@ -1,8 +1,8 @@
-"""RDS checks over DB instances: encryption, exposure, backups, Multi-AZ.
+"""RDS checks over DB instances and DB clusters: encryption, exposure, backups, Multi-AZ.
 
-Instances that belong to a DB cluster (Aurora, Multi-AZ DB clusters) are judged only for
-public accessibility: AWS documents their encryption, backup retention and availability as
-cluster settings, which the instance record does not reliably report.
+An instance that belongs to a DB cluster (Aurora, Multi-AZ DB clusters) is judged only for
+public accessibility: its encryption, backup retention and availability are cluster settings,
+so the cluster itself (``DescribeDBClusters``) is judged for those.
 """
 
 from __future__ import annotations
@@ -27,13 +27,24 @@ class RdsInstance(SnapshotPart):
     multi_az: bool
 
 
-class RdsInstances(_AwsSnapshot):
-    """Every DB instance in one region."""
+class RdsCluster(SnapshotPart):
+    identifier: str
+    arn: str
+    engine: str  # aurora-mysql, aurora-postgresql, mysql / postgres (Multi-AZ DB cluster)...
+    storage_encrypted: bool
+    backup_retention_days: int
+    multi_az: bool  # members in more than one Availability Zone
+    members: int
 
-    resource_noun: ClassVar[str] = "DB instances"
+
+class RdsInstances(_AwsSnapshot):
+    """Every DB instance and DB cluster in one region."""
+
+    resource_noun: ClassVar[str] = "DB instances and clusters"
 
     region: str
     instances: tuple[RdsInstance, ...]
+    clusters: tuple[RdsCluster, ...] = ()
 
     @property
     def standalone(self) -> tuple[RdsInstance, ...]:
@@ -42,15 +53,16 @@ class RdsInstances(_AwsSnapshot):
 
 @check(
     id="aws.rds.storage_encrypted",
-    title="RDS DB instances encrypt storage",
+    version=2,
+    title="RDS DB instances and clusters encrypt storage",
     severity="medium",
     interval="24h",
     remediation="Encryption is set at creation: snapshot the instance, copy the snapshot with "
     "a KMS key, restore from the encrypted copy and switch over.",
 )
 def storage_encrypted(snapshot: RdsInstances) -> Iterator[Finding]:
-    """Cluster members are out of scope (encryption is a cluster setting)."""
-    for db in snapshot.standalone:
+    """Standalone instances and clusters (a cluster member's encryption is its cluster's)."""
+    for db in (*snapshot.standalone, *snapshot.clusters):
         state = "encrypted" if db.storage_encrypted else "not encrypted"
         yield Finding(
             resource=db.arn, passed=db.storage_encrypted, message=f"{db.identifier} storage {state}"
@@ -78,6 +90,7 @@ def not_publicly_accessible(snapshot: RdsInstances) -> Iterator[Finding]:
 
 @check(
     id="aws.rds.backup_retention",
+    version=2,
     title=f"RDS automated backups are kept at least {MIN_BACKUP_RETENTION_DAYS} days",
     severity="medium",
     interval="24h",
@@ -85,8 +98,8 @@ def not_publicly_accessible(snapshot: RdsInstances) -> Iterator[Finding]:
     f"--backup-retention-period {MIN_BACKUP_RETENTION_DAYS} (or longer, per your backup policy).",
 )
 def backup_retention(snapshot: RdsInstances) -> Iterator[Finding]:
-    """Retention 0 means automated backups are off. Cluster members are out of scope."""
-    for db in snapshot.standalone:
+    """Standalone instances and clusters; retention 0 means automated backups are off."""
+    for db in (*snapshot.standalone, *snapshot.clusters):
         days = db.backup_retention_days
         yield Finding(
             resource=db.arn,
@@ -99,15 +112,16 @@ def backup_retention(snapshot: RdsInstances) -> Iterator[Finding]:
 
 @check(
     id="aws.rds.multi_az",
-    title="RDS DB instances are Multi-AZ",
+    version=2,
+    title="RDS DB instances and clusters are Multi-AZ",
     severity="low",
     interval="24h",
     remediation="aws rds modify-db-instance --db-instance-identifier <id> --multi-az "
     "(applied in the next maintenance window unless --apply-immediately).",
 )
 def multi_az(snapshot: RdsInstances) -> Iterator[Finding]:
-    """Cluster members are out of scope (availability is a cluster setting)."""
-    for db in snapshot.standalone:
+    """Standalone instances, and clusters by their members' Availability Zones."""
+    for db in (*snapshot.standalone, *snapshot.clusters):
         yield Finding(
             resource=db.arn,
             passed=db.multi_az,

@@ -67,12 +67,22 @@ def test_rds_instances(session: boto3.Session) -> None:
         BackupRetentionPeriod=7,
         MultiAZ=False,
     )
-    rds.create_db_cluster(
+    aurora = rds.create_db_cluster(  # unencrypted, one day of backups, one AZ
         DBClusterIdentifier="aurora",
         Engine="aurora-postgresql",
         MasterUsername="admin_user",
         MasterUserPassword="not-a-real-password",
-    )
+        StorageEncrypted=False,
+        BackupRetentionPeriod=1,
+    )["DBCluster"]["DBClusterArn"]
+    sound = rds.create_db_cluster(
+        DBClusterIdentifier="aurora-ledger",
+        Engine="aurora-mysql",
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+        StorageEncrypted=True,
+        BackupRetentionPeriod=14,
+    )["DBCluster"]["DBClusterArn"]
     member = rds.create_db_instance(
         DBInstanceIdentifier="aurora-1",
         DBInstanceClass="db.r6g.large",
@@ -83,15 +93,35 @@ def test_rds_instances(session: boto3.Session) -> None:
 
     snapshot = collect_aws(RdsInstances, session, region=REGION)
 
-    assert verdicts(storage_encrypted, snapshot) == {(good, True), (bad, False), (edge, True)}
+    # Aurora clusters are judged as clusters (their members' instance records say nothing)
+    clusters = {(aurora, False), (sound, True)}
+    assert (
+        verdicts(storage_encrypted, snapshot)
+        == {
+            (good, True),
+            (bad, False),
+            (edge, True),
+        }
+        | clusters
+    )
     assert verdicts(not_publicly_accessible, snapshot) == {
         (good, True),
         (bad, False),
         (edge, True),
         (member, False),
     }
-    assert verdicts(backup_retention, snapshot) == {(good, True), (bad, False), (edge, True)}
-    assert verdicts(multi_az, snapshot) == {(good, True), (bad, False), (edge, False)}
+    assert (
+        verdicts(backup_retention, snapshot)
+        == {(good, True), (bad, False), (edge, True)} | clusters
+    )
+    assert verdicts(multi_az, snapshot) == {
+        (good, True),
+        (bad, False),
+        (edge, False),
+        (aurora, False),  # one member, one AZ
+        (sound, False),  # no member yet
+    }
+    assert findings(storage_encrypted, snapshot)[-2].message == "aurora storage not encrypted"
     assert "not-a-real-password" not in snapshot.model_dump_json()
 
 
