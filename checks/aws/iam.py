@@ -90,7 +90,7 @@ def console_users_mfa(report: IamCredentialReport) -> Iterator[Finding]:
 def access_keys_rotated(report: IamCredentialReport) -> Iterator[Finding]:
     """One finding per active key (resource ``<user arn>#key1``/``#key2``)."""
     limit = MAX_ACCESS_KEY_AGE.days
-    for entry in report.entries:
+    for entry in report.all_entries():
         for key in entry.access_keys:
             if not key.active:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, model_validator
+from pydantic import AwareDatetime
 
 from checks.api import Snapshot, SnapshotPart
 
@@ -78,29 +78,50 @@ class CredentialReportEntry(SnapshotPart):
     password_last_changed: AwareDatetime | None = None  # None for root and password-less users
 
 
+class MalformedReportRow(SnapshotPart):
+    """A credential report row that could not be read: no check may guess what it said."""
+
+    user: str
+    problem: str
+
+
 class IamCredentialReport(_AwsSnapshot):
-    """The account's credential report; ``generated_at`` is "now" for age judgements."""
+    """The account's credential report; ``generated_at`` is "now" for age judgements.
+
+    A missing or unreadable row errors only the checks that need it: :attr:`root` raises
+    unless there is exactly one readable ``<root_account>`` row (AWS always reports root),
+    :attr:`users` raises when an IAM user's row is unreadable, :attr:`all_entries` on either.
+    """
 
     resource_noun: ClassVar[str] = "users"
 
     generated_at: AwareDatetime
-    entries: tuple[CredentialReportEntry, ...]
-
-    @model_validator(mode="after")
-    def _one_root(self) -> IamCredentialReport:
-        # AWS always reports the root user; a report without it cannot vouch for root MFA.
-        roots = sum(e.is_root for e in self.entries)
-        if roots != 1:
-            raise ValueError(f"credential report must have one <root_account> row, has {roots}")
-        return self
+    entries: tuple[CredentialReportEntry, ...]  # the readable rows
+    malformed: tuple[MalformedReportRow, ...] = ()
 
     @property
     def root(self) -> CredentialReportEntry:
-        return next(e for e in self.entries if e.is_root)
+        broken = [m.problem for m in self.malformed if m.user == "<root_account>"]
+        if broken:
+            raise ValueError(f"credential report: <root_account> row unreadable: {broken[0]}")
+        roots = [e for e in self.entries if e.is_root]
+        if len(roots) != 1:
+            raise ValueError(
+                f"credential report must have one <root_account> row, has {len(roots)}"
+            )
+        return roots[0]
 
     @property
     def users(self) -> tuple[CredentialReportEntry, ...]:
+        broken = [m for m in self.malformed if m.user != "<root_account>"]
+        if broken:
+            rows = "; ".join(f"{m.user}: {m.problem}" for m in broken)
+            raise ValueError(f"credential report: {len(broken)} user row(s) unreadable: {rows}")
         return tuple(e for e in self.entries if not e.is_root)
+
+    def all_entries(self) -> tuple[CredentialReportEntry, ...]:
+        """Root and every IAM user; raises like :attr:`root` and :attr:`users`."""
+        return (self.root, *self.users)
 
 
 class PasswordPolicy(SnapshotPart):

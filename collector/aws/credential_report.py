@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from checks.aws.models import AccessKey, CredentialReportEntry
+from checks.aws.models import AccessKey, CredentialReportEntry, MalformedReportRow
 
 __all__ = [
     "COLUMNS",
@@ -68,38 +68,46 @@ _IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 # --- parsing (used by the collector) ---------------------------------------------------------
 
 
-def parse_report(content: str) -> list[CredentialReportEntry]:
-    """Parse the report CSV into entries; raise ``ValueError`` on an unexpected shape."""
+def parse_report(content: str) -> tuple[list[CredentialReportEntry], list[MalformedReportRow]]:
+    """Parse the report CSV into readable entries and unreadable rows (each with its problem),
+    so a bad row errors only the checks that need it; a missing column is ``ValueError``."""
     reader = csv.DictReader(io.StringIO(content))
     missing = [c for c in COLUMNS[:16] if c not in (reader.fieldnames or ())]
     if missing:
         raise ValueError(f"credential report lacks column(s): {', '.join(missing)}")
-    entries = []
+    entries, malformed = [], []
     for row in reader:
-        is_root = row["user"] == ROOT_USER
-        keys = tuple(
-            AccessKey(
-                slot=slot,
-                active=_bool(row, f"access_key_{slot}_active"),
-                last_rotated=_time(row, f"access_key_{slot}_last_rotated"),
-                last_used=_time(row, f"access_key_{slot}_last_used_date"),
-            )
-            for slot in (1, 2)
+        try:
+            entries.append(_entry(row))
+        except (ValueError, TypeError) as exc:
+            malformed.append(MalformedReportRow(user=row.get("user") or "?", problem=str(exc)))
+    return entries, malformed
+
+
+def _entry(row: dict[str, str]) -> CredentialReportEntry:
+    if any(value is None for value in row.values()):  # fewer cells than columns
+        raise ValueError("row has fewer cells than the header")
+    is_root = row["user"] == ROOT_USER
+    keys = tuple(
+        AccessKey(
+            slot=slot,
+            active=_bool(row, f"access_key_{slot}_active"),
+            last_rotated=_time(row, f"access_key_{slot}_last_rotated"),
+            last_used=_time(row, f"access_key_{slot}_last_used_date"),
         )
-        entries.append(
-            CredentialReportEntry(
-                user=row["user"],
-                arn=row["arn"],
-                is_root=is_root,
-                # the root row says not_supported: root's console password is judged elsewhere
-                password_enabled=False if is_root else _bool(row, "password_enabled"),
-                mfa_active=_bool(row, "mfa_active"),
-                access_keys=tuple(k for k in keys if k.active or k.last_rotated is not None),
-                password_last_used=_time(row, "password_last_used"),
-                password_last_changed=_time(row, "password_last_changed"),
-            )
-        )
-    return entries
+        for slot in (1, 2)
+    )
+    return CredentialReportEntry(
+        user=row["user"],
+        arn=row["arn"],
+        is_root=is_root,
+        # the root row says not_supported: root's console password is judged elsewhere
+        password_enabled=False if is_root else _bool(row, "password_enabled"),
+        mfa_active=_bool(row, "mfa_active"),
+        access_keys=tuple(k for k in keys if k.active or k.last_rotated is not None),
+        password_last_used=_time(row, "password_last_used"),
+        password_last_changed=_time(row, "password_last_changed"),
+    )
 
 
 def _bool(row: dict[str, str], column: str) -> bool:

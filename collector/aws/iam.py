@@ -53,9 +53,11 @@ def credential_report(scope: AwsScope) -> IamCredentialReport:
     response = iam.get_credential_report()
     if response.get("ReportFormat", "text/csv") != "text/csv":
         raise ValueError(f"unexpected credential report format {response['ReportFormat']!r}")
+    entries, malformed = parse_report(response["Content"].decode("utf-8"))
     return IamCredentialReport(
         generated_at=response["GeneratedTime"].astimezone(UTC),
-        entries=tuple(parse_report(response["Content"].decode("utf-8"))),
+        entries=tuple(entries),
+        malformed=tuple(malformed),
     )
 
 

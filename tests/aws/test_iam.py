@@ -18,6 +18,7 @@ from checks.aws.iam import (
 from checks.aws.models import IamCredentialReport, IamPasswordPolicy, PasswordPolicy
 from checks.testing import findings, verdicts
 from collector.aws.credential_report import ReportRow, report_csv
+from collector.registry import load_registry
 from collector.testing import collect_aws
 from tests.aws.wire import ACCOUNT, ReportKey, iam_error, serve_credential_report, serve_wire
 
@@ -112,11 +113,58 @@ def test_root_without_mfa_and_old_keys_from_wire_report(session: boto3.Session) 
     ]
 
 
-def test_report_without_root_row_is_an_error_not_a_pass(session: boto3.Session) -> None:
+def _by_check(report: IamCredentialReport) -> dict[str, str]:
+    """Each registered check that reads the report: its status, or its error."""
+    outcome = {}
+    for spec in load_registry(entry_point_packs=False).checks.values():
+        if spec.inputs != (IamCredentialReport,):
+            continue
+        try:
+            found = spec.evaluate({IamCredentialReport: report})
+        except ValueError as exc:
+            outcome[spec.id] = f"error: {exc}"
+        else:
+            outcome[spec.id] = "fail" if any(not f.passed for f in found) else "judged"
+    return outcome
+
+
+def test_report_without_root_row_errors_only_the_root_checks(session: boto3.Session) -> None:
     rows = [ReportRow.iam_user(ACCOUNT, "alice", created=NOW, console=True, mfa_active=True)]
     serve_credential_report(session, rows, generated_at=NOW)
-    with pytest.raises(ValueError, match="root_account"):
-        collect_aws(IamCredentialReport, session)
+    report = collect_aws(IamCredentialReport, session)
+    outcome = _by_check(report)
+    errors = {check for check, said in outcome.items() if said.startswith("error")}
+    assert errors == {
+        "aws.iam.root_mfa_enabled",
+        "aws.iam.root_access_keys_absent",
+        "aws.iam.root_recently_unused",
+        "aws.iam.access_keys_rotated",  # root's keys are among the keys it judges
+    }
+    assert outcome["aws.iam.root_mfa_enabled"] == (
+        "error: credential report must have one <root_account> row, has 0"
+    )
+    assert outcome["aws.iam.console_users_mfa"] == "judged"
+
+
+def test_malformed_user_row_errors_only_the_user_checks(session: boto3.Session) -> None:
+    """One unreadable user row (a value AWS never writes) leaves the root checks judged."""
+    rows = [
+        ReportRow.root(ACCOUNT, created=NOW - timedelta(days=900), mfa_active=True),
+        ReportRow.iam_user(ACCOUNT, "alice", created=NOW, console=True, mfa_active=True),
+    ]
+    lines = report_csv(rows).splitlines()
+    lines[-1] = lines[-1].replace(",true,", ",maybe,", 1)  # password_enabled
+    serve_credential_report(session, "\n".join(lines) + "\n", generated_at=NOW)
+    report = collect_aws(IamCredentialReport, session)
+    assert [(m.user, m.problem) for m in report.malformed] == [
+        ("alice", "credential report: password_enabled='maybe' for alice is not a bool")
+    ]
+    outcome = _by_check(report)
+    assert outcome["aws.iam.root_mfa_enabled"] == "judged"
+    assert outcome["aws.iam.console_users_mfa"] == (
+        "error: credential report: 1 user row(s) unreadable: alice: credential report: "
+        "password_enabled='maybe' for alice is not a bool"
+    )
 
 
 def test_report_that_never_completes_times_out(
