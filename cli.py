@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import structlog
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +25,7 @@ from collector.logs import configure_logging
 from collector.settings import Settings, load_settings
 from collector.signals import sigterm_interrupts
 from collector.status import ControlState, ControlStatus, summarise
+from storage import StoreError
 
 app = typer.Typer(
     name="annexa",
@@ -68,6 +70,7 @@ SoaOption = Annotated[
     ),
 ]
 FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
+MAX_LIMIT = 1_000_000  # rows a listing may ask for (the store takes 64-bit integers)
 STATE_STYLE = {
     "failing": "bold red",
     "error": "magenta",
@@ -200,12 +203,12 @@ def _status_table(
         out.print("manual and not-applicable controls: [bold]annexa status[/] lists every control")
 
 
-def _parse_fail_on(value: str) -> set[str]:
+def _parse_fail_on(value: str, option: str = "--fail-on") -> set[str]:
     states = {s.strip().lower() for s in value.split(",") if s.strip()}
     unknown = states - FAIL_STATES
     if unknown:
         raise UserError(
-            f"--fail-on: unknown state(s) {', '.join(sorted(unknown))} "
+            f"{option}: unknown state(s) {', '.join(sorted(unknown))} "
             f"(choose from {', '.join(sorted(FAIL_STATES))})"
         )
     return states
@@ -367,7 +370,7 @@ def status(
     also each control's continuity (share of time with fresh passing evidence) and gaps."""
     settings = _settings(ctx)
     states = _parse_fail_on(fail_on) if fail_on else set()
-    wanted = _parse_fail_on(",".join(state)) if state else None
+    wanted = _parse_fail_on(",".join(state), "--state") if state else None
     now = utcnow()
     when = audit.parse_instant(at, "--at") if at else None
     period = audit.parse_period(start, end, now)
@@ -454,7 +457,9 @@ def evidence_show(
     ctx: typer.Context,
     control: Annotated[str | None, typer.Option("--control", help="History of a control.")] = None,
     check: Annotated[str | None, typer.Option("--check", help="History of a check.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N records.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="Newest N records.")
+    ] = 20,
     full: Annotated[
         bool, typer.Option("--full", help="Include findings and observations (JSON output).")
     ] = False,
@@ -465,7 +470,7 @@ def evidence_show(
         raise UserError("evidence show: give exactly one of --control or --check")
     workspace = core.load_workspace(_settings(ctx))
     if control is not None:
-        check_ids = [c.id for c in workspace.checks(control=control)]
+        check_ids = [c.id for c in workspace.checks(control=control, allow_none=True)]
     else:
         check_ids = [c.id for c in workspace.registry.select(ids=[check])]  # type: ignore[list-item]
     with core.open_store(_settings(ctx)) as store:
@@ -482,7 +487,7 @@ def evidence_show(
 @app.command()
 def runs(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_LIMIT)] = 20,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Recent collection runs and their outcome (complete, partial, interrupted)."""
@@ -842,7 +847,7 @@ def main() -> None:
     """Console entry point: user errors are one line on stderr and exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except UserError as exc:
+    except (UserError, StoreError) as exc:
         sys.stderr.write(f"annexa: error: {' '.join(str(exc).split())}\n")
         sys.exit(2)
     except typer.Abort:
@@ -854,6 +859,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("annexa: interrupted")
         sys.exit(130)
+    except Exception as exc:  # a bug: one line for the user, the traceback in the debug log
+        structlog.get_logger("annexa").debug("internal error", exc_info=True)
+        sys.stderr.write(
+            f"annexa: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+            "(run with --verbose for the traceback)\n"
+        )
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -98,27 +98,36 @@ class Finding(BaseModel):
     message: str
 
 
-def parse_duration(value: str | int | float | timedelta) -> timedelta:
-    """Parse ``"6h"``, ``"7d"``, ``"30m"``, ``"2w"``, an ISO 8601 duration or seconds."""
-    if isinstance(value, timedelta):
-        result = value
-    elif isinstance(value, int | float):
-        result = timedelta(seconds=value)
-    else:
-        match = _DURATION.match(value)
-        if match:
-            result = timedelta(**{_UNITS[match[2]]: int(match[1])})
-        else:
-            from pydantic import TypeAdapter, ValidationError
+MAX_DURATION = timedelta(days=36525)  # 100 years: any instant plus it stays representable
 
-            try:
-                result = TypeAdapter(timedelta).validate_python(value.strip())
-            except ValidationError:
-                raise ValueError(
-                    f"invalid duration {value!r} (use e.g. 30m, 6h, 7d, 2w or P7D)"
-                ) from None
+
+def parse_duration(value: str | int | float | timedelta) -> timedelta:
+    """Parse ``"6h"``, ``"7d"``, ``"30m"``, ``"2w"``, an ISO 8601 duration or seconds; positive
+    and at most 100 years (ValueError otherwise)."""
+    try:
+        if isinstance(value, timedelta):
+            result = value
+        elif isinstance(value, int | float):
+            result = timedelta(seconds=value)
+        else:
+            match = _DURATION.match(value)
+            if match:
+                result = timedelta(**{_UNITS[match[2]]: int(match[1])})
+            else:
+                from pydantic import TypeAdapter, ValidationError
+
+                try:
+                    result = TypeAdapter(timedelta).validate_python(value.strip())
+                except ValidationError:
+                    raise ValueError(
+                        f"invalid duration {value!r} (use e.g. 30m, 6h, 7d, 2w or P7D)"
+                    ) from None
+    except OverflowError:
+        result = MAX_DURATION * 2
     if result <= timedelta(0):
         raise ValueError(f"duration must be positive, got {value!r}")
+    if result > MAX_DURATION:
+        raise ValueError(f"duration {value!r} is longer than 100 years")
     return result
 
 

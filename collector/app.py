@@ -49,8 +49,10 @@ class Workspace:
         ids: Sequence[str] | None = None,
         provider: str | None = None,
         control: str | None = None,
+        allow_none: bool = False,
     ) -> list[CheckSpec]:
-        """Selected checks: explicit ids, else the config's list, minus its exclusions."""
+        """Selected checks: explicit ids, else the config's list, minus its exclusions. A
+        selection that matches no check is a UserError unless ``allow_none``."""
         chosen = self.registry.select(provider=provider, ids=ids or self.settings.checks)
         if control is not None:
             if control not in self.catalogue:
@@ -58,7 +60,16 @@ class Workspace:
             mapped = set(self.mapping.checks_for(control))
             chosen = [c for c in chosen if c.id in mapped]
         excluded = set(self.settings.exclude_checks)
-        return [c for c in chosen if c.id not in excluded]
+        chosen = [c for c in chosen if c.id not in excluded]
+        if not chosen and not allow_none:
+            asked = [
+                f"--check {', '.join(ids)}" if ids else "",
+                f"--provider {provider}" if provider else "",
+                f"--control {control}" if control else "",
+                "the config's checks/exclude_checks" if self.settings.checks or excluded else "",
+            ]
+            raise UserError(f"no check matches {' and '.join(a for a in asked if a) or 'at all'}")
+        return chosen
 
     def soa(self, path: Path | None) -> tuple[Soa, str | None]:
         """The SoA from ``path``, else the config's, else the example (with a notice)."""
@@ -90,7 +101,22 @@ def load_workspace(settings: Settings) -> Workspace:
     registry = load_registry()
     catalogue = load_catalogue()
     mapping = load_mapping(catalogue, registry.checks.keys(), settings.mappings)
+    _validate_ids(settings, registry, catalogue)
     return Workspace(settings, registry, catalogue, mapping)
+
+
+def _validate_ids(settings: Settings, registry: Registry, catalogue: Catalogue) -> None:
+    """Ids the config names must exist: a typo must not silently select or exclude nothing."""
+    for field in ("checks", "exclude_checks"):
+        unknown = [i for i in getattr(settings, field) or () if i not in registry.checks]
+        if unknown:
+            raise UserError(f"{field}: unknown check id(s) {', '.join(unknown)}")
+    unknown = [k for k in settings.schedule.intervals if k not in registry.checks]
+    unknown = [k for k in unknown if k not in catalogue]
+    if unknown:
+        raise UserError(
+            f"schedule.intervals: {', '.join(unknown)} is neither a check id nor a control id"
+        )
 
 
 def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]) -> Any:

@@ -52,21 +52,32 @@ __all__ = [
 ]
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # plus any duration (at most 100 years) stays valid
+
+
 def parse_instant(value: str, option: str, *, end_of_day: bool = False) -> datetime:
-    """``2026-03-31T12:00:00Z`` or ``2026-03-31`` -> aware UTC; one-line UserError otherwise."""
+    """``2026-03-31T12:00:00Z`` or ``2026-03-31`` -> aware UTC between 1970 and 9000;
+    one-line UserError otherwise."""
     text = value.strip()
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
             at = datetime.combine(day, time(0), tzinfo=UTC)
-            return at + timedelta(days=1) if end_of_day else at
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
+            at = at + timedelta(days=1) if end_of_day else at
+        else:
+            parsed = datetime.fromisoformat(text.replace("z", "Z"))
+            at = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise UserError(
             f"{option}: {value!r} is not a date or time (use e.g. 2026-03-31 or "
             "2026-03-31T12:00:00Z)"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        at = LATEST
+    if not EARLIEST <= at < LATEST:
+        raise UserError(f"{option}: {value!r} is out of range (years 1970 to 8999, UTC)")
+    return at
 
 
 def parse_period(

@@ -71,7 +71,8 @@ class Registry:
     def select(
         self, *, provider: str | None = None, ids: Iterable[str] | None = None
     ) -> list[CheckSpec]:
-        """Checks filtered by provider and/or ids (unknown ids are a UserError), sorted by id."""
+        """Checks filtered by provider and/or ids (an unknown id or provider is a UserError),
+        sorted by id."""
         chosen = list(self.checks.values())
         if ids is not None:
             wanted = list(ids)
@@ -80,6 +81,10 @@ class Registry:
                 raise UserError(f"unknown check id(s): {', '.join(unknown)} (see 'annexa checks')")
             chosen = [self.checks[i] for i in wanted]
         if provider is not None:
+            if provider not in self.providers():
+                raise UserError(
+                    f"unknown provider {provider!r} (choose from {', '.join(self.providers())})"
+                )
             chosen = [c for c in chosen if c.provider == provider]
         return sorted(chosen, key=lambda c: c.id)
 

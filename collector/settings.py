@@ -6,6 +6,7 @@ Relative paths in the file are relative to the file's folder.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import typing
@@ -23,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from collector.errors import UserError
 from collector.os_support import default_minimums
@@ -492,7 +494,54 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         error = exc.errors()[0]
         field = ".".join(str(p) for p in error["loc"]) or "(top level)"
         raise UserError(f"{where} (or ANNEXA_* environment): {field}: {error['msg']}") from None
+    except SettingsError as exc:  # a list or mapping from the environment that is not JSON
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = f"{ENV_PREFIX}{found[1].upper()}" if found else "an ANNEXA_* variable"
+        raise UserError(
+            f"{name}: not valid JSON (lists and mappings from the environment are JSON: "
+            '\'["a", "b"]\' or \'{"key": "value"}\')'
+        ) from None
+    _refuse_unknown_environment(settings)
     return settings.model_copy(update={"config_path": path})
+
+
+ENV_PREFIX = "ANNEXA_"
+#: ANNEXA_* variables that are not settings: the config path, compose's database password, and
+#: the test suite's own (ANNEXA_TEST_*)
+NOT_SETTINGS = {CONFIG_ENV, "ANNEXA_DB_PASSWORD"}
+
+
+def _refuse_unknown_environment(settings: Settings) -> None:
+    """An ``ANNEXA_*`` variable that names no setting is a typo (``ANNEXA_DATABSE_URL`` would
+    otherwise leave the default store in use): refuse it, suggesting the closest name."""
+    fields = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    fields.discard(f"{ENV_PREFIX}CONFIG_PATH")
+    named = {v.upper() for v in _secret_env_names(settings)}  # e.g. client_secret_env
+    for variable in sorted(os.environ):
+        upper = variable.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in NOT_SETTINGS | named:
+            continue
+        if upper.startswith(f"{ENV_PREFIX}TEST_") or upper.split("__", 1)[0] in fields:
+            continue
+        close = difflib.get_close_matches(upper.split("__", 1)[0], sorted(fields), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UserError(f"environment variable {variable}: no such setting{hint}")
+
+
+def _secret_env_names(model: Any) -> list[str]:
+    """Every ``*_env`` setting's value: names of variables holding secrets, at any depth."""
+    if isinstance(model, list):
+        return [n for item in model for n in _secret_env_names(item)]
+    if not isinstance(model, BaseModel):
+        return []
+    names = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name.endswith("_env") and isinstance(value, str):
+            names.append(value)
+        else:
+            names += _secret_env_names(value)
+    return names
 
 
 def _relative_to(model: type[BaseModel], data: Any, base: Path) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -121,13 +120,15 @@ def _csv_table(path: Path, name: str) -> Iterator[list[Any]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             text = handle.read()
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+        table = list(reader)
     except OSError as exc:
         raise _unreadable(name, exc) from None
     except UnicodeDecodeError:
         raise UserError(f"{name}: not a UTF-8 text file (save the CSV as UTF-8)") from None
-    except csv.Error as exc:
-        raise UserError(f"{name}: invalid CSV: {exc}") from None
+    except csv.Error as exc:  # strict: an unterminated quote is an error, not one long cell
+        line = f" line {reader.line_num}" if reader.line_num else ""
+        raise UserError(f"{name}{line}: invalid CSV: {exc}") from None
     return iter(table)
 
 
@@ -143,22 +144,27 @@ def _delimiter(text: str) -> str:
 
 def _xlsx_table(path: Path, name: str) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except OSError as exc:
         raise _unreadable(name, exc) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise UserError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    except Exception as exc:  # openpyxl on a hostile file: bad zip, bad XML, missing parts...
+        raise _not_xlsx(name, exc) from None
     try:
         sheet = workbook.worksheets[0]
         table = [list(row) for row in sheet.iter_rows(values_only=True)]
-    except (IndexError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__})") from None
+    except Exception as exc:  # sheet XML is parsed lazily, row by row
+        raise _not_xlsx(name, exc) from None
     finally:
         workbook.close()
     return iter(table)
+
+
+def _not_xlsx(name: str, exc: Exception) -> UserError:
+    if isinstance(exc, RecursionError | MemoryError):
+        return UserError(f"{name}: not a readable .xlsx workbook (too deeply nested or too large)")
+    return UserError(f"{name}: not a readable .xlsx workbook ({type(exc).__name__})")
 
 
 def _blank(value: Any) -> bool:

@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InternalError, OperationalError
 
+from storage.errors import StoreError, one_line
 from storage.models import (
     WRITE,
     Blob,
@@ -41,14 +43,22 @@ class StoreBase:
     """The engine and transactions; the store's parts (mixins) build on this."""
 
     engine: Engine
+    _masked_url: str
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL."""
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
+        """A write transaction: BEGIN IMMEDIATE on SQLite, plain on PostgreSQL. A store that
+        refuses writes (read-only file or mount, read-only transaction, disk full, gone) raises
+        StoreError with one line."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE: True})
+                with conn.begin():
+                    yield conn
+        except (OperationalError, InternalError) as exc:
+            raise StoreError(
+                f"cannot write to the evidence store {self._masked_url}: {one_line(exc)}"
+            ) from None
 
 
 def lock_chain(conn: Connection) -> None:

@@ -10,7 +10,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from storage.errors import StoreError, mask_url, one_line
 from storage.models import WRITE, make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -65,10 +67,18 @@ def upgrade_engine(engine: Engine) -> str:
 
 
 def upgrade(url: str) -> str:
-    """Run ``alembic upgrade head`` on ``url``; return the head revision."""
-    engine = make_engine(url)
+    """Run ``alembic upgrade head`` on ``url``; return the head revision. StoreError (one
+    line) when the database cannot be created, read or written."""
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError, OSError) as exc:
+        raise StoreError(f"cannot open evidence store {mask_url(url)}: {one_line(exc)}") from None
     try:
         return upgrade_engine(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot upgrade evidence store {mask_url(url)}: {one_line(exc)}"
+        ) from None
     finally:
         engine.dispose()
 

@@ -8,12 +8,26 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from storage import EvidenceStore
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+# Property-based tests: a bounded, reproducible number of examples by default (CI), no deadline
+# (a loaded 2-core machine must not turn a slow example into a failure); HYPOTHESIS_PROFILE=deep
+# explores more when run by hand.
+_PROFILE = {
+    "deadline": None,
+    "database": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+}
+hypothesis_settings.register_profile("ci", max_examples=12, derandomize=True, **_PROFILE)
+hypothesis_settings.register_profile("deep", max_examples=300, **_PROFILE)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _postgres_unavailable(reason: str) -> None:

@@ -115,12 +115,20 @@ def export_package(
     selected = _select(workspace, controls)
     key = load_signing_key(sign_key) if sign_key is not None else None
     _check_output(out, force)
-    with tempfile.TemporaryDirectory(prefix="annexa-export-") as tmp:
-        work = Path(tmp)
-        with PackageWriter(out, work, created=now, compresslevel=compresslevel) as writer:
-            builder = _Builder(workspace, store, soa, selected, start, end, now, writer, work)
-            records = builder.write(progress)
-            writer.finish(key)
+    try:
+        with tempfile.TemporaryDirectory(prefix="annexa-export-") as tmp:
+            work = Path(tmp)
+            with PackageWriter(out, work, created=now, compresslevel=compresslevel) as writer:
+                builder = _Builder(workspace, store, soa, selected, start, end, now, writer, work)
+                records = builder.write(progress)
+                writer.finish(key)
+    except FileExistsError as exc:
+        raise UserError(
+            f"--out {out}: {exc.filename} exists (another export running? remove it if not)"
+        ) from None
+    except OSError as exc:  # read-only file system, disk full, permission denied
+        where = exc.filename or out
+        raise UserError(f"--out {out}: cannot write {where}: {exc.strerror or exc}") from None
     return ExportResult(
         out,
         records,
@@ -146,6 +154,8 @@ def _check_output(out: Path, force: bool) -> None:
         raise UserError(f"--out {out}: directory {out.parent} does not exist")
     if out.is_dir():
         raise UserError(f"--out {out}: is a directory")
+    if out.exists() and not out.is_file():  # a device, FIFO or socket is never replaced
+        raise UserError(f"--out {out}: not a regular file")
     if out.exists() and not force:
         raise UserError(f"--out {out}: file exists (use --force to replace it)")
 

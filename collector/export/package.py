@@ -138,7 +138,12 @@ class PackageWriter:
             "BEGIN;"
         )
         self._spill = (workdir / "zipinfo.spill").open("w+b")
-        self._fp: BinaryIO = self.partial.open("xb")
+        try:
+            self._fp: BinaryIO = self.partial.open("xb")
+        except OSError:  # read-only file system, permission, an export already running
+            self._close_index()
+            self._spill.close()
+            raise
         self._zip = zipfile.ZipFile(
             self._fp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
         )
@@ -240,6 +245,8 @@ class PackageWriter:
             )
             self._zip.writestr(PUBLIC_KEY, public)
         self._zip.close()
+        self._fp.flush()
+        os.fsync(self._fp.fileno())  # the bytes are on disk before the name points at them
         self._fp.close()
         self._spill.close()
         os.replace(self.partial, self.out)
