@@ -12,6 +12,7 @@ from checks.api import Finding, check
 from checks.fleet.models import (
     FleetAntimalware,
     FleetControlPolicy,
+    FleetDiskEncryption,
     FleetFirewall,
     FleetHosts,
     FleetOsUpdates,
@@ -52,23 +53,33 @@ def policies_passing(policies: FleetPolicies, hosts: FleetHosts) -> Iterator[Fin
         yield from _results(policy, hosts, "{host}/{policy}")
 
 
+class UnknownEncryption(LookupError):
+    """Fleet has no disk encryption status for some hosts: the check cannot judge them."""
+
+
 @check(
     id="fleet.hosts.disk_encrypted",
     title="Every Fleet host has its disk encrypted",
     severity="high",
+    version=2,
     remediation="Turn on FileVault, BitLocker or LUKS on the hosts listed (Fleet can enforce "
     "FileVault and BitLocker through MDM disk encryption).",
 )
-def disk_encrypted(hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host from Fleet's ``disk_encryption_enabled``; no answer fails."""
-    for host in hosts.hosts:
-        state = host.disk_encryption_enabled
+def disk_encrypted(disks: FleetDiskEncryption) -> Iterator[Finding]:
+    """One finding per host from its details' ``disk_encryption_enabled``. A host Fleet has no
+    status for (null) is unknown: the check is ERROR naming those hosts, never pass or fail."""
+    unknown = [h.hostname for h in disks.hosts if disks.encrypted.get(h.id) is None]
+    if unknown:
+        raise UnknownEncryption(
+            f"Fleet reports no disk encryption status for {len(unknown)} host(s): "
+            f"{', '.join(unknown)}"
+        )
+    for host in disks.hosts:
+        state = disks.encrypted[host.id]
         yield Finding(
             resource=host.hostname,
             passed=state is True,
-            message={True: "disk encrypted", False: "disk not encrypted"}.get(
-                state, "Fleet reports no disk encryption status"
-            ),
+            message="disk encrypted" if state else "disk not encrypted",
         )
 
 

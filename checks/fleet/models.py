@@ -10,6 +10,7 @@ from checks.api import Snapshot, SnapshotPart
 __all__ = [
     "FleetAntimalware",
     "FleetControlPolicy",
+    "FleetDiskEncryption",
     "FleetFirewall",
     "FleetHost",
     "FleetHosts",
@@ -34,7 +35,6 @@ class FleetHost(SnapshotPart):
     hostname: str
     platform: str  # darwin, windows, ubuntu, rhel, chrome, ios...
     os_version: str
-    disk_encryption_enabled: bool | None  # None: Fleet has no answer for the host
 
     @property
     def family(self) -> str:
@@ -46,6 +46,16 @@ class FleetHosts(_FleetSnapshot):
     resource_noun: ClassVar[str] = "hosts"
     server: str
     hosts: tuple[FleetHost, ...]
+
+
+class FleetDiskEncryption(_FleetSnapshot):
+    """Each host's ``disk_encryption_enabled`` as ``GET /hosts/{id}`` reports it (the host
+    list does not); None where Fleet has no answer (some Linux hosts)."""
+
+    resource_noun: ClassVar[str] = "hosts"
+    server: str
+    hosts: tuple[FleetHost, ...]
+    encrypted: dict[int, bool | None]
 
 
 class FleetPolicy(SnapshotPart):

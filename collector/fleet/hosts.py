@@ -12,6 +12,7 @@ from typing import Any
 from checks.fleet.models import (
     FleetAntimalware,
     FleetControlPolicy,
+    FleetDiskEncryption,
     FleetFirewall,
     FleetHost,
     FleetHosts,
@@ -42,7 +43,7 @@ def _paging(scope: Scope) -> PageNumber:
 
 @collects(FleetHosts, permissions=OBSERVER)
 def hosts(scope: Scope) -> FleetHosts:
-    """Every host with platform, OS version and disk encryption state."""
+    """Every host with platform and OS version."""
     answer = scope.api.list(HOSTS, paging=_paging(scope), requires="observer role")
     return FleetHosts(server=scope.target.account, hosts=tuple(_host(h) for h in answer))
 
@@ -53,8 +54,23 @@ def _host(item: dict[str, Any]) -> FleetHost:
         hostname=item.get("display_name") or item.get("hostname") or str(item["id"]),
         platform=item.get("platform") or "unknown",
         os_version=item.get("os_version") or "",
-        disk_encryption_enabled=item.get("disk_encryption_enabled"),
     )
+
+
+@collects(FleetDiskEncryption, permissions=OBSERVER)
+def disk_encryption(scope: Scope) -> FleetDiskEncryption:
+    """``disk_encryption_enabled`` of every host, one ``GET /hosts/{id}`` each: Fleet returns
+    it only in a host's details. A detail answer without the field is malformed."""
+    listed = scope.get(FleetHosts)
+    encrypted: dict[int, bool | None] = {}
+    for host in listed.hosts:
+        path = f"{HOSTS}/{host.id}"
+        detail = scope.api.get(path, requires="observer role").get("host")
+        if not isinstance(detail, dict) or "disk_encryption_enabled" not in detail:
+            raise MalformedResponse(f"GET {path}", "no host.disk_encryption_enabled")
+        value = detail["disk_encryption_enabled"]
+        encrypted[host.id] = value if isinstance(value, bool) else None
+    return FleetDiskEncryption(server=listed.server, hosts=listed.hosts, encrypted=encrypted)
 
 
 @collects(FleetPolicies, permissions=OBSERVER)

@@ -9,6 +9,7 @@ import respx
 from checks.fleet import hosts as checks
 from checks.fleet.models import (
     FleetAntimalware,
+    FleetDiskEncryption,
     FleetFirewall,
     FleetHosts,
     FleetOsUpdates,
@@ -26,7 +27,7 @@ from tests.fleet.wire import ENVIRON, NOW, SERVER, SETTINGS, serve_fleet
 REGISTRY = load_registry(entry_point_packs=False)
 INPUTS = {
     checks.policies_passing: (FleetPolicies, FleetHosts),
-    checks.disk_encrypted: (FleetHosts,),
+    checks.disk_encrypted: (FleetDiskEncryption,),
     checks.screen_lock: (FleetScreenLock, FleetHosts),
     checks.firewall_enabled: (FleetFirewall, FleetHosts),
     checks.antimalware_enabled: (FleetAntimalware, FleetHosts),
@@ -61,12 +62,6 @@ EXPECTED = {
         ("mac-ann/macOS up to date", False),
         ("mac-ann/Gatekeeper enabled", False),  # no result yet
     },
-    checks.disk_encrypted: {
-        ("mac-ann", True),
-        ("win-bob", False),
-        ("ubuntu-carol", False),  # Fleet reports no status
-        ("ipad-dave", True),
-    },
     checks.screen_lock: {("mac-ann", True), ("win-bob", False)},
     checks.firewall_enabled: {("mac-ann", True), ("win-bob", False), ("ubuntu-carol", True)},
     checks.antimalware_enabled: {("win-bob", True)},
@@ -78,6 +73,26 @@ EXPECTED = {
 def test_checks_on_recorded_server(api, check):
     serve_fleet(api)
     assert judge(check, fleet_cache()) == EXPECTED[check]
+
+
+def test_disk_encryption_read_from_host_details_and_null_is_an_error(api):
+    """The host list carries no ``disk_encryption_enabled``; each host's details do, and
+    ubuntu-carol's is null: unknown, so the check errors naming it instead of failing it."""
+    serve_fleet(api)
+    disks = fleet_cache().get(FleetDiskEncryption, Target("fleet", SERVER))
+    assert disks.encrypted == {1: True, 2: False, 3: None, 4: True}
+    with pytest.raises(
+        checks.UnknownEncryption,
+        match=r"no disk encryption status for 1 host\(s\): ubuntu-carol$",
+    ):
+        verdicts(checks.disk_encrypted, disks)
+    known = disks.model_copy(update={"encrypted": disks.encrypted | {3: False}})
+    assert verdicts(checks.disk_encrypted, known) == {
+        ("mac-ann", True),
+        ("win-bob", False),
+        ("ubuntu-carol", False),
+        ("ipad-dave", True),
+    }
 
 
 def test_controls_follow_the_configured_policy(api):
@@ -95,7 +110,8 @@ def test_paging_and_call_count(api):
     routes = serve_fleet(api)
     cache = fleet_cache()
     for check in INPUTS:
-        judge(check, cache)
+        if check is not checks.disk_encrypted:
+            judge(check, cache)
     queries = [dict(c.request.url.params) for c in routes["hosts"].calls]
     unfiltered = [q["page"] for q in queries if "policy_id" not in q]
     assert unfiltered == ["0", "1", "2"]  # two full pages of two, then an empty one

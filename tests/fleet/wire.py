@@ -1,5 +1,8 @@
 """A recorded Fleet server (fleet.example.com) served with respx: hosts in ``page``/``per_page``
-pages of two, global policies, and the hosts passing / failing each policy."""
+pages of two, each host's details, global policies, and the hosts passing / failing each
+policy. Shapes follow Fleet's REST API reference (fleetdm.com/docs/rest-api/rest-api): "List
+hosts" (no ``meta``, no ``disk_encryption_enabled``), "Get host" (``{"host": {...}}`` with
+``disk_encryption_enabled``, null where Fleet has no answer), "List policies", "Me"."""
 
 from __future__ import annotations
 
@@ -56,6 +59,8 @@ def hosts_answer(request: httpx.Request) -> httpx.Response:
 
 
 def serve_fleet(router: respx.MockRouter) -> dict[str, respx.Route]:
+    for host in range(1, 5):
+        router.get(url(f"/api/v1/fleet/hosts/{host}")).mock(return_value=answer(f"host_{host}"))
     return {
         "me": router.get(url("/api/v1/fleet/me")).mock(return_value=answer("me")),
         "policies": router.get(url("/api/v1/fleet/global/policies")).mock(
