@@ -76,6 +76,7 @@ class SqlServer(SnapshotPart):
     name: str
     auditing_enabled: bool
     entra_admin: str | None  # login of the Microsoft Entra administrator, if any
+    entra_only: bool = False  # azureADOnlyAuthentication: SQL logins refused
     databases: tuple[SqlDatabase, ...]  # user databases (master excluded)
 
 

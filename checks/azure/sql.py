@@ -43,16 +43,23 @@ def tde_enabled(sql: SqlServers) -> Iterator[Finding]:
 
 @check(
     id="azure.sql.entra_admin_configured",
-    title="SQL servers have a Microsoft Entra administrator",
+    title="SQL servers have a Microsoft Entra administrator and accept Entra authentication only",
     severity="medium",
-    remediation="Set a Microsoft Entra admin (a group) on the server so database access is "
-    "managed through Entra identities (az sql server ad-admin create).",
+    version=2,
+    remediation="Set a Microsoft Entra admin (a group) on the server and turn on Microsoft "
+    "Entra-only authentication, so no SQL login can sign in (az sql server ad-admin create; "
+    "az sql server ad-only-auth enable).",
 )
 def entra_admin_configured(sql: SqlServers) -> Iterator[Finding]:
+    """One finding per server: an Entra admin, and SQL authentication switched off."""
     for server in sql.servers:
         admin = server.entra_admin
+        if admin is None:
+            message = "no Entra admin: SQL logins only"
+        elif server.entra_only:
+            message = f"Entra admin {admin}; Entra-only authentication on"
+        else:
+            message = f"Entra admin {admin}, but SQL logins still accepted"
         yield Finding(
-            resource=server.id,
-            passed=admin is not None,
-            message=f"Entra admin {admin}" if admin else "no Entra admin: SQL logins only",
+            resource=server.id, passed=admin is not None and server.entra_only, message=message
         )

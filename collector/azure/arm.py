@@ -80,15 +80,26 @@ def key_vaults(scope: AzureScope) -> KeyVaults:
 
 @collects(SqlServers, permissions=[READER])
 def sql_servers(scope: AzureScope) -> SqlServers:
-    """SQL servers: server auditing, the Entra admin and TDE of each user database."""
+    """SQL servers: server auditing, the Entra admin (the server list returns it only with
+    ``$expand=administrators/activedirectory``), Entra-only authentication
+    (``azureADOnlyAuthentications``) and TDE of each user database."""
     servers = []
-    for item in list_resources(scope, "Microsoft.Sql/servers", SQL_API):
+    listed = scope.api.list(
+        f"{scope.subscription}/providers/Microsoft.Sql/servers",
+        api_version=SQL_API,
+        params={"$expand": "administrators/activedirectory"},
+        requires=READER,
+    )
+    for item in listed:
         props = properties(item, "SQL server")
         server_id = item["id"]
         auditing = scope.api.get(
             f"{server_id}/auditingSettings/default", api_version=SQL_API, requires=READER
         )
         admin = props.get("administrators") or {}
+        entra_only = scope.api.list(
+            f"{server_id}/azureADOnlyAuthentications", api_version=SQL_API, requires=READER
+        )
         databases = []
         for db in scope.api.list(f"{server_id}/databases", api_version=SQL_API, requires=READER):
             if db.get("name") == "master":
@@ -111,6 +122,11 @@ def sql_servers(scope: AzureScope) -> SqlServers:
                 name=item.get("name", server_id),
                 auditing_enabled=auditing.get("properties", {}).get("state") == "Enabled",
                 entra_admin=admin.get("login") if admin.get("administratorType") else None,
+                entra_only=any(
+                    properties(o, "Entra-only authentication").get("azureADOnlyAuthentication")
+                    is True
+                    for o in entra_only
+                ),
                 databases=tuple(databases),
             )
         )

@@ -83,29 +83,59 @@ def test_key_vaults(api: respx.MockRouter) -> None:
     assert verdicts(keyvault.purge_protection_enabled, vaults) == {(good, True), (old, False)}
 
 
-def test_sql_servers_auditing_tde_and_entra_admin(api: respx.MockRouter) -> None:
-    serve(api, arm(f"{SUB}/providers/Microsoft.Sql/servers"), "arm/sql_servers.json")
-    for server, db in (("sql-good", "appdb"), ("sql-legacy", "legacydb")):
+def serve_sql(api: respx.MockRouter) -> None:
+    """Servers - List with ``$expand=administrators/activedirectory`` (the only way the list
+    carries ``administrators``), each server's auditing, azureADOnlyAuthentications and
+    databases, as learn.microsoft.com/rest/api/sql (api-version 2021-11-01) documents them."""
+    serve(
+        api,
+        arm(f"{SUB}/providers/Microsoft.Sql/servers"),
+        "arm/sql_servers.json",
+        **{"$expand": "administrators/activedirectory"},
+    )
+    for server, db in (("sql-good", "appdb"), ("sql-legacy", "legacydb"), ("sql-mixed", None)):
         serve(
             api, arm(f"{SQL}/{server}/auditingSettings/default"), f"arm/sql_{server}_auditing.json"
         )
-        serve(api, arm(f"{SQL}/{server}/databases"), f"arm/sql_{server}_databases.json")
         serve(
             api,
-            arm(f"{SQL}/{server}/databases/{db}/transparentDataEncryption/current"),
-            f"arm/sql_{db}_tde.json",
-            **{"api-version": "2021-11-01"},
+            arm(f"{SQL}/{server}/azureADOnlyAuthentications"),
+            f"arm/sql_{server}_entra_only.json",
         )
-    servers = collect(SqlServers)
-    good, legacy = f"{SQL}/sql-good", f"{SQL}/sql-legacy"
+        serve(api, arm(f"{SQL}/{server}/databases"), f"arm/sql_{server}_databases.json")
+        if db:
+            serve(
+                api,
+                arm(f"{SQL}/{server}/databases/{db}/transparentDataEncryption/current"),
+                f"arm/sql_{db}_tde.json",
+                **{"api-version": "2021-11-01"},
+            )
 
-    assert verdicts(sql.auditing_enabled, servers) == {(good, True), (legacy, False)}
-    assert verdicts(sql.entra_admin_configured, servers) == {(good, True), (legacy, False)}
+
+def test_sql_servers_auditing_tde_and_entra_admin(api: respx.MockRouter) -> None:
+    serve_sql(api)
+    servers = collect(SqlServers)
+    good, legacy, mixed = f"{SQL}/sql-good", f"{SQL}/sql-legacy", f"{SQL}/sql-mixed"
+
+    assert verdicts(sql.auditing_enabled, servers) == {
+        (good, True),
+        (legacy, False),
+        (mixed, True),
+    }
+    assert verdicts(sql.entra_admin_configured, servers) == {
+        (good, True),
+        (legacy, False),
+        (mixed, False),  # an Entra admin, but SQL logins still accepted
+    }
     assert verdicts(sql.tde_enabled, servers) == {  # master is not judged
         (f"{good}/databases/appdb", True),
         (f"{legacy}/databases/legacydb", False),
     }
-    assert findings(sql.entra_admin_configured, servers)[0].message == "Entra admin sql-admins"
+    assert [f.message for f in findings(sql.entra_admin_configured, servers)] == [
+        "Entra admin sql-admins; Entra-only authentication on",
+        "no Entra admin: SQL logins only",
+        "Entra admin dba-team, but SQL logins still accepted",
+    ]
 
 
 def test_app_service_https_and_tls(api: respx.MockRouter) -> None:
