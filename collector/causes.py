@@ -94,6 +94,8 @@ def _google_error(exc: BaseException) -> str:
 
     if isinstance(exc, api.GoogleAPICallError):
         message = _GOOGLE_URL.sub("", exc.message or "")
+        if isinstance(exc, api.Forbidden) and exc.reason == "SERVICE_DISABLED":
+            return _service_disabled(exc.metadata or {})
         if isinstance(exc, api.Forbidden):
             found = _GOOGLE_PERMISSION.search(message)
             permission = (
@@ -112,6 +114,19 @@ def _google_error(exc: BaseException) -> str:
     if isinstance(exc, auth.RefreshError | auth.OAuthError):  # args: (message, response)
         return f"credentials rejected: {exc.args[0] if exc.args else exc}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _service_disabled(info: dict[str, str]) -> str:
+    """Google's ``SERVICE_DISABLED``: an API is off in the project that is billed for the call
+    (the key's project, or the ADC quota project for user credentials), not a missing role."""
+    service = info.get("service") or "the API"
+    title = info.get("serviceTitle") or service
+    project = (info.get("consumer") or "").removeprefix("projects/") or "the quota project"
+    return (
+        f"{title} ({service}) is disabled in project {project}: enable it "
+        f"(gcloud services enable {service} --project {project}), or with user credentials "
+        "set gcp.quota_project to a project where it is enabled"
+    )
 
 
 def _botocore_error(exc: Any, botocore: ModuleType) -> str:

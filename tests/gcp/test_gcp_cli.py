@@ -30,12 +30,15 @@ def test_permissions_osquery_lists_tables(annexa):
         "alf",
         "bitlocker_info",
         "disk_encryption",
-        "gatekeeper",
+        "managed_policies",
         "mounts",
         "os_version",
+        "preferences",
         "registry",
         "screenlock",
+        "sip_config",
         "windows_security_center",
+        "xprotect_meta",
     ]
 
 

@@ -19,12 +19,13 @@ from collector.gcp.accounts import make_client, resolve_accounts
 from collector.gcp.scope import GcpScope, default_retry
 from collector.osquery.host import resolve_accounts as osquery_accounts
 from collector.runner import Runner
-from collector.settings import GcpSettings, OsquerySettings
+from collector.settings import GcpSettings
 from collector.snapshots import SnapshotCache
 from storage import EvidenceStore
 from tests.gcp.conftest import NOW, anonymous_accounts
 from tests.gcp.server import ORG, AssetApi, Route, error, org_routes, recording, serve
 from tests.osquery.recorded import RecordedRunner
+from tests.osquery.test_osquery_host import ENABLED
 
 NETWORKS = Route(f"/v1/{ORG}:searchAllResources", ("compute.googleapis.com/Network",))
 BUCKETS = Route(f"/v1/{ORG}/assets", ("storage.googleapis.com/Bucket",), "1")
@@ -218,7 +219,7 @@ def test_disabled_or_unconfigured_resolves_nothing():
 def test_gcp_auth_failure_leaves_other_providers_alone(registry, tmp_path, monkeypatch):
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     accounts = resolve_accounts(GcpSettings(scopes=[ORG])) + osquery_accounts(
-        OsquerySettings(enabled=True),
+        ENABLED,  # the minimums the recorded host is judged by
         runner=RecordedRunner("darwin-current"),
         hostname=lambda: "darwin-current",
     )
@@ -231,3 +232,18 @@ def test_gcp_auth_failure_leaves_other_providers_alone(registry, tmp_path, monke
         "cannot authenticate to Google Cloud: no Google credentials found "
         "(gcloud auth application-default login, or key_file)"
     }
+
+
+def test_disabled_asset_api_says_which_api_to_enable(endpoint, api, registry):
+    """Google answers a disabled API with 403 PERMISSION_DENIED and an ErrorInfo whose reason
+    is SERVICE_DISABLED (cloud.google.com/apis/design/errors): no role would fix it."""
+    api.routes[BUCKETS] = [error("service_disabled")]
+    (account,) = anonymous_accounts(endpoint)
+    cache = SnapshotCache(registry.collectors, account.make_scope)
+    with pytest.raises(Exception) as caught:
+        cache.get(GcpBuckets, Target("gcp", ORG))
+    assert describe_error(caught.value) == (
+        "Cloud Asset API (cloudasset.googleapis.com) is disabled in project 222233334444: "
+        "enable it (gcloud services enable cloudasset.googleapis.com --project 222233334444), "
+        "or with user credentials set gcp.quota_project to a project where it is enabled"
+    )
