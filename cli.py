@@ -11,8 +11,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import structlog
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,24 +24,66 @@ from collector import audit, report
 from collector.clock import utcnow
 from collector.errors import UserError
 from collector.logs import configure_logging
+from collector.providers import RESOLVERS
 from collector.settings import Settings, load_settings
 from collector.signals import sigterm_interrupts
 from collector.status import ControlState, ControlStatus, summarise
 from storage import StoreError
 
+#: the labels ``--help`` shows for an option's value, by its type (flags show none)
+_VALUE_LABELS = {"str": "TEXT", "path": "PATH", "int": "N", "float": "NUMBER"}
+#: the providers annexa can audit (one account resolver each): every --provider choice
+Provider = StrEnum("Provider", {name: name for name in sorted(RESOLVERS)})  # type: ignore[misc]
+
+
+def _label_values(params: list[Any], ctx: click.Context) -> None:
+    """Plain value labels in ``--help`` (``FILE``, ``TEXT``, ``[a|b]``) instead of typer's
+    ``<bool>``, ``<list[str]>`` type names; a flag takes no value, so it shows none."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, typer.core.TyperArgument):
+            param.metavar = (param.name or "value").upper()
+            kind = param.display_type(ctx).strip("<>")
+            choices = f"[{kind}]" if "|" in kind else None  # the name says the rest
+            param.display_type_rich = lambda ctx, shown=choices: shown  # type: ignore[method-assign]
+            continue
+        if param.is_flag:
+            param.metavar = ""
+            continue
+        kind = param.display_type(ctx).strip("<>").removeprefix("list[").removesuffix("]")
+        kind = kind.removesuffix(" range")
+        param.metavar = f"[{kind}]" if "|" in kind else _VALUE_LABELS.get(kind, kind.upper())
+
+
+class _Group(typer.core.TyperGroup):
+    """Typer's group, with plain value labels in every command's help."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        _label_values(params, ctx)
+        return params
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and not isinstance(command, _Group):
+            _label_values(command.get_params(ctx), ctx)
+        return command
+
+
 app = typer.Typer(
     name="annexa",
+    cls=_Group,
     help="Continuous ISO/IEC 27001:2022 evidence collector: the Check phase of your ISMS.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
-evidence_app = typer.Typer(help="Stored evidence records.", no_args_is_help=True)
-db_app = typer.Typer(help="The evidence database.", no_args_is_help=True)
+evidence_app = typer.Typer(cls=_Group, help="Stored evidence records.", no_args_is_help=True)
+db_app = typer.Typer(cls=_Group, help="The evidence database.", no_args_is_help=True)
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(db_app, name="db")
 exception_app = typer.Typer(
-    help="Exceptions: approved, expiring risk acceptances.", no_args_is_help=True
+    cls=_Group, help="Exceptions: approved, expiring risk acceptances.", no_args_is_help=True
 )
 app.add_typer(exception_app, name="exception")
 
@@ -83,6 +127,14 @@ STATE_STYLE = {
 }
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"annexa {version('annexa')}\n")
+        raise typer.Exit()
+
+
 @app.callback()
 def _options(
     ctx: typer.Context,
@@ -107,6 +159,12 @@ def _options(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     settings = load_settings(
         config, database_url=database, log_format=log_format.value if log_format else None
@@ -290,7 +348,7 @@ def run(
         list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
     ] = None,
     provider: Annotated[
-        str | None, typer.Option("--provider", help="Only this provider's checks (aws).")
+        Provider | None, typer.Option("--provider", help="Only this provider's checks.")
     ] = None,
     fail_on: Annotated[
         str | None,
@@ -323,20 +381,41 @@ def run(
 
 
 @app.command()
-def daemon(ctx: typer.Context) -> None:
+def daemon(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="Address /healthz and /metrics listen on (default: the config's)."
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", min=0, max=65535, help="Their port (default: the config's, 9108; 0: any)."
+        ),
+    ] = None,
+) -> None:
     """Collect continuously: every check on its interval, alerts on status changes,
     /healthz and /metrics. SIGHUP reloads the config; SIGTERM stops after running checks."""
     import os
 
     from collector.daemon import Daemon
 
-    settings = _settings(ctx)
+    def listening(settings: Settings) -> Settings:
+        settings.daemon.host = host if host is not None else settings.daemon.host
+        settings.daemon.port = port if port is not None else settings.daemon.port
+        return settings
+
+    settings = listening(_settings(ctx))
     code = Daemon(
         settings,
-        reload=lambda: load_settings(
-            settings.config_path,
-            database_url=settings.database_url,
-            log_format=settings.log_format,
+        reload=lambda: listening(
+            load_settings(
+                settings.config_path,
+                database_url=settings.database_url,
+                log_format=settings.log_format,
+            )
         ),
     ).run()
     sys.stdout.flush()
@@ -402,7 +481,8 @@ def status(
 def controls(
     ctx: typer.Context,
     provider: Annotated[
-        str | None, typer.Option("--provider", help="Coverage by this provider's checks only.")
+        Provider | None,
+        typer.Option("--provider", help="Coverage by this provider's checks only."),
     ] = None,
     automated: Annotated[
         bool | None,
@@ -434,7 +514,9 @@ def controls(
 @app.command("checks")
 def list_checks(
     ctx: typer.Context,
-    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    provider: Annotated[
+        Provider | None, typer.Option("--provider", help="Only this provider.")
+    ] = None,
     control: Annotated[
         str | None,
         typer.Option("--control", help="Only checks mapped to this control (e.g. A.8.24)."),
@@ -524,7 +606,7 @@ def demo(
 @app.command("permissions")
 def permissions_cmd(
     ctx: typer.Context,
-    provider: Annotated[str, typer.Argument(help="Provider: aws.")],
+    provider: Annotated[Provider, typer.Argument(help="The provider.")],
     check: Annotated[
         list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
     ] = None,

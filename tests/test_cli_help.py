@@ -1,0 +1,107 @@
+"""The CLI's surface: ``--version``, shell completion, help that marks required options, lists
+the providers from the registry and shows plain value labels (no ``<bool>`` type names)."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+import cli
+from collector.providers import RESOLVERS
+
+COMMANDS = [
+    ("run",),
+    ("daemon",),
+    ("status",),
+    ("controls",),
+    ("checks",),
+    ("runs",),
+    ("demo",),
+    ("permissions",),
+    ("verify",),
+    ("export",),
+    ("prune",),
+    ("evidence", "show"),
+    ("evidence", "add"),
+    ("evidence", "list"),
+    ("evidence", "get"),
+    ("exception", "add"),
+    ("exception", "list"),
+    ("exception", "revoke"),
+    ("db", "upgrade"),
+]
+
+
+def help_text(*words: str) -> str:
+    result = CliRunner().invoke(cli.app, [*words, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_version(annexa) -> None:
+    code, out, _ = annexa("--version")
+    assert code == 0 and out == f"annexa {version('annexa')}\n"
+
+
+def test_shell_completion_script() -> None:
+    result = CliRunner().invoke(cli.app, ["--show-completion", "bash"])
+    assert result.exit_code == 0 and "_ANNEXA_COMPLETE" in result.output.upper()
+
+
+def test_every_command_has_plain_labels_and_marks_required() -> None:
+    for words in [(), *COMMANDS]:
+        text = help_text(*words)
+        assert not re.search(r"<(bool|str|path|int|list\[[a-z]+\])>", text), (words, text)
+    rows = option_rows(help_text("export"))
+    for option in ("--from", "--to", "--out"):
+        assert rows[option].startswith("*") and "[required]" in rows[option], option
+    assert "*" not in rows["--sign-key"] and "[required]" not in rows["--sign-key"]
+
+
+def option_rows(text: str) -> dict[str, str]:
+    """Each option's row of the help table (wrapped lines joined)."""
+    rows: dict[str, str] = {}
+    current = None
+    for line in text.splitlines():
+        cell = line.strip("│ ")
+        name = re.match(r"(\*\s+)?(--[a-z-]+)", cell)
+        if name:
+            current = name[2]
+            rows[current] = cell
+        elif current and cell:
+            rows[current] += " " + cell
+    return rows
+
+
+def test_provider_choices_come_from_the_registry() -> None:
+    group = typer.main.get_command(cli.app)
+    for name in ("run", "checks", "controls", "permissions"):
+        command = group.commands[name]  # type: ignore[attr-defined]
+        [provider] = [p for p in command.params if p.name == "provider"]
+        assert set(provider.type_descriptor.choices) == set(RESOLVERS), name
+        assert "[aws|azure|" in help_text(name), name
+
+
+def test_daemon_host_and_port_override_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--host/--port reach the daemon's settings (and survive a config reload)."""
+    import collector.daemon
+
+    seen = []
+
+    class Daemon:
+        def __init__(self, settings, reload):
+            seen.append((settings.daemon.host, settings.daemon.port))
+            reloaded = reload()
+            seen.append((reloaded.daemon.host, reloaded.daemon.port))
+
+        def run(self) -> int:
+            raise typer.Exit(0)
+
+    monkeypatch.setattr(collector.daemon, "Daemon", Daemon)
+    result = CliRunner().invoke(cli.app, ["daemon", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("0.0.0.0", 0), ("0.0.0.0", 0)]
