@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import structlog
 import typer
 import typer.core
@@ -32,11 +31,23 @@ from storage import StoreError
 
 #: the labels ``--help`` shows for an option's value, by its type (flags show none)
 _VALUE_LABELS = {"str": "TEXT", "path": "PATH", "int": "N", "float": "NUMBER"}
-#: the providers annexa can audit (one account resolver each): every --provider choice
-Provider = StrEnum("Provider", {name: name for name in sorted(RESOLVERS)})  # type: ignore[misc]
+#: the providers annexa can audit (one account resolver each), for help texts and completion
+PROVIDERS = sorted(RESOLVERS)
 
 
-def _label_values(params: list[Any], ctx: click.Context) -> None:
+def _complete_provider(incomplete: str) -> list[str]:
+    return [p for p in PROVIDERS if p.startswith(incomplete)]
+
+
+def _provider_option(help: str) -> Any:
+    return typer.Option(
+        "--provider",
+        help=f"{help} ({', '.join(PROVIDERS)}).",
+        autocompletion=_complete_provider,
+    )
+
+
+def _label_values(params: list[Any], ctx: typer.Context) -> None:
     """Plain value labels in ``--help`` (``FILE``, ``TEXT``, ``[a|b]``) instead of typer's
     ``<bool>``, ``<list[str]>`` type names; a flag takes no value, so it shows none."""
     for param in params:
@@ -59,12 +70,12 @@ def _label_values(params: list[Any], ctx: click.Context) -> None:
 class _Group(typer.core.TyperGroup):
     """Typer's group, with plain value labels in every command's help."""
 
-    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+    def get_params(self, ctx: typer.Context) -> list[Any]:
         params = super().get_params(ctx)
         _label_values(params, ctx)
         return params
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None and not isinstance(command, _Group):
             _label_values(command.get_params(ctx), ctx)
@@ -347,9 +358,7 @@ def run(
     check: Annotated[
         list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
     ] = None,
-    provider: Annotated[
-        Provider | None, typer.Option("--provider", help="Only this provider's checks.")
-    ] = None,
+    provider: Annotated[str | None, _provider_option("Only this provider's checks")] = None,
     fail_on: Annotated[
         str | None,
         typer.Option(
@@ -481,8 +490,7 @@ def status(
 def controls(
     ctx: typer.Context,
     provider: Annotated[
-        Provider | None,
-        typer.Option("--provider", help="Coverage by this provider's checks only."),
+        str | None, _provider_option("Coverage by this provider's checks only")
     ] = None,
     automated: Annotated[
         bool | None,
@@ -514,9 +522,7 @@ def controls(
 @app.command("checks")
 def list_checks(
     ctx: typer.Context,
-    provider: Annotated[
-        Provider | None, typer.Option("--provider", help="Only this provider.")
-    ] = None,
+    provider: Annotated[str | None, _provider_option("Only this provider")] = None,
     control: Annotated[
         str | None,
         typer.Option("--control", help="Only checks mapped to this control (e.g. A.8.24)."),
@@ -606,7 +612,12 @@ def demo(
 @app.command("permissions")
 def permissions_cmd(
     ctx: typer.Context,
-    provider: Annotated[Provider, typer.Argument(help="The provider.")],
+    provider: Annotated[
+        str,
+        typer.Argument(
+            help=f"The provider: {', '.join(PROVIDERS)}.", autocompletion=_complete_provider
+        ),
+    ],
     check: Annotated[
         list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
     ] = None,
