@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from checks.network import InternetPrefix
 from collector.errors import UserError
 from collector.os_support import default_minimums
 from collector.yamlfile import read_yaml
@@ -80,6 +81,11 @@ class AwsSettings(BaseModel):
     required_tags: list[str] = Field(
         default_factory=lambda: ["owner", "classification"],
         description="tag keys aws.tagging.required_tags expects on every resource",
+    )
+    internet_prefix: InternetPrefix = Field(
+        default_factory=InternetPrefix,
+        description="security groups admitting more public addresses than one /ipv4 or /ipv6 "
+        "network count as open to the internet",
     )
     organization: AwsOrganization | None = Field(
         None, description="discover accounts with organizations:ListAccounts"
@@ -174,6 +180,11 @@ class AzureSettings(BaseModel):
     intune: IntunePolicy = Field(default_factory=IntunePolicy)
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
+    internet_prefix: InternetPrefix = Field(
+        default_factory=InternetPrefix,
+        description="NSGs admitting more public addresses than one /ipv4 or /ipv6 network "
+        "count as open to the internet",
+    )
 
 
 _GCP_SCOPE = re.compile(r"(organizations|folders|projects)/[\w.:-]+")

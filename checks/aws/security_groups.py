@@ -7,10 +7,10 @@ from typing import ClassVar
 
 from checks.api import Finding, SnapshotPart, check
 from checks.aws.models import _AwsSnapshot
+from checks.network import InternetPrefix, address_space
 
 #: SSH and RDP.
 ADMIN_PORTS = (22, 3389)
-INTERNET = frozenset({"0.0.0.0/0", "::/0"})
 
 
 class SgRule(SnapshotPart):
@@ -47,6 +47,7 @@ class SecurityGroups(_AwsSnapshot):
 
     region: str
     groups: tuple[SecurityGroup, ...]
+    internet_prefix: InternetPrefix = InternetPrefix()  # the config's aws.internet_prefix
 
 
 @check(
@@ -54,25 +55,27 @@ class SecurityGroups(_AwsSnapshot):
     title="No security group opens SSH or RDP to the internet",
     severity="high",
     interval="6h",
-    remediation="Remove ingress rules from 0.0.0.0/0 or ::/0 that cover port 22 or 3389; "
+    remediation="Remove ingress rules from 0.0.0.0/0, ::/0 or other wide public ranges that "
+    "cover port 22 or 3389; "
     "reach instances through Session Manager, a VPN or a bastion with a narrow source range.",
 )
 def no_admin_ports_open_to_internet(snapshot: SecurityGroups) -> Iterator[Finding]:
-    """Port ranges and protocol ``-1`` (all traffic) count as covering a port."""
+    """Judged by address space: a port is open when the public addresses of every source that
+    reaches it, together, outnumber one network of ``internet_prefix`` (split ranges such as
+    0.0.0.0/1 + 128.0.0.0/1 add up). Port ranges and protocol ``-1`` cover a port."""
     for group in snapshot.groups:
-        exposed = sorted(
-            {
-                f"{port} from {source}"
-                for rule in group.ingress
-                for source in INTERNET.intersection(rule.sources)
-                for port in ADMIN_PORTS
-                if rule.covers(port)
-            }
-        )
+        exposed = []
+        for port in ADMIN_PORTS:
+            sources = sorted(
+                {s for rule in group.ingress if rule.covers(port) for s in rule.sources}
+            )
+            public = [s for s in sources if address_space([s]).public()]
+            if address_space(public).open_to_internet(snapshot.internet_prefix):
+                exposed.append(f"{port} from {', '.join(public)}")
         yield Finding(
             resource=group.arn,
             passed=not exposed,
-            message=f"{group.group_id} ({group.name}) opens " + ", ".join(exposed)
+            message=f"{group.group_id} ({group.name}) opens " + "; ".join(exposed)
             if exposed
             else f"{group.group_id} ({group.name}) opens no admin port to the internet",
         )

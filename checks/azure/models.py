@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from checks.api import Snapshot, SnapshotPart
+from checks.network import InternetPrefix
 
 __all__ = [
     "ActivityLogExports",
@@ -105,6 +106,7 @@ class NetworkSecurityGroup(SnapshotPart):
 class NetworkSecurityGroups(_AzureSnapshot):
     resource_noun: ClassVar[str] = "network security groups"
     groups: tuple[NetworkSecurityGroup, ...]
+    internet_prefix: InternetPrefix = InternetPrefix()  # the config's azure.internet_prefix
 
 
 class FlowLog(SnapshotPart):

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 from checks.api import Finding, check
 from checks.azure.models import FlowLogs, NetworkSecurityGroup, NetworkSecurityGroups, SecurityRule
+from checks.network import AddressSpace, InternetPrefix, address_space
 
 ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
-#: Sources that match traffic from anywhere on the internet.
-INTERNET = frozenset({"*", "any", "internet", "0.0.0.0", "0.0.0.0/0", "::/0"})
+#: Sources (service tags and wildcards) that match traffic from anywhere.
+ANYWHERE = frozenset({"*", "any", "internet"})
+EVERYTHING = AddressSpace([(0, 2**32 - 1)], [(0, 2**128 - 1)])
 
 
 def _covers(ranges: tuple[str, ...], port: int) -> bool:
@@ -20,27 +22,44 @@ def _covers(ranges: tuple[str, ...], port: int) -> bool:
     return False
 
 
-def _first_match(rules: tuple[SecurityRule, ...], port: int, protocol: str) -> SecurityRule | None:
-    """The inbound rule that decides internet traffic to ``port`` (lowest priority number)."""
+def _sources(rule: SecurityRule) -> AddressSpace:
+    if any(s.strip().lower() in ANYWHERE for s in rule.sources):
+        return EVERYTHING
+    return address_space(rule.sources)
+
+
+def _admitting(
+    rules: tuple[SecurityRule, ...], port: int, protocol: str
+) -> tuple[AddressSpace, list[str]]:
+    """The addresses whose inbound traffic to ``port`` an Allow rule admits, evaluated as Azure
+    does (lowest priority number first: an address is decided by the first rule naming it),
+    and the names of those Allow rules."""
+    undecided, allowed, names = EVERYTHING, AddressSpace(), []
     for rule in sorted(rules, key=lambda r: r.priority):
-        if (
+        if not (
             rule.direction.lower() == "inbound"
             and rule.protocol.lower() in ("*", protocol)
-            and any(s.lower() in INTERNET for s in rule.sources)
             and _covers(rule.ports, port)
         ):
-            return rule
-    return None
+            continue
+        matched = undecided & _sources(rule)
+        if rule.access.lower() == "allow" and matched.public():
+            allowed, names = allowed | matched, [*names, rule.name]
+        undecided = undecided - matched
+    return allowed, names
 
 
-def exposed_admin_ports(group: NetworkSecurityGroup) -> list[str]:
-    """``"SSH (22/tcp) by rule x"`` for each admin port an Allow rule opens to the internet."""
+def exposed_admin_ports(
+    group: NetworkSecurityGroup, prefix: InternetPrefix | None = None
+) -> list[str]:
+    """``"SSH (22/tcp) by rule x"`` for each admin port whose Allow rules admit more of the
+    public internet than one network of ``prefix`` (split ranges add up)."""
     exposed = []
     for port, name in ADMIN_PORTS.items():
         for protocol in ("tcp", "udp"):
-            rule = _first_match(group.rules, port, protocol)
-            if rule is not None and rule.access.lower() == "allow":
-                exposed.append(f"{name} ({port}/{protocol}) by rule {rule.name}")
+            allowed, names = _admitting(group.rules, port, protocol)
+            if allowed.open_to_internet(prefix or InternetPrefix()):
+                exposed.append(f"{name} ({port}/{protocol}) by rule {', '.join(names)}")
     return exposed
 
 
@@ -49,12 +68,14 @@ def exposed_admin_ports(group: NetworkSecurityGroup) -> list[str]:
     title="Network security groups do not admit SSH or RDP from the internet",
     severity="high",
     remediation="Remove or narrow inbound Allow rules for ports 22 and 3389 whose source is "
-    "*, Internet or 0.0.0.0/0; use Azure Bastion or just-in-time VM access instead.",
+    "*, Internet, 0.0.0.0/0 or another wide public range; use Azure Bastion or just-in-time VM "
+    "access instead.",
 )
 def nsg_admin_ports_restricted(nsgs: NetworkSecurityGroups) -> Iterator[Finding]:
-    """Rules are evaluated as Azure does: the lowest priority number matching the traffic."""
+    """Rules are evaluated as Azure does (the lowest priority number matching the traffic),
+    address by address; judged by the public address space the Allow rules admit."""
     for group in nsgs.groups:
-        exposed = exposed_admin_ports(group)
+        exposed = exposed_admin_ports(group, nsgs.internet_prefix)
         yield Finding(
             resource=group.id,
             passed=not exposed,

@@ -24,7 +24,11 @@ def security_groups(scope: AwsScope) -> SecurityGroups:
         for page in scope.client("ec2").get_paginator("describe_security_groups").paginate()
         for g in page.get("SecurityGroups", [])
     ]
-    return SecurityGroups(region=scope.region, groups=tuple(groups))
+    return SecurityGroups(
+        region=scope.region,
+        groups=tuple(groups),
+        internet_prefix=scope.settings.internet_prefix,
+    )
 
 
 def _rule(permission: dict[str, Any]) -> SgRule:

@@ -32,7 +32,9 @@ def network_security_groups(scope: AzureScope) -> NetworkSecurityGroups:
                 subnets=tuple(s["id"] for s in props.get("subnets", [])),
             )
         )
-    return NetworkSecurityGroups(groups=tuple(groups))
+    return NetworkSecurityGroups(
+        groups=tuple(groups), internet_prefix=scope.settings.internet_prefix
+    )
 
 
 def _rule(item: dict[str, Any]) -> SecurityRule:

@@ -13,7 +13,9 @@ from checks.aws.security_groups import (
     default_security_group_closed,
     no_admin_ports_open_to_internet,
 )
+from checks.network import InternetPrefix
 from checks.testing import findings, verdicts
+from collector.settings import AwsSettings
 from collector.testing import collect_aws
 from tests.aws.wire import ACCOUNT, serve_wire
 
@@ -96,12 +98,53 @@ def test_security_groups(session: boto3.Session) -> None:
     messages = {f.resource: f.message for f in findings(no_admin_ports_open_to_internet, snapshot)}
     assert (
         messages[sg[everything]]
-        == f"{everything} (all-traffic) opens 22 from 0.0.0.0/0, 3389 from 0.0.0.0/0"
+        == f"{everything} (all-traffic) opens 22 from 0.0.0.0/0; 3389 from 0.0.0.0/0"
     )
     assert verdicts(default_security_group_closed, snapshot) == {
         (ec2_arn(f"security-group/{g}"), g == closed) for g in defaults.values()
     }
     assert len(defaults) == 3  # moto's default VPC and the two created here
+
+
+def test_security_groups_judged_by_address_space(session: boto3.Session) -> None:
+    """The internet split into halves, IPv6 halves, many public /17s adding up: all open.
+    A narrow public range, private space, and a wide range under a looser prefix: not open."""
+    ec2 = session.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+
+    def group(name: str, *sources: str, ports: tuple[int, int] = (22, 22)) -> str:
+        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        for source in sources:
+            key = "cidr6" if ":" in source else "cidr"
+            ingress(ec2, gid, "tcp", ports, **{key: source})
+        return gid
+
+    split = group("split", "0.0.0.0/1", "128.0.0.0/1")
+    split6 = group("split6", "::/1", "8000::/1", ports=(3389, 3389))
+    quarters = group("quarters", *(f"{i}.0.0.0/2" for i in (0, 64, 128, 192)))
+    wide_public = group("wide-public", "3.0.0.0/15")
+    many_narrow = group("many-narrow", "3.0.0.0/17", "3.0.128.0/17", "3.1.0.0/24")
+    office = group("office", "3.5.0.0/24", "2600:1f18::/48")
+    private = group("private", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+
+    snapshot = collect_aws(SecurityGroups, session, region=REGION)
+    judged = dict(verdicts(no_admin_ports_open_to_internet, snapshot))
+    arn = {g: ec2_arn(f"security-group/{g}") for g in (split, split6, quarters)}
+    assert {g: judged[ec2_arn(f"security-group/{g}")] for g in
+            (split, split6, quarters, wide_public, many_narrow, office, private)} == {
+        split: False, split6: False, quarters: False, wide_public: False, many_narrow: False,
+        office: True, private: True,
+    }  # fmt: skip
+    messages = {f.resource: f.message for f in findings(no_admin_ports_open_to_internet, snapshot)}
+    assert messages[arn[split]] == f"{split} (split) opens 22 from 0.0.0.0/1, 128.0.0.0/1"
+
+    looser = collect_aws(
+        SecurityGroups, session, region=REGION,
+        settings=AwsSettings(internet_prefix=InternetPrefix(ipv4=12, ipv6=32)),
+    )  # fmt: skip
+    judged = dict(verdicts(no_admin_ports_open_to_internet, looser))
+    assert judged[ec2_arn(f"security-group/{wide_public}")] is True  # a /15 is narrower than /12
+    assert judged[arn[split]] is False
 
 
 def test_instances_judged_on_http_tokens(session: boto3.Session) -> None:

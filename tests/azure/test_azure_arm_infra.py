@@ -16,6 +16,7 @@ from checks.azure.models import (
     SecurityRule,
     VirtualMachines,
 )
+from checks.network import InternetPrefix
 from checks.testing import findings, verdicts
 from collector.collect import Target
 from collector.settings import AzureSettings
@@ -83,6 +84,33 @@ def test_udp_left_open_by_a_tcp_only_deny() -> None:
         "SSH (22/udp) by rule r200",
         "RDP (3389/udp) by rule r200",
     ]
+
+
+def test_nsg_judged_by_address_space() -> None:
+    """Split halves and a wide public range open SSH; a Deny of half the internet before an
+    Allow of everything still leaves the other half open; a narrow public range does not."""
+
+    def group(*rules: SecurityRule) -> NetworkSecurityGroup:
+        return NetworkSecurityGroup(id="nsg", name="nsg", rules=rules)
+
+    halves = group(rule(100, "Allow", "0.0.0.0/1", "22"), rule(110, "Allow", "128.0.0.0/1", "22"))
+    halves6 = group(rule(100, "Allow", "::/1", "3389"), rule(110, "Allow", "8000::/1", "3389"))
+    half_denied = group(rule(100, "Deny", "0.0.0.0/1", "22"), rule(200, "Allow", "*", "22"))
+    all_denied = group(
+        rule(100, "Deny", "0.0.0.0/0", "22"),
+        rule(101, "Deny", "::/0", "22"),
+        rule(200, "Allow", "Internet", "22"),
+    )
+    narrow = group(rule(100, "Allow", "3.5.0.0/24", "22"), rule(110, "Allow", "10.0.0.0/8", "22"))
+    assert network.exposed_admin_ports(halves) == ["SSH (22/tcp) by rule r100, r110"]
+    # 8000::/1 holds no public (global unicast 2000::/3) address: only r100 admits any
+    assert network.exposed_admin_ports(halves6) == ["RDP (3389/tcp) by rule r100"]
+    assert network.exposed_admin_ports(half_denied) == ["SSH (22/tcp) by rule r200"]
+    assert network.exposed_admin_ports(all_denied) == []
+    assert network.exposed_admin_ports(narrow) == []
+    wide = group(rule(100, "Allow", "3.0.0.0/15", "22"))
+    assert network.exposed_admin_ports(wide) == ["SSH (22/tcp) by rule r100"]
+    assert network.exposed_admin_ports(wide, InternetPrefix(ipv4=12)) == []
 
 
 def test_defender_plans(api: respx.MockRouter) -> None:
