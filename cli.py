@@ -125,6 +125,26 @@ SoaOption = Annotated[
     ),
 ]
 FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
+_REPEAT = "repeatable, or comma-separated"
+CheckOption = Annotated[
+    list[str] | None, typer.Option("--check", help=f"Only these check ids ({_REPEAT}).")
+]
+FailOnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-on",
+        help=f"Exit 1 when a control is in any of these states ({_REPEAT}), "
+        "e.g. failing,stale,error.",
+    ),
+]
+
+
+def _many(values: list[str] | None) -> list[str] | None:
+    """The values of a repeatable option, each of which may be a comma-separated list."""
+    found = [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+    return found or None
+
+
 MAX_LIMIT = 1_000_000  # rows a listing may ask for (the store takes 64-bit integers)
 STATE_STYLE = {
     "failing": "bold red",
@@ -272,8 +292,8 @@ def _status_table(
         out.print("manual and not-applicable controls: [bold]annexa status[/] lists every control")
 
 
-def _parse_fail_on(value: str, option: str = "--fail-on") -> set[str]:
-    states = {s.strip().lower() for s in value.split(",") if s.strip()}
+def _parse_fail_on(values: list[str] | None, option: str = "--fail-on") -> set[str]:
+    states = {s.lower() for s in _many(values) or ()}
     unknown = states - FAIL_STATES
     if unknown:
         raise UserError(
@@ -335,8 +355,8 @@ def _notices(notice: str | None, missing: list[str], soa_name: str) -> None:
         )
 
 
-def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
-    states = _parse_fail_on(fail_on) if fail_on else set()
+def _audit_output(audit: core.Audit, fmt: Format, fail_on: list[str] | None) -> None:
+    states = _parse_fail_on(fail_on)
     _notices(audit.notice, audit.missing, audit.soa.path.name)
     _status_table(audit.statuses, fmt, automated_only=True)
     if fmt is Format.table:
@@ -355,27 +375,18 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: str | None) -> None:
 def run(
     ctx: typer.Context,
     soa: SoaOption = None,
-    check: Annotated[
-        list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
-    ] = None,
+    check: CheckOption = None,
     provider: Annotated[str | None, _provider_option("Only this provider's checks")] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 when a control is in any of these states, e.g. failing,stale,error.",
-        ),
-    ] = None,
+    fail_on: FailOnOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """One-off audit run: collect evidence now, then show every control's status."""
     settings = _settings(ctx)
     if provider == "osquery":  # asking for it is consent to audit this machine
         settings.osquery.enabled = True
-    if fail_on:
-        _parse_fail_on(fail_on)
+    _parse_fail_on(fail_on)
     workspace = core.load_workspace(settings)
-    checks = workspace.checks(ids=check, provider=provider)
+    checks = workspace.checks(ids=_many(check), provider=provider)
     chosen_soa, notice = workspace.soa(soa)
     with (
         sigterm_interrupts(),  # the runner records the run as interrupted
@@ -437,12 +448,10 @@ def status(
     ctx: typer.Context,
     soa: SoaOption = None,
     state: Annotated[
-        list[str] | None, typer.Option("--state", help="Only controls in this state (repeatable).")
+        list[str] | None,
+        typer.Option("--state", help=f"Only controls in these states ({_REPEAT})."),
     ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 when a control is in any of these states."),
-    ] = None,
+    fail_on: FailOnOption = None,
     at: Annotated[
         str | None,
         typer.Option("--at", help="Status as it stood at this instant (stored evidence only)."),
@@ -457,8 +466,8 @@ def status(
     """Every Annex A control's status from stored evidence (no collection); with --from/--to
     also each control's continuity (share of time with fresh passing evidence) and gaps."""
     settings = _settings(ctx)
-    states = _parse_fail_on(fail_on) if fail_on else set()
-    wanted = _parse_fail_on(",".join(state), "--state") if state else None
+    states = _parse_fail_on(fail_on)
+    wanted = _parse_fail_on(state, "--state") if state else None
     now = utcnow()
     when = audit.parse_instant(at, "--at") if at else None
     period = audit.parse_period(start, end, now)
@@ -587,18 +596,14 @@ def runs(
 @app.command()
 def demo(
     ctx: typer.Context,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 when a control is in any of these states."),
-    ] = None,
+    fail_on: FailOnOption = None,
     fmt: FormatOption = Format.table,
 ) -> None:
     """Audit a simulated AWS account (moto) into a local demo database, and show the status."""
     from collector.demo import run_demo
 
     settings = _settings(ctx)
-    if fail_on:
-        _parse_fail_on(fail_on)
+    _parse_fail_on(fail_on)
     with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
         audit = run_demo(settings, on_plan=on_plan, on_record=on_record)
     if fmt is Format.table:
@@ -618,13 +623,11 @@ def permissions_cmd(
             help=f"The provider: {', '.join(PROVIDERS)}.", autocompletion=_complete_provider
         ),
     ],
-    check: Annotated[
-        list[str] | None, typer.Option("--check", help="Only this check id (repeatable).")
-    ] = None,
+    check: CheckOption = None,
 ) -> None:
     """Print the read-only permissions the selected checks need (AWS: an IAM policy)."""
     workspace = core.load_workspace(_settings(ctx))
-    checks = [c for c in workspace.checks(ids=check) if provider in c.providers]
+    checks = [c for c in workspace.checks(ids=_many(check)) if provider in c.providers]
     document = core.permissions(workspace, provider, checks)
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
@@ -847,7 +850,10 @@ def export(
     end: Annotated[str, typer.Option("--to", help="Period end (a date includes that whole day).")],
     out_file: Annotated[Path, typer.Option("--out", help="The package to write (.zip).")],
     controls: Annotated[
-        str | None, typer.Option("--controls", help="Only these controls, e.g. A.5.15,A.8.24.")
+        list[str] | None,
+        typer.Option(
+            "--control", "--controls", help=f"Only these controls ({_REPEAT}), e.g. A.8.24."
+        ),
     ] = None,
     sign_key: Annotated[
         Path | None, typer.Option("--sign-key", help="Ed25519 private key (PEM) to sign with.")
@@ -858,7 +864,9 @@ def export(
     """Write a self-contained audit evidence package for a period (see README: Audit evidence)."""
     from collector.export.cli import export_command
 
-    export_command(_settings(ctx), start, end, out_file, controls, sign_key, soa, force, out, err)
+    export_command(
+        _settings(ctx), start, end, out_file, _many(controls), sign_key, soa, force, out, err
+    )
 
 
 class TrendUnit(StrEnum):

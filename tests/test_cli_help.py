@@ -3,7 +3,9 @@ the providers from the registry and shows plain value labels (no ``<bool>`` type
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from importlib.metadata import version
 
 import pytest
@@ -109,3 +111,39 @@ def test_daemon_host_and_port_override_the_config(monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(cli.app, ["daemon", "--host", "0.0.0.0", "--port", "0"])
     assert result.exit_code == 0, result.output
     assert seen == [("0.0.0.0", 0), ("0.0.0.0", 0)]
+
+
+def test_repeatable_options_take_repeats_and_comma_lists(annexa, tmp_path) -> None:
+    """--state, --fail-on, --check and --control: repeating an option and giving a
+    comma-separated list mean the same."""
+
+    def states(*args: str) -> tuple[int, list[str]]:
+        code, out, _ = annexa("status", *args, "--format", "json")
+        return code, sorted({row["state"] for row in json.loads(out)})
+
+    both = states("--state", "manual", "--state", "not_applicable")
+    assert both == states("--state", "manual,not_applicable") == (0, ["manual", "not_applicable"])
+    assert states("--fail-on", "failing", "--fail-on", "no_evidence")[0] == 1
+    assert states("--fail-on", "failing,no_evidence")[0] == 1
+    assert states("--fail-on", "failing,error")[0] == 0
+    code, _, err = annexa("status", "--fail-on", "failing", "--fail-on", "bogus")
+    assert code == 2 and "--fail-on: unknown state(s) bogus" in err
+    policies = [
+        annexa("permissions", "aws", *args)[1]
+        for args in (
+            ("--check", "aws.s3.default_encryption", "--check", "aws.iam.root_mfa_enabled"),
+            ("--check", "aws.s3.default_encryption,aws.iam.root_mfa_enabled"),
+        )
+    ]
+    assert policies[0] == policies[1] and "s3:GetEncryptionConfiguration" in policies[0]
+    manifests = []
+    for n, args in enumerate(
+        (("--control", "A.8.12", "--control", "A.5.1"), ("--controls", "A.5.1,A.8.12"))
+    ):
+        out = tmp_path / f"p{n}.zip"
+        code, _, err = annexa(
+            "export", "--from", "2025-01-01", "--to", "2025-01-02", "--out", str(out), *args
+        )
+        assert code == 0, err
+        manifests.append(json.loads(zipfile.ZipFile(out).read("manifest.json"))["controls"])
+    assert manifests[0] == manifests[1] == ["A.5.1", "A.8.12"]

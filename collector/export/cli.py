@@ -26,7 +26,7 @@ def export_command(
     start: str,
     end: str,
     out_file: Path,
-    controls: str | None,
+    controls: list[str] | None,
     sign_key: Path | None,
     soa: Path | None,
     force: bool,
@@ -35,7 +35,6 @@ def export_command(
 ) -> None:
     begin = parse_instant(start, "--from")
     until = parse_instant(end, "--to", end_of_day=True)  # a date: that whole day
-    wanted = [c.strip() for c in controls.split(",") if c.strip()] if controls else None
     workspace = core.load_workspace(settings)
     chosen_soa, notice = workspace.soa(soa)
     if notice:
@@ -49,7 +48,7 @@ def export_command(
             end=until,
             out=out_file,
             now=utcnow(),
-            controls=wanted,
+            controls=controls,
             sign_key=sign_key,
             force=force,
             progress=progress,
