@@ -815,30 +815,56 @@ def verify(
         Path | None, typer.Option("--package", help="Verify an export package instead.")
     ] = None,
     public_key: Annotated[
-        Path | None,
-        typer.Option("--public-key", help="The signer's Ed25519 public key (PEM) to pin."),
+        list[Path] | None,
+        typer.Option(
+            "--public-key",
+            help="A trusted signer's public key (PEM; a file may hold several). Repeatable.",
+        ),
     ] = None,
+    require_signature: Annotated[
+        bool,
+        typer.Option("--require-signature", help="With --package: fail an unsigned package."),
+    ] = False,
 ) -> None:
-    """Recompute every evidence hash, the chain and manual evidence file hashes; with
-    --package: check an export package's files, signature, record seals and chain links."""
+    """Recompute every evidence hash, the chain, the ledger and manual evidence file hashes,
+    and check the store against its anchored checkpoints; with --package: check an export
+    package's files, signature, checkpoints, record seals and chain links."""
+    keys = public_key or []
     if package is not None:
         from collector.export.cli import verify_package_command
 
-        raise typer.Exit(verify_package_command(package, public_key, out, err))
-    if public_key is not None:
-        raise UserError("--public-key needs --package")
-    with core.open_store(_settings(ctx)) as store:
-        result = audit.verify(store)
+        raise typer.Exit(verify_package_command(package, keys, require_signature, out, err))
+    if require_signature:
+        raise UserError("--require-signature needs --package")
+    from collector.anchoring import verify_store
+
+    settings = _settings(ctx)
+    with core.open_store(settings) as store:
+        checked = verify_store(store, settings, keys)
+    result = checked.report
     if result.problem is None:
         out.print(
             f"{result.records} records verified, chain intact "
             f"({result.blobs} manual evidence files, {result.items} items and exceptions, "
-            f"{result.tombstones} prune tombstones)"
+            f"{result.tombstones} prune tombstones, {result.ledger} ledger entries)"
         )
+        if checked.anchors:
+            out.print(
+                f"anchored: {result.checkpoints} signed checkpoints in "
+                f"{', '.join(checked.anchors)} agree with the store; "
+                f"{result.unanchored} records since the newest are not anchored yet"
+            )
+        else:
+            out.print(
+                f"unanchored: no checkpoint anchor is configured, so a rewrite of the whole "
+                f"store cannot be told apart. Record these to compare later: "
+                f"head {result.head}, {result.position} records, "
+                f"ledger head {result.ledger_head}, {result.ledger} entries"
+            )
         raise typer.Exit(0)
     where = f"record {result.problem.record_id}: " if result.problem.record_id else ""
     if result.problem.kind not in ("hash_mismatch", "chain_link", "observation_content"):
-        where = ""
+        where = "" if result.problem.kind != "unsealed_column" else where
     err.print(f"annexa: verify failed ({result.problem.kind}): {where}{result.problem.detail}")
     raise typer.Exit(1)
 

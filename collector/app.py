@@ -130,10 +130,14 @@ def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]
 
 def open_store(settings: Settings) -> EvidenceStore:
     """Open (and migrate) the evidence store; mark runs killed on this host as interrupted."""
+    from collector.anchoring import checkpointer
+
+    hook = checkpointer(settings)  # a bad signing key is a UserError before anything opens
     try:
         store = EvidenceStore.open(settings.store_url)
     except StoreError as exc:
         raise UserError(str(exc)) from None
+    store.checkpoint_hook = hook
     for run_id in store.reconcile_interrupted():
         log.warning("earlier run was interrupted", run_id=run_id)
     return store

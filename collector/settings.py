@@ -428,6 +428,43 @@ class DaemonSettings(BaseModel):
     port: int = Field(9108, ge=0, le=65535, description="0: any free port")
 
 
+class S3AnchorSettings(BaseModel):
+    """An S3 bucket created with Object Lock enabled; checkpoints get COMPLIANCE retention."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str
+    prefix: str = Field("annexa/checkpoints/", description="key prefix, one per store")
+    retention_days: int = Field(2557, ge=1, description="compliance retention (default 7 years)")
+    region: str | None = None
+    profile: str | None = Field(None, description="AWS profile (default: the default chain)")
+
+
+class CheckpointSettings(BaseModel):
+    """Signed checkpoints of the evidence chain, anchored outside the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signing_key: Path | None = Field(None, description="Ed25519 private key (PEM) to sign with")
+    kms_key_id: str | None = Field(None, description="AWS KMS asymmetric key (kms:Sign)")
+    kms_region: str | None = None
+    directory: Path | None = Field(None, description="append-only directory anchor")
+    s3: S3AnchorSettings | None = None
+    trusted_keys: list[Path] = Field(
+        default_factory=list, description="PEM public keys verify accepts besides the signer's"
+    )
+    every_minutes: float = Field(15.0, gt=0, description="the daemon's checkpoint interval")
+
+    @model_validator(mode="after")
+    def _one_signer(self) -> CheckpointSettings:
+        if self.signing_key is not None and self.kms_key_id is not None:
+            raise ValueError("give signing_key or kms_key_id, not both")
+        anchored = self.directory is not None or self.s3 is not None
+        if anchored and self.signing_key is None and self.kms_key_id is None:
+            raise ValueError("an anchor needs a signer: set signing_key or kms_key_id")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything annexa reads from its config file and environment."""
 
@@ -456,6 +493,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
     config_path: Path | None = Field(None, exclude=True)
 
     @property

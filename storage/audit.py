@@ -14,7 +14,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select
 
-from storage.base import StoreBase, blob_t, exception_t, insert_on_conflict, manual_t, revocation_t
+from storage.base import (
+    StoreBase,
+    blob_t,
+    exception_t,
+    insert_on_conflict,
+    lock_chain,
+    manual_t,
+    revocation_t,
+)
+from storage.ledger import append_row
 from storage.records import ManualEvidence, RiskException
 from storage.sealing import row_seal
 
@@ -64,6 +73,7 @@ class ManualStore(StoreBase):
             for control_id in control_ids
         ]
         with self._write() as conn:
+            lock_chain(conn)
             stmt = insert_on_conflict(conn, blob_t).on_conflict_do_nothing(
                 index_elements=["sha256"]
             )
@@ -72,7 +82,9 @@ class ManualStore(StoreBase):
             for row in rows:
                 sealed = {**row, "row_hash": _seal(row, _MANUAL_FIELDS)}
                 id_ = conn.execute(insert(manual_t).returning(manual_t.c.id), sealed).scalar_one()
+                append_row(conn, "manual", id_)
                 items.append(ManualEvidence(id=id_, **row))
+        self._anchor()
         return items
 
     def manual_items(self, control_ids: Iterable[str] | None = None) -> list[ManualEvidence]:
@@ -118,8 +130,11 @@ class ExceptionStore(StoreBase):
             "created_by": created_by,
         }
         with self._write() as conn:
+            lock_chain(conn)
             sealed = {**row, "row_hash": _seal(row, _EXCEPTION_FIELDS)}
             id_ = conn.execute(insert(exception_t).returning(exception_t.c.id), sealed).scalar_one()
+            append_row(conn, "exception", id_)
+        self._anchor()
         return RiskException(id=id_, **row)
 
     def revoke_exception(
@@ -133,14 +148,18 @@ class ExceptionStore(StoreBase):
             "reason": reason,
         }
         with self._write() as conn:
+            lock_chain(conn)
             current = _exception_rows(conn, exception_id)
             if not current:
                 raise KeyError(exception_id)
             if current[0].revoked_at is not None:
                 raise ValueError(f"exception #{exception_id} was already revoked")
             sealed = {**row, "row_hash": _seal(row, _REVOCATION_FIELDS)}
-            conn.execute(insert(revocation_t), sealed)
-            return _exception_rows(conn, exception_id)[0]
+            id_ = conn.execute(insert(revocation_t).returning(revocation_t.c.id), sealed)
+            append_row(conn, "revocation", id_.scalar_one())
+            revoked = _exception_rows(conn, exception_id)[0]
+        self._anchor()
+        return revoked
 
     def exceptions(self) -> list[RiskException]:
         """Every exception, revoked and expired included, by id."""

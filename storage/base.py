@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ from storage.models import (
     Blob,
     Evidence,
     ExceptionRow,
-    LatestEvidence,
+    LedgerEntry,
     ManualItem,
     Observation,
     PruneTombstone,
@@ -29,7 +29,6 @@ APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chai
 
 ev = Evidence.__table__
 obs = Observation.__table__
-latest_t = LatestEvidence.__table__
 run_t = Run.__table__
 blob_t = Blob.__table__
 manual_t = ManualItem.__table__
@@ -37,6 +36,7 @@ exception_t = ExceptionRow.__table__
 revocation_t = Revocation.__table__
 tombstone_t = PruneTombstone.__table__
 transition_t = StatusTransition.__table__
+ledger_t = LedgerEntry.__table__
 
 
 class StoreBase:
@@ -44,6 +44,13 @@ class StoreBase:
 
     engine: Engine
     _masked_url: str
+    # called after each write a checkpoint should follow at once (run finished, manual
+    # evidence, exception, revocation, prune); set by whoever configures the anchors
+    checkpoint_hook: Callable[[Any], object] | None = None
+
+    def _anchor(self) -> None:
+        if self.checkpoint_hook is not None:
+            self.checkpoint_hook(self)
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:

@@ -8,9 +8,9 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, select, text
 
-from storage.base import StoreBase, ev, failing_resources, latest_t, obs
+from storage.base import StoreBase, ev, failing_resources, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
@@ -22,8 +22,6 @@ _SUMMARY_COLUMNS = (
     ev.c.region,
     ev.c.status,
     ev.c.collected_at,
-    ev.c.passed,
-    ev.c.failed,
     ev.c.summary,
     ev.c.error,
     ev.c.id.label("evidence_id"),
@@ -35,48 +33,54 @@ class HistoryStore(StoreBase):
     """Point-in-time and period reads over the evidence table."""
 
     def latest_at(
-        self, at: datetime, check_ids: Iterable[str] | None = None
+        self, at: datetime | None = None, check_ids: Iterable[str] | None = None
     ) -> list[EvidenceSummary]:
-        """The newest evidence per (check, target) collected at or before ``at``.
+        """The newest evidence per (check, target) collected at or before ``at`` (None: ever),
+        read from the sealed records alone.
 
-        One index seek per known (check, target) on (check_id, target_key, collected_at, id),
-        so the cost grows with the number of pairs, not with the history.
+        The (check, target) pairs come from a skip scan of the index on (check_id, target_key,
+        collected_at, id), then one index seek per pair for its newest record and one for its
+        newest conclusive one: the cost grows with the number of pairs, not with the history.
+        Finding counts and failing resources come from the sealed findings, never from the
+        unsealed ``passed``/``failed`` columns.
         """
-        newest = (
-            select(ev.c.id)
-            .where(
-                ev.c.check_id == latest_t.c.check_id,
-                ev.c.target_key == latest_t.c.target_key,
-                ev.c.collected_at <= at,
-            )
-            .order_by(ev.c.collected_at.desc(), ev.c.id.desc())
+        keys = _pair_keys()
+        newest = select(ev.c.id).where(ev.c.check_id == keys.c.check_id)
+        newest = newest.where(ev.c.target_key == keys.c.target_key)
+        earlier = ev.alias("earlier")
+        conclusive = select(earlier.c.collected_at).where(
+            earlier.c.check_id == keys.c.check_id,
+            earlier.c.target_key == keys.c.target_key,
+            earlier.c.status != "error",
+        )
+        if at is not None:
+            newest = newest.where(ev.c.collected_at <= at)
+            conclusive = conclusive.where(earlier.c.collected_at <= at)
+        newest_id = (
+            newest.order_by(ev.c.collected_at.desc(), ev.c.id.desc())
             .limit(1)
-            .correlate(latest_t)
+            .correlate(keys)
             .scalar_subquery()
         )
-        earlier = ev.alias("earlier")
-        conclusive = (
-            select(earlier.c.collected_at)
-            .where(
-                earlier.c.check_id == latest_t.c.check_id,
-                earlier.c.target_key == latest_t.c.target_key,
-                earlier.c.collected_at <= at,
-                earlier.c.status != "error",
-            )
-            .order_by(earlier.c.collected_at.desc(), earlier.c.id.desc())
+        conclusive_at = (
+            conclusive.order_by(earlier.c.collected_at.desc(), earlier.c.id.desc())
             .limit(1)
-            .correlate(latest_t)
+            .correlate(keys)
             .scalar_subquery()
         )
         query = (
-            select(*_SUMMARY_COLUMNS, conclusive.label("last_conclusive_at"))
-            .select_from(latest_t.join(ev, ev.c.id == newest))
+            select(*_SUMMARY_COLUMNS, conclusive_at.label("last_conclusive_at"))
+            .select_from(keys.join(ev, ev.c.id == newest_id))
             .order_by(ev.c.check_id, ev.c.target_key)
         )
         if check_ids is not None:
-            query = query.where(latest_t.c.check_id.in_(list(check_ids)))
+            query = query.where(keys.c.check_id.in_(list(check_ids)))
         with self.engine.connect() as conn:
             return [_summary_of(row, row.last_conclusive_at) for row in conn.execute(query)]
+
+    def latest(self, check_ids: Iterable[str] | None = None) -> list[EvidenceSummary]:
+        """The newest evidence per (check, target), recomputed from the sealed records."""
+        return self.latest_at(None, check_ids)
 
     def records_between(
         self,
@@ -132,7 +136,39 @@ class HistoryStore(StoreBase):
                 yield _summary_of(row, conclusive.get(key))
 
 
+def _pair_keys() -> Any:
+    """Every distinct (check_id, target_key) of the evidence table, by a recursive skip scan
+    over its index (a plain DISTINCT would read every record)."""
+    step = text(
+        """
+        WITH RECURSIVE pair(check_id, target_key) AS (
+          SELECT CAST(check_id AS VARCHAR), CAST(target_key AS VARCHAR) FROM (
+            SELECT check_id, target_key FROM evidence ORDER BY check_id, target_key LIMIT 1
+          ) AS first_pair
+          UNION ALL
+          SELECT
+            CAST(COALESCE(
+              (SELECT p.check_id FROM evidence e
+                WHERE e.check_id = p.check_id AND e.target_key > p.target_key LIMIT 1),
+              (SELECT min(e.check_id) FROM evidence e WHERE e.check_id > p.check_id)
+            ) AS VARCHAR),
+            CAST(COALESCE(
+              (SELECT min(e.target_key) FROM evidence e
+                WHERE e.check_id = p.check_id AND e.target_key > p.target_key),
+              (SELECT min(e.target_key) FROM evidence e WHERE e.check_id =
+                (SELECT min(n.check_id) FROM evidence n WHERE n.check_id > p.check_id))
+            ) AS VARCHAR)
+          FROM pair p WHERE p.check_id IS NOT NULL
+        )
+        SELECT check_id, target_key FROM pair WHERE check_id IS NOT NULL
+        """
+    )
+    return step.columns(check_id=String(), target_key=String()).subquery("pair")
+
+
 def _summary_of(row: Row[Any], last_conclusive_at: datetime | None) -> EvidenceSummary:
+    passed = sum(1 for f in row.findings or [] if f.get("passed"))
+    failed = len(row.findings or []) - passed
     return EvidenceSummary(
         check_id=row.check_id,
         target_key=row.target_key,
@@ -142,12 +178,12 @@ def _summary_of(row: Row[Any], last_conclusive_at: datetime | None) -> EvidenceS
         status=row.status,
         collected_at=row.collected_at,
         last_conclusive_at=last_conclusive_at,
-        passed=row.passed,
-        failed=row.failed,
+        passed=passed,
+        failed=failed,
         summary=row.summary,
         evidence_id=row.evidence_id,
         error=row.error,
-        failing_resources=failing_resources(row.findings) if row.failed else (),
+        failing_resources=failing_resources(row.findings) if failed else (),
     )
 
 

@@ -73,6 +73,9 @@ class Run(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     planned: Mapped[int] = mapped_column(Integer)
+    annexa_version: Mapped[str | None] = mapped_column(String(64))
+    # who collected: {"aws:123456789012": "arn:aws:sts::...:assumed-role/AnnexaAudit/annexa"}
+    collected_by: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
 class Observation(Base):
@@ -118,25 +121,20 @@ class Evidence(Base):
     previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class LatestEvidence(Base):
-    """Pointer to the newest record per (check, target) with the columns status needs."""
+class LedgerEntry(Base):
+    """One link of the ledger: the chain over every fact besides evidence records (runs,
+    manual evidence, exceptions, revocations, prune tombstones, status transitions). Each
+    insert or change of such a row appends the row's full new content here."""
 
-    __tablename__ = "latest_evidence"
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_ref", "kind", "ref", "id"),)
 
-    check_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    target_key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    provider: Mapped[str] = mapped_column(String(32))
-    account: Mapped[str] = mapped_column(String(128))
-    region: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_conclusive_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    passed: Mapped[int] = mapped_column(Integer)
-    failed: Mapped[int] = mapped_column(Integer)
-    summary: Mapped[str] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
-    evidence_id: Mapped[int] = mapped_column(BigId, ForeignKey("evidence.id"))
-    failing_resources: Mapped[Any] = mapped_column(JSON, nullable=False, server_default="[]")
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))
+    body: Mapped[Any] = mapped_column(JSON, nullable=False)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class Blob(Base):

@@ -81,6 +81,8 @@ class RunRecord:
     pid: int
     planned: int
     records: int
+    annexa_version: str | None = None
+    collected_by: dict[str, str] | None = None  # target or account -> identity that collected
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,17 @@ class Tombstone:
 
 
 ProblemKind = Literal[
-    "hash_mismatch", "chain_link", "observation_content", "blob_content", "row_seal", "tombstone"
+    "hash_mismatch",
+    "chain_link",
+    "observation_content",
+    "unsealed_column",
+    "blob_content",
+    "row_seal",
+    "tombstone",
+    "ledger",
+    "ledger_row",
+    "checkpoint",
+    "unanchored",
 ]
 
 
@@ -162,6 +174,21 @@ class IntegrityProblem:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement of the chain heads at one moment (see ``storage.checkpoint``):
+    ``records`` evidence records were ever appended (pruned ones included), the last being
+    ``head``; the ledger had ``ledger`` entries, the last being ``ledger_head``."""
+
+    at: datetime
+    records: int
+    head: str
+    ledger: int
+    ledger_head: str
+    key: str  # fingerprint of the key that signed it
+    name: str = ""  # where it was read from (anchor object or file name)
+
+
+@dataclass(frozen=True)
 class VerifyReport:
     """Result of ``EvidenceStore.verify_report``: counts and the first problem, if any."""
 
@@ -170,6 +197,12 @@ class VerifyReport:
     items: int  # manual evidence items, exceptions and revocations whose row seal was checked
     tombstones: int
     problem: IntegrityProblem | None
+    position: int = 0  # evidence records ever appended (pruned included)
+    head: str = "0" * 64  # hash of the last one
+    ledger: int = 0  # ledger entries
+    ledger_head: str = "0" * 64
+    checkpoints: int = 0  # anchored checkpoints checked
+    unanchored: int = 0  # evidence records after the newest checkpoint
 
     @property
     def intact(self) -> bool:

@@ -8,7 +8,8 @@ until every record chained before it is prunable too: the remaining chain never 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -20,15 +21,14 @@ from storage.base import (
     blob_t,
     ev,
     exception_t,
-    failing_resources,
-    latest_t,
     lock_chain,
     manual_t,
     obs,
     revocation_t,
     tombstone_t,
 )
-from storage.records import IntegrityProblem, NewEvidence, Tombstone, VerifyReport
+from storage.ledger import ANCHORED_AT_ONCE, LedgerWalk, append_row, verify_ledger
+from storage.records import Checkpoint, IntegrityProblem, NewEvidence, Tombstone, VerifyReport
 from storage.sealing import GENESIS_HASH, observations_hash, seal
 
 _SEALED = tuple(f.name for f in fields(NewEvidence) if f.name != "observations")
@@ -41,10 +41,8 @@ class RetentionStore(StoreBase):
     def prune(self, before: datetime, *, pruned_at: datetime) -> Tombstone | None:
         """Delete the chain prefix collected before ``before``; leave a tombstone.
 
-        Observations no remaining record references are deleted; runs are kept. A (check,
-        target) whose latest record is pruned is re-pointed at its newest remaining record,
-        or disappears from ``latest_evidence`` when none remains. Returns None when nothing
-        was prunable.
+        Observations no remaining record references are deleted; runs are kept. Returns None
+        when nothing was prunable.
         """
         with self._write() as conn:
             lock_chain(conn)
@@ -61,22 +59,9 @@ class RetentionStore(StoreBase):
                 select(ev.c.content_hash).where(ev.c.id == last_id)
             ).scalar_one()
             pruned = ev.c.id <= last_id
-            keys = conn.execute(
-                select(latest_t.c.check_id, latest_t.c.target_key).where(
-                    latest_t.c.evidence_id <= last_id
-                )
-            ).all()
             hashes = conn.execute(select(ev.c.observations_hash).where(pruned).distinct())
             candidates = hashes.scalars().all()
-            for check_id, target_key in keys:
-                conn.execute(
-                    delete(latest_t).where(
-                        latest_t.c.check_id == check_id, latest_t.c.target_key == target_key
-                    )
-                )
             conn.execute(delete(ev).where(pruned))
-            for check_id, target_key in keys:
-                _repoint(conn, check_id, target_key)
             _delete_orphan_observations(conn, candidates)
             values = {
                 "pruned_at": pruned_at,
@@ -89,6 +74,8 @@ class RetentionStore(StoreBase):
                 "previous_hash": first.previous_hash,
             }
             id_ = conn.execute(insert(tombstone_t).returning(tombstone_t.c.id), values).scalar_one()
+            append_row(conn, "tombstone", id_)
+        self._anchor()
         return Tombstone(id=id_, **values)
 
     def prunable(self, before: datetime) -> int:
@@ -103,18 +90,44 @@ class RetentionStore(StoreBase):
             rows = conn.execute(select(tombstone_t).order_by(tombstone_t.c.id)).all()
         return [Tombstone(**row._asdict()) for row in rows]
 
-    def verify_report(self, batch: int = 5_000) -> VerifyReport:
-        """Check everything stored and return the first problem found, in this order:
-        the tombstone chain, each evidence record in id order (observations content, chain
-        link, seal), manual evidence files (SHA-256 of the bytes), then the seals of manual
-        items, exceptions and revocations."""
+    def verify_report(
+        self, batch: int = 5_000, checkpoints: Sequence[Checkpoint] = ()
+    ) -> VerifyReport:
+        """Check everything stored and return the first problem found, in this order: the
+        tombstone chain, each evidence record in id order (observations content, chain link,
+        seal, the unsealed columns derived from sealed fields), manual evidence files
+        (SHA-256 of the bytes), the seals of manual items, exceptions and revocations, the
+        ledger and every ledgered row, then ``checkpoints`` (oldest first, signatures already
+        checked by the caller): each must match the chain at its position, and the records
+        and ledger entries after the newest one must be ones annexa could still be writing."""
         problems: list[IntegrityProblem] = []
+        ordered = sorted(checkpoints, key=lambda c: (c.records, c.ledger, c.at))
+        newest = ordered[-1] if ordered else None
+        wanted = {c.records for c in ordered}
         with self.engine.connect() as conn:
-            expected, tombstones = _verify_tombstones(conn, problems)
-            records = _verify_chain(conn, expected, batch, problems)
+            chain = _verify_tombstones(conn, problems)
+            records = _verify_chain(
+                conn, chain, batch, problems, wanted, newest.records if newest else None
+            )
             blobs = _verify_blobs(conn, problems)
             items = _verify_rows(conn, problems)
-        return VerifyReport(records, blobs, items, tombstones, problems[0] if problems else None)
+            ledger = verify_ledger(
+                conn, problems, {c.ledger for c in ordered}, newest.ledger if newest else None
+            )
+        _verify_checkpoints(ordered, chain, ledger, problems)
+        return VerifyReport(
+            records,
+            blobs,
+            items,
+            chain.tombstones,
+            problems[0] if problems else None,
+            position=chain.position,
+            head=chain.head,
+            ledger=ledger.entries,
+            ledger_head=ledger.head,
+            checkpoints=len(ordered),
+            unanchored=chain.position - newest.records if newest else chain.position,
+        )
 
 
 def _keep_from(conn: Connection, before: datetime) -> int | None:
@@ -126,33 +139,6 @@ def _doomed(keep_from: int | None) -> Any:
     return ev.c.id < keep_from if keep_from is not None else ev.c.id.is_not(None)
 
 
-def _repoint(conn: Connection, check_id: str, target_key: str) -> None:
-    """Re-create the latest pointer of one (check, target) from its remaining records."""
-    key = (ev.c.check_id == check_id, ev.c.target_key == target_key)
-    row = conn.execute(
-        select(ev).where(*key).order_by(ev.c.collected_at.desc(), ev.c.id.desc()).limit(1)
-    ).first()
-    if row is None:
-        return
-    conclusive = conn.execute(
-        select(func.max(ev.c.collected_at)).where(*key, ev.c.status != "error")
-    ).scalar_one()
-    names = ("provider", "account", "region", "status", "collected_at", "passed", "failed")
-    values: dict[str, Any] = {name: getattr(row, name) for name in names}
-    conn.execute(
-        insert(latest_t).values(
-            **values,
-            check_id=check_id,
-            target_key=target_key,
-            last_conclusive_at=conclusive,
-            summary=row.summary,
-            error=row.error,
-            evidence_id=row.id,
-            failing_resources=list(failing_resources(row.findings)),
-        )
-    )
-
-
 def _delete_orphan_observations(conn: Connection, candidates: list[str]) -> None:
     used = exists().where(ev.c.observations_hash == obs.c.sha256)
     for i in range(0, len(candidates), _CHUNK):
@@ -160,25 +146,45 @@ def _delete_orphan_observations(conn: Connection, candidates: list[str]) -> None
         conn.execute(delete(obs).where(obs.c.sha256.in_(chunk), ~used))
 
 
-def _verify_tombstones(conn: Connection, problems: list[IntegrityProblem]) -> tuple[str, int]:
-    expected = GENESIS_HASH
+@dataclass
+class _ChainWalk:
+    """Where the evidence chain stands while (and after) it is walked."""
+
+    tombstones: int = 0
+    position: int = 0  # records ever appended up to here
+    head: str = GENESIS_HASH
+    pruned_until: int = 0  # positions up to here were pruned
+    hashes: dict[int, str] = field(default_factory=lambda: {0: GENESIS_HASH})
+    tail: dict[str, int] = field(default_factory=dict)  # run id -> first record id after it
+
+
+def _verify_tombstones(conn: Connection, problems: list[IntegrityProblem]) -> _ChainWalk:
+    walk = _ChainWalk()
     rows = conn.execute(select(tombstone_t).order_by(tombstone_t.c.id)).all()
     for row in rows:
-        if row.previous_hash != expected and not problems:
+        if row.previous_hash != walk.head and not problems:
             problems.append(
                 IntegrityProblem(
                     "tombstone",
                     row.id,
                     f"prune tombstone #{row.id} does not continue the chain "
-                    f"(expected previous hash {expected[:12]}, found {row.previous_hash[:12]})",
+                    f"(expected previous hash {walk.head[:12]}, found {row.previous_hash[:12]})",
                 )
             )
-        expected = row.last_hash
-    return expected, len(rows)
+        walk.head = row.last_hash
+        walk.position += row.count
+        walk.hashes[walk.position] = row.last_hash
+    walk.tombstones, walk.pruned_until = len(rows), walk.position
+    return walk
 
 
 def _verify_chain(
-    conn: Connection, expected: str, batch: int, problems: list[IntegrityProblem]
+    conn: Connection,
+    walk: _ChainWalk,
+    batch: int,
+    problems: list[IntegrityProblem],
+    wanted: set[int],
+    tail_after: int | None,
 ) -> int:
     bad_observations = {
         row.sha256
@@ -188,12 +194,17 @@ def _verify_chain(
     checked, found = 0, bool(problems)
     for row in conn.execution_options(yield_per=batch).execute(select(ev).order_by(ev.c.id)):
         checked += 1
+        walk.position += 1
         if not found:
-            problem = _record_problem(row, expected, bad_observations)
+            problem = _record_problem(row, walk.head, bad_observations)
             if problem is not None:
                 problems.append(problem)
                 found = True
-        expected = row.content_hash
+        walk.head = row.content_hash
+        if walk.position in wanted:
+            walk.hashes[walk.position] = row.content_hash
+        if tail_after is not None and walk.position > tail_after:
+            walk.tail.setdefault(row.run_id, row.id)
     return checked
 
 
@@ -211,6 +222,19 @@ def _record_problem(row: Any, expected: str, bad_observations: set[str]) -> Inte
     if seal(evidence, row.previous_hash, row.observations_hash) != row.content_hash:
         detail = "content does not match its hash (a sealed field was changed)"
         return IntegrityProblem("hash_mismatch", row.id, detail)
+    passed = sum(1 for f in row.findings or [] if f.get("passed"))
+    derived = {
+        "passed": passed,
+        "failed": len(row.findings or []) - passed,
+        "target_key": evidence.target_key,
+    }
+    for name, value in derived.items():
+        if getattr(row, name) != value:
+            detail = (
+                f"unsealed column {name} = {getattr(row, name)!r} disagrees with the sealed "
+                f"record ({value!r})"
+            )
+            return IntegrityProblem("unsealed_column", row.id, detail)
     return None
 
 
@@ -244,3 +268,62 @@ def _verify_rows(conn: Connection, problems: list[IntegrityProblem]) -> int:
                 detail = f"{label} #{row.id} was changed after it was recorded"
                 problems.append(IntegrityProblem("row_seal", row.id, detail))
     return checked
+
+
+def _verify_checkpoints(
+    ordered: Sequence[Checkpoint],
+    chain: _ChainWalk,
+    ledger: LedgerWalk,
+    problems: list[IntegrityProblem],
+) -> None:
+    """Each checkpoint against the chain and ledger at its positions, then the tail after the
+    newest one."""
+    for cp in ordered:
+        if problems:
+            return
+        where = f"checkpoint {cp.name or _iso(cp.at)}"
+        if cp.records > chain.position:
+            detail = (
+                f"{where} covers {cp.records} records, the store holds {chain.position}: "
+                "records were deleted from the end (truncated)"
+            )
+        elif cp.records in chain.hashes and chain.hashes[cp.records] != cp.head:
+            detail = (
+                f"{where}: record {cp.records} of the chain has hash "
+                f"{chain.hashes[cp.records][:12]}, the checkpoint signed {cp.head[:12]} "
+                "(history rewritten or records inserted)"
+            )
+        elif cp.ledger > ledger.entries:
+            detail = (
+                f"{where} covers {cp.ledger} ledger entries, the store holds {ledger.entries}: "
+                "ledger entries were deleted"
+            )
+        elif cp.ledger and ledger.hashes.get(cp.ledger) != cp.ledger_head:
+            detail = f"{where}: the ledger at entry {cp.ledger} differs from the signed head"
+        else:
+            continue
+        problems.append(IntegrityProblem("checkpoint", None, detail))
+    if problems or not ordered:
+        return
+    newest = ordered[-1]
+    for run_id, record_id in chain.tail.items():
+        finished = ledger.run_finished.get(run_id)
+        if finished is not None and finished <= newest.ledger:
+            detail = (
+                f"record {record_id} was appended after the newest checkpoint, to run "
+                f"{run_id}, which had finished before it (appended forgery)"
+            )
+            problems.append(IntegrityProblem("unanchored", record_id, detail))
+            return
+    for position, kind, ref in ledger.kinds_after:
+        if kind in ANCHORED_AT_ONCE:
+            detail = (
+                f"{kind} {ref} (ledger entry {position}) is not covered by any checkpoint, "
+                "though annexa anchors each one as it is written"
+            )
+            problems.append(IntegrityProblem("unanchored", None, detail))
+            return
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -11,39 +11,26 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Row,
-    and_,
-    case,
-    func,
-    insert,
-    make_url,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Row, func, insert, make_url, select, update
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from storage import migrate as migrations
 from storage.audit import ExceptionStore, ManualStore
 from storage.base import (
     ev,
-    failing_resources,
     insert_on_conflict,
-    latest_t,
     lock_chain,
     obs,
     run_t,
     tombstone_t,
 )
+from storage.checkpoint import Heads
 from storage.errors import StoreError, mask_url, one_line
 from storage.history import HistoryStore, evidence_record
+from storage.ledger import append_row, ledger_head
 from storage.models import make_engine
 from storage.records import (
     EvidenceRecord,
-    EvidenceSummary,
     NewEvidence,
     RunOutcome,
     RunRecord,
@@ -53,19 +40,6 @@ from storage.sealing import GENESIS_HASH, canonical_json, seal
 from storage.transitions import TransitionStore
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
-_LATEST_COLUMNS = (
-    "provider",
-    "account",
-    "region",
-    "status",
-    "collected_at",
-    "passed",
-    "failed",
-    "summary",
-    "error",
-    "evidence_id",
-    "failing_resources",
-)
 
 
 class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, TransitionStore):
@@ -127,10 +101,18 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def start_run(self, *, started_at: datetime, trigger: str = "cli", planned: int = 0) -> str:
-        """Record a new run as "running" on this host and pid; return its id."""
+    def start_run(
+        self,
+        *,
+        started_at: datetime,
+        trigger: str = "cli",
+        planned: int = 0,
+        annexa_version: str | None = None,
+    ) -> str:
+        """Record a new run as "running" on this host and pid (ledgered); return its id."""
         run_id = uuid.uuid4().hex
         with self._write() as conn:
+            lock_chain(conn)
             conn.execute(
                 insert(run_t).values(
                     id=run_id,
@@ -141,20 +123,33 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                     host=self._host,
                     pid=os.getpid(),
                     planned=planned,
+                    annexa_version=annexa_version,
+                    collected_by=None,
                 )
             )
+            append_row(conn, "run", run_id)
         return run_id
 
-    def finish_run(self, run_id: str, *, finished_at: datetime, outcome: RunOutcome) -> None:
-        """Close a run with its outcome."""
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        finished_at: datetime,
+        outcome: RunOutcome,
+        collected_by: dict[str, str] | None = None,
+    ) -> None:
+        """Close a run with its outcome and the identities that collected it (ledgered)."""
+        values: dict[str, Any] = {"finished_at": finished_at, "outcome": outcome}
+        if collected_by is not None:
+            values["collected_by"] = dict(sorted(collected_by.items()))
         with self._write() as conn:
-            result = conn.execute(
-                update(run_t)
-                .where(run_t.c.id == run_id)
-                .values(finished_at=finished_at, outcome=outcome)
-            )
+            lock_chain(conn)
+            result = conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
+            if result.rowcount:
+                append_row(conn, "run", run_id)
         if result.rowcount == 0:
             raise KeyError(f"no run {run_id!r}")
+        self._anchor()
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The newest runs first."""
@@ -180,6 +175,7 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
         if not dead:
             return []
         with self._write() as conn:
+            lock_chain(conn)
             done = (
                 conn.execute(
                     update(run_t)
@@ -190,6 +186,8 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                 .scalars()
                 .all()
             )
+            for run_id in sorted(done):
+                append_row(conn, "run", run_id)
         return sorted(done)
 
     # -- evidence ------------------------------------------------------------------------------
@@ -218,16 +216,7 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                 .all()
             )
             records = [p.record(id_) for p, id_ in zip(prepared, ids, strict=True)]
-            _upsert_latest(conn, records)
         return records
-
-    def latest(self, check_ids: Iterable[str] | None = None) -> list[EvidenceSummary]:
-        """The newest evidence per (check, target), read from the latest-pointer table."""
-        query = select(latest_t).order_by(latest_t.c.check_id, latest_t.c.target_key)
-        if check_ids is not None:
-            query = query.where(latest_t.c.check_id.in_(list(check_ids)))
-        with self.engine.connect() as conn:
-            return [_summary(row) for row in conn.execute(query)]
 
     def history(
         self,
@@ -250,6 +239,15 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
             query = query.limit(limit)
         with self.engine.connect() as conn:
             return [evidence_record(row) for row in conn.execute(query)]
+
+    def heads(self) -> Heads:
+        """Where the evidence chain and the ledger stand now (what a checkpoint signs)."""
+        with self._write() as conn:
+            lock_chain(conn)  # one consistent moment on PostgreSQL too
+            pruned = conn.execute(select(func.coalesce(func.sum(tombstone_t.c.count), 0)))
+            remaining = conn.execute(select(func.count()).select_from(ev)).scalar_one()
+            entries, ledger = ledger_head(conn)
+            return Heads(int(pruned.scalar_one()) + remaining, _chain_head(conn), entries, ledger)
 
     def count(self) -> int:
         """Number of evidence records."""
@@ -336,66 +334,10 @@ def _chain_head(conn: Connection) -> str:
     return last or GENESIS_HASH
 
 
-def _summary(row: Row[Any]) -> EvidenceSummary:
-    data = row._asdict()
-    data["failing_resources"] = tuple(data.get("failing_resources") or ())
-    return EvidenceSummary(**data)
-
-
 def _insert_observations(conn: Connection, prepared: Sequence[_Prepared]) -> None:
     distinct = {p.obs_hash: p.evidence.observations for p in prepared}
     stmt = insert_on_conflict(conn, obs).on_conflict_do_nothing(index_elements=["sha256"])
     conn.execute(stmt, [{"sha256": h, "content": c} for h, c in distinct.items()])
-
-
-def _upsert_latest(conn: Connection, records: Sequence[EvidenceRecord]) -> None:
-    """Move each (check, target) pointer forward; never backwards in ``collected_at``."""
-    newest: dict[tuple[str, str], EvidenceRecord] = {}
-    conclusive: dict[tuple[str, str], datetime] = {}
-    for r in records:
-        key = (r.check_id, r.target_key)
-        if key not in newest or r.collected_at >= newest[key].collected_at:
-            newest[key] = r
-        if r.status != "error" and (key not in conclusive or r.collected_at > conclusive[key]):
-            conclusive[key] = r.collected_at
-    rows = []
-    for key, r in newest.items():
-        passed = sum(1 for f in r.findings if f.get("passed"))
-        rows.append(
-            {
-                "check_id": r.check_id,
-                "target_key": r.target_key,
-                "provider": r.provider,
-                "account": r.account,
-                "region": r.region,
-                "status": r.status,
-                "collected_at": r.collected_at,
-                "last_conclusive_at": conclusive.get(key),
-                "passed": passed,
-                "failed": len(r.findings) - passed,
-                "summary": r.summary,
-                "error": r.error,
-                "evidence_id": r.id,
-                "failing_resources": list(failing_resources(r.findings)),
-            }
-        )
-    stmt = insert_on_conflict(conn, latest_t)
-    new, old = stmt.excluded, latest_t.c
-    is_newer = new.collected_at >= old.collected_at
-    later_conclusive = and_(
-        new.last_conclusive_at.is_not(None),
-        or_(old.last_conclusive_at.is_(None), new.last_conclusive_at > old.last_conclusive_at),
-    )
-    update_set: dict[str, Any] = {
-        name: case((is_newer, new[name]), else_=old[name]) for name in _LATEST_COLUMNS
-    }
-    update_set["last_conclusive_at"] = case(
-        (later_conclusive, new.last_conclusive_at), else_=old.last_conclusive_at
-    )
-    conn.execute(
-        stmt.on_conflict_do_update(index_elements=["check_id", "target_key"], set_=update_set),
-        rows,
-    )
 
 
 def _runs_query() -> Any:

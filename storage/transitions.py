@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
 
-from storage.base import StoreBase, transition_t
+from storage.base import StoreBase, lock_chain, transition_t
+from storage.ledger import append_row
 from storage.records import AlertState, Transition
 
 
@@ -36,8 +37,10 @@ class TransitionStore(StoreBase):
             "alerted_at": None,
         }
         with self._write() as conn:
+            lock_chain(conn)
             new_id = conn.execute(insert(transition_t).returning(transition_t.c.id), values)
             values["id"] = new_id.scalar_one()
+            append_row(conn, "transition", values["id"])
         return _transition(values)
 
     def transitions(
@@ -74,11 +77,14 @@ class TransitionStore(StoreBase):
     def mark_alert(self, transition_id: int, state: AlertState, *, at: datetime) -> None:
         """Record the outcome of delivering a transition's alert."""
         with self._write() as conn:
-            conn.execute(
+            lock_chain(conn)
+            done = conn.execute(
                 update(transition_t)
                 .where(transition_t.c.id == transition_id)
                 .values(alert_state=state, alerted_at=at)
             )
+            if done.rowcount:
+                append_row(conn, "transition", transition_id)
 
 
 def _transition(row: dict[str, Any] | Row[Any]) -> Transition:

@@ -61,21 +61,24 @@ def export_command(
 
 
 def verify_package_command(
-    package: Path, public_key: Path | None, out: Console, err: Console
+    package: Path, public_keys: list[Path], require_signature: bool, out: Console, err: Console
 ) -> int:
     try:
-        report = verify_package(package, public_key)
+        report = verify_package(package, public_keys, require_signature=require_signature)
     except PackageProblem as exc:
         sys.stderr.write(f"annexa: package verify failed: {' '.join(str(exc).split())}\n")
         return 1
-    signature = (
-        f"signature valid (key fingerprint {report.signed_by})"
-        if report.signed_by
-        else "not signed"
-    )
+    if report.signed_by is None:
+        signature = "not signed (anyone could have written it: pin a signer with --public-key)"
+    elif report.trusted:
+        signature = f"signature valid (key fingerprint {report.signed_by})"
+    else:
+        signature = (
+            f"signed by an unknown key {report.signed_by} (pin the signer with --public-key)"
+        )
     sys.stdout.write(
         f"package intact: {report.files} files, {signature}; {report.records} evidence records "
-        f"re-sealed, {report.links} chain links verified\n"
+        f"re-sealed, {report.links} chain links verified; {report.checkpoints}\n"
     )
     return 0
 

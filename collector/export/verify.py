@@ -1,9 +1,12 @@
-"""``annexa verify --package``: is the package exactly what was exported?
+"""``annexa verify --package``: is the package exactly what was exported, and by whom?
 
 Checked, in order, stopping at the first problem (named with its file):
-1. the signature: ``SHA256SUMS.sig`` over ``SHA256SUMS``, with the pinned ``--public-key`` (then
-   a signature must exist) or else the key shipped in the package (which proves only internal
-   consistency; pin the key you trust);
+0. the zip itself: an entry that inflates far beyond its compressed size (a decompression
+   bomb) or past its declared size is refused before anything is read into memory;
+1. the signature: ``SHA256SUMS.sig`` over ``SHA256SUMS``. A signature that verifies with the
+   key shipped in the package but not with a pinned ``--public-key`` is "signed by an unknown
+   key", never "valid" (an error when keys are pinned or ``--require-signature`` is given);
+   ``--require-signature`` fails an unsigned package;
 2. every file against ``SHA256SUMS``: no file modified, missing or extra (zip CRCs too);
 3. every evidence record file re-sealed from its own fields (``evidence.reseal``): its
    ``observations_hash`` and ``content_hash`` must match what it states;
@@ -11,8 +14,15 @@ Checked, in order, stopping at the first problem (named with its file):
    (``chained_to``: the previous record is in the package) holds: ``previous_hash`` equals
    that record's ``content_hash``.
 
-Memory stays bounded: entries are read one at a time (``ziplist``) and the expected sums and
-record hashes live in a temporary SQLite database.
+5. the checkpoints in ``checkpoints/`` (copies of the store's anchored checkpoints covering
+   the period): each must be signed by a pinned key; the report counts the checkpoint heads
+   that are records of the package.
+
+Folders (zip entries ending in ``/``) are not files: a package re-zipped with directory
+entries verifies, any extra or missing file does not. Memory stays bounded: entries are read
+one at a time (``ziplist``) and the expected sums and record hashes live in a temporary SQLite
+database. What an unsigned package cannot prove: anyone can recompute ``SHA256SUMS``, so its
+derived reports (SoA, HTML, OCSF, OSCAL) are only as trustworthy as its sender.
 """
 
 from __future__ import annotations
@@ -25,9 +35,10 @@ import io
 import json
 import sqlite3
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -37,11 +48,27 @@ from collector.errors import UserError
 from collector.export.evidence import reseal
 from collector.export.package import PUBLIC_KEY, SIGNATURE, SUMS, fingerprint, key_kind
 from collector.export.ziplist import Entry, NotAZip, entries, read_chunks
+from storage import checkpoint
 
 __all__ = ["PackageProblem", "PackageReport", "verify_package"]
 
-MANIFEST, RECORDS = "manifest.json", "evidence/records.csv"
+MANIFEST, RECORDS, CHECKPOINTS = "manifest.json", "evidence/records.csv", "checkpoints/"
 _SPECIAL = (SUMS, SIGNATURE, PUBLIC_KEY)
+RECORDS_COLUMNS = (
+    "record_id",
+    "collected_at",
+    "check",
+    "target",
+    "status",
+    "path",
+    "sha256",
+    "content_hash",
+    "previous_hash",
+    "chained_to",
+)
+MAX_RATIO = 200  # deflate reaches ~1000:1 on zeros; real package files stay below ~40:1
+MAX_SMALL = 16 * 1024 * 1024  # entries up to this size are never called bombs
+MAX_DOCUMENT = 64 * 1024 * 1024  # a record or checkpoint file read whole into memory
 
 
 class PackageProblem(Exception):
@@ -54,14 +81,23 @@ class PackageReport:
     records: int
     links: int  # chain links verified between records in the package
     signed_by: str | None  # fingerprint of the key the signature verified with
+    trusted: bool = False  # that key is one the verifier pinned
+    checkpoints: str = "no checkpoints"  # what the package's checkpoints showed
 
 
-def load_public_key(path: Path) -> Ed25519PublicKey:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"--public-key {path}: cannot read it: {exc.strerror or exc}") from None
-    return _public_key(data, f"--public-key {path}", UserError)
+def load_public_keys(paths: Sequence[Path]) -> list[Any]:
+    """Every PEM public key in the ``--public-key`` files; UserError for an unusable file."""
+    keys = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UserError(f"--public-key {path}: cannot read it: {exc.strerror or exc}") from None
+        try:
+            keys += checkpoint.load_public_keys(data, f"--public-key {path}")
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    return keys
 
 
 def _public_key(data: bytes, label: str, error: type[Exception]) -> Ed25519PublicKey:
@@ -74,17 +110,19 @@ def _public_key(data: bytes, label: str, error: type[Exception]) -> Ed25519Publi
     return key
 
 
-def verify_package(path: Path, public_key: Path | None = None) -> PackageReport:
+def verify_package(
+    path: Path, public_keys: Sequence[Path] = (), *, require_signature: bool = False
+) -> PackageReport:
     """Verify ``path``; PackageProblem names the first problem, UserError for a file that is
-    not an annexa package (or an unreadable key)."""
-    pinned = load_public_key(public_key) if public_key is not None else None
+    not an annexa package, a decompression bomb, or an unreadable key."""
+    pinned = load_public_keys(public_keys)
     try:
         fp = path.open("rb")
     except OSError as exc:
         raise UserError(f"--package {path}: cannot read it: {exc.strerror or exc}") from None
     with fp, path.open("rb") as data, tempfile.TemporaryDirectory(prefix="annexa-verify-") as tmp:
         try:
-            return _Verifier(fp, data, Path(tmp)).run(pinned)
+            return _Verifier(fp, data, Path(tmp), path).run(pinned, require_signature)
         except NotAZip as exc:
             if "central" in str(exc) or "end" in str(exc):
                 raise UserError(f"--package {path}: not a zip file ({exc})") from None
@@ -92,8 +130,9 @@ def verify_package(path: Path, public_key: Path | None = None) -> PackageReport:
 
 
 class _Verifier:
-    def __init__(self, directory: BinaryIO, data: BinaryIO, work: Path) -> None:
-        self.directory, self.data = directory, data
+    def __init__(self, directory: BinaryIO, data: BinaryIO, work: Path, path: Path) -> None:
+        self.directory, self.data, self.path = directory, data, path
+        self.checkpoints: list[tuple[str, bytes]] = []
         self.db = sqlite3.connect(work / "verify.sqlite", isolation_level=None)
         self.db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
@@ -105,31 +144,47 @@ class _Verifier:
     def read(self, entry: Entry) -> bytes:
         return b"".join(read_chunks(self.data, entry))
 
-    def run(self, pinned: Ed25519PublicKey | None) -> PackageReport:
-        special = {e.name: e for e in entries(self.directory) if e.name in (*_SPECIAL, MANIFEST)}
+    def run(self, pinned: list[Any], require_signature: bool) -> PackageReport:
+        special: dict[str, Entry] = {}
+        for e in entries(self.directory):
+            self._refuse_bomb(e)
+            if e.name in (*_SPECIAL, MANIFEST):
+                special[e.name] = e
         if SUMS not in special or MANIFEST not in special:
             raise UserError("not an annexa package: no SHA256SUMS or manifest.json")
-        signed_by = self._signature(special, pinned)
+        signed_by, trusted = self._signature(special, pinned, require_signature)
         self._load_sums(special[SUMS])
         files, records = self._scan()
         missing = self.db.execute("SELECT path FROM sums WHERE seen = 0 ORDER BY path").fetchone()
         if missing:
             raise PackageProblem(f"{missing[0]}: listed in SHA256SUMS but missing from the package")
         links = self._chain()
-        return PackageReport(files, records, links, signed_by)
+        return PackageReport(files, records, links, signed_by, trusted, self._checkpoints(pinned))
 
-    def _signature(self, special: dict[str, Entry], pinned: Ed25519PublicKey | None) -> str | None:
+    def _refuse_bomb(self, entry: Entry) -> None:
+        ratio = entry.size / max(entry.compressed, 1)
+        if entry.size > MAX_SMALL and ratio > MAX_RATIO:
+            raise UserError(
+                f"--package {self.path}: refusing {entry.name}: {entry.size} bytes packed into "
+                f"{entry.compressed} ({ratio:.0f}:1), a decompression bomb"
+            )
+
+    def _signature(
+        self, special: dict[str, Entry], pinned: list[Any], require: bool
+    ) -> tuple[str | None, bool]:
+        """(fingerprint of the signing key or None, whether that key is pinned)."""
         if SIGNATURE not in special:
-            if pinned is not None:
-                raise PackageProblem(
-                    f"{SIGNATURE}: missing (a public key was given; the package is not signed)"
-                )
-            return None
-        key = pinned
-        if key is None:
-            if PUBLIC_KEY not in special:
-                raise PackageProblem(f"{PUBLIC_KEY}: missing, and no --public-key given")
-            key = _public_key(self.read(special[PUBLIC_KEY]), PUBLIC_KEY, PackageProblem)
+            if pinned or require:
+                why = "a public key was given" if pinned else "--require-signature"
+                raise PackageProblem(f"{SIGNATURE}: missing ({why}; the package is not signed)")
+            return None, False
+        pinned_prints = {checkpoint.fingerprint(k) for k in pinned}
+        candidates = [k for k in pinned if isinstance(k, Ed25519PublicKey)]
+        if PUBLIC_KEY in special:
+            candidates = [_public_key(self.read(special[PUBLIC_KEY]), PUBLIC_KEY, PackageProblem)]
+        if not candidates:
+            raise PackageProblem(f"{PUBLIC_KEY}: missing, and no --public-key given")
+        key = candidates[0]
         try:
             signature = base64.b64decode(self.read(special[SIGNATURE]).strip(), validate=True)
             # Ed25519 verifies the whole message: SHA256SUMS is read once, only when signed
@@ -139,7 +194,35 @@ class _Verifier:
                 f"{SIGNATURE}: the signature over SHA256SUMS does not verify with key "
                 f"{fingerprint(key)}"
             ) from None
-        return fingerprint(key)
+        signer = fingerprint(key)
+        trusted = signer in pinned_prints
+        if not trusted and (pinned or require):
+            raise PackageProblem(
+                f"{SIGNATURE}: signed by an unknown key {signer}"
+                + (", not by a --public-key given" if pinned else " (pin it with --public-key)")
+            )
+        return signer, trusted
+
+    def _checkpoints(self, pinned: list[Any]) -> str:
+        """Authenticate the package's checkpoints; say how many heads are package records."""
+        if not self.checkpoints:
+            return "no checkpoints"
+        if not pinned:
+            return f"{len(self.checkpoints)} checkpoints not authenticated (no --public-key)"
+        heads = 0
+        for name, data in self.checkpoints:
+            try:
+                cp = checkpoint.read_checkpoint(name, data, pinned)
+            except checkpoint.CheckpointError as exc:
+                raise PackageProblem(str(exc)) from None
+            found = self.db.execute(
+                "SELECT 1 FROM recs WHERE content_hash = ?", (cp.head,)
+            ).fetchone()
+            heads += found is not None
+        return (
+            f"{len(self.checkpoints)} checkpoints signed by a trusted key, "
+            f"{heads} of their heads among the package's records"
+        )
 
     def _load_sums(self, entry: Entry) -> None:
         self.db.execute("BEGIN")
@@ -158,13 +241,19 @@ class _Verifier:
         files = records = 0
         self.db.execute("BEGIN")
         for entry in entries(self.directory):
-            if entry.name in _SPECIAL:
-                continue
+            if entry.name in _SPECIAL or (entry.name.endswith("/") and entry.size == 0):
+                continue  # signature files are checked above; folders are not files
             digest, chunks = hashlib.sha256(), []
             is_record = entry.name.startswith("evidence/") and entry.name.endswith(".json")
+            is_checkpoint = entry.name.startswith(CHECKPOINTS) and entry.name.endswith(".json")
+            if (is_record or is_checkpoint) and entry.size > MAX_DOCUMENT:
+                raise UserError(
+                    f"--package {self.path}: refusing {entry.name}: {entry.size} bytes is too "
+                    "large for one document"
+                )
             for chunk in read_chunks(self.data, entry):
                 digest.update(chunk)
-                if is_record:
+                if is_record or is_checkpoint:
                     chunks.append(chunk)
             row = self.db.execute(
                 "SELECT sha256, seen FROM sums WHERE path = ?", (entry.name,)
@@ -180,6 +269,8 @@ class _Verifier:
             if is_record:
                 self._record(entry.name, b"".join(chunks))
                 records += 1
+            elif is_checkpoint:
+                self.checkpoints.append((entry.name, b"".join(chunks)))
         self.db.execute("COMMIT")
         return files, records
 
@@ -206,18 +297,31 @@ class _Verifier:
             raise PackageProblem(f"{RECORDS}: missing")
         text = io.TextIOWrapper(_ChunkReader(read_chunks(self.data, entry)), encoding="utf-8")
         links, listed, previous = 0, 0, None
-        for row in csv.DictReader(text):
-            record_id = int(row["record_id"])
+        reader = csv.DictReader(text)
+        if tuple(reader.fieldnames or ()) != RECORDS_COLUMNS:
+            raise UserError(
+                f"{RECORDS}: header is {','.join(reader.fieldnames or ())!r}, expected "
+                f"{','.join(RECORDS_COLUMNS)!r}"
+            )
+        for row in reader:
+            try:
+                record_id = int(row["record_id"])
+                chained_to = int(row["chained_to"]) if row["chained_to"] else None
+            except (TypeError, ValueError):
+                raise UserError(
+                    f"{RECORDS}: line {reader.line_num}: record_id {row['record_id']!r} or "
+                    f"chained_to {row['chained_to']!r} is not a number"
+                ) from None
             stored = self.db.execute(
                 "SELECT path, content_hash, previous_hash FROM recs WHERE id = ?", (record_id,)
             ).fetchone()
             expected = (row["path"], row["content_hash"], row["previous_hash"])
             if stored is None or tuple(stored) != expected:
                 raise PackageProblem(f"{row['path']}: record {record_id} disagrees with {RECORDS}")
-            if row["chained_to"]:
+            if chained_to is not None:
                 if (
                     previous is None
-                    or int(row["chained_to"]) != int(previous["record_id"])
+                    or chained_to != int(previous["record_id"])
                     or (row["previous_hash"] != previous["content_hash"])
                 ):
                     raise PackageProblem(

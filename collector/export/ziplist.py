@@ -18,6 +18,7 @@ _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _CHUNK = 64 * 1024  # compressed bytes read at once: OCSF lines inflate ~30x at level 6
+_OUT = 1024 * 1024  # uncompressed bytes produced at once
 
 
 class NotAZip(ValueError):
@@ -109,9 +110,18 @@ def read_chunks(fp: BinaryIO, entry: Entry) -> Iterator[bytes]:
         if not raw:
             raise NotAZip(f"{entry.name}: truncated")
         remaining -= len(raw)
-        data = inflate.decompress(raw) if entry.method == 8 else raw
-        crc, size = zlib.crc32(data, crc), size + len(data)
-        yield data
+        if entry.method != 8:
+            crc, size = zlib.crc32(raw, crc), size + len(raw)
+            yield raw
+            continue
+        # at most _OUT bytes per step: a small compressed chunk may inflate a thousandfold
+        while raw:
+            data = inflate.decompress(raw, _OUT)
+            raw = inflate.unconsumed_tail
+            crc, size = zlib.crc32(data, crc), size + len(data)
+            if size > entry.size:
+                raise NotAZip(f"{entry.name}: inflates past its declared size (corrupted)")
+            yield data
     if entry.method == 8:
         data = inflate.flush()
         crc, size = zlib.crc32(data, crc), size + len(data)

@@ -184,7 +184,7 @@ def test_signed_package_verifies(workspace, seeded, tmp_path: Path, key_files) -
     private, public = key_files
     out = tmp_path / "audit.zip"
     result = export(workspace, seeded, out, controls=["A.8.12"], sign_key=private)
-    report = verify_package(out, public)
+    report = verify_package(out, [public])
     assert report.signed_by == result.signed_by and report.signed_by.startswith("SHA256:")
     # S3 records alternate with cloudtrail ones in the chain: no two are chain neighbours
     assert (report.records, report.links) == (4, 0)

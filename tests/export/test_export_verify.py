@@ -127,7 +127,7 @@ def test_other_key_does_not_verify(annexa_db, seeded, tmp_path: Path, key_files)
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     code, _, stderr = annexa_db("verify", "--package", str(out), "--public-key", str(other))
-    assert code == 1 and "does not verify with key SHA256:" in stderr
+    assert code == 1 and "signed by an unknown key SHA256:" in stderr
 
 
 def bad_key(tmp_path: Path) -> Path:

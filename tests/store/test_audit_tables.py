@@ -189,8 +189,11 @@ def test_upgrade_from_0001_backfills_failing_resources(store_url: str) -> None:
         )
     engine.dispose()
     with EvidenceStore.open(store_url) as store:
-        assert current_revision(store_url) == head_revision() == "0003"
-        [s] = store.latest()
+        assert current_revision(store_url) == head_revision()
+        [s] = store.latest()  # recomputed from the sealed findings
         assert s.failing_resources == ("r9",)
+        with store.engine.connect() as conn:  # 0004 put the existing run into the ledger
+            rows = conn.execute(text("SELECT kind, ref FROM ledger")).all()
+        assert [tuple(r) for r in rows] == [("run", "r1")]
     command.downgrade(config, "0001")
     assert current_revision(store_url) == "0001"

@@ -20,7 +20,7 @@ def test_upgrade_creates_schema_matching_models(store_url: str) -> None:
         tables = set(inspect(conn).get_table_names())
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
-    assert {"run", "observation", "evidence", "latest_evidence"} <= tables
+    assert {"run", "observation", "evidence", "ledger"} <= tables
     assert diff == []
 
 

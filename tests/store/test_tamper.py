@@ -1,0 +1,142 @@
+"""The store's own administrator changes the database with plain SQL; ``verify`` names each
+change and status never believes an unsealed value. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from storage import EvidenceStore
+from storage.sealing import row_seal
+from tests.store.test_store import T0, evidence, raw_sql
+
+HOUR = timedelta(hours=1)
+FAILING = [
+    {"resource": "arn:aws:s3:::open", "passed": False, "message": "public"},
+    {"resource": "arn:aws:s3:::shut", "passed": True, "message": "blocked"},
+]
+
+
+@pytest.fixture
+def seeded(store: EvidenceStore) -> dict:
+    """Two runs of two checks (one failing), an exception, a manual item, a transition."""
+    ids: dict = {"records": []}
+    for n in range(2):
+        run = store.start_run(started_at=T0 + n * HOUR)
+        ids["records"] += [
+            store.append(evidence(run, check_id="c.pass", at=T0 + n * HOUR)),
+            store.append(
+                evidence(run, check_id="c.fail", at=T0 + n * HOUR, findings=FAILING, status="fail")
+            ),
+        ]
+        store.finish_run(run, finished_at=T0 + n * HOUR, outcome="complete")
+        ids["run"] = run
+    ids["exception"] = store.add_exception(
+        check_id="c.other",
+        resource_pattern="*",
+        target_pattern="*",
+        reason="r",
+        approved_by="ciso",
+        created_at=T0,
+        expires_at=T0 + 90 * HOUR,
+        created_by="me",
+    )
+    ids["transition"] = store.record_transition("A.8.3", None, "failing", at=T0, alert=True)
+    store.mark_alert(ids["transition"].id, "delivered", at=T0)
+    assert store.verify_report().problem is None
+    return ids
+
+
+def problem_of(store: EvidenceStore) -> tuple[str, str]:
+    problem = store.verify_report().problem
+    assert problem is not None, "verify did not notice the change"
+    return problem.kind, problem.detail
+
+
+def test_status_ignores_edited_unsealed_counts(store, store_url, seeded) -> None:
+    failing = seeded["records"][-1]
+    raw_sql(store_url, "UPDATE evidence SET passed = 2, failed = 0 WHERE id = :i", i=failing.id)
+    [summary] = store.latest(["c.fail"])
+    assert (summary.passed, summary.failed) == (1, 1)
+    assert summary.failing_resources == ("arn:aws:s3:::open",)
+    kind, detail = problem_of(store)
+    assert kind == "unsealed_column" and "passed" in detail
+
+
+def test_edited_target_key_is_named(store, store_url, seeded) -> None:
+    raw_sql(store_url, "UPDATE evidence SET target_key = 'aws:elsewhere' WHERE check_id='c.fail'")
+    kind, detail = problem_of(store)
+    assert kind == "unsealed_column" and "target_key" in detail
+
+
+def test_latest_is_recomputed_from_sealed_records(store, seeded) -> None:
+    latest = {s.check_id: s for s in store.latest()}
+    assert latest["c.fail"].evidence_id == seeded["records"][-1].id
+    assert latest["c.fail"].status == "fail" and latest["c.pass"].status == "pass"
+    assert store.latest_at(T0 + HOUR / 2, ["c.fail"])[0].evidence_id == seeded["records"][1].id
+
+
+def test_edited_run_outcome_is_named(store, store_url, seeded) -> None:
+    raw_sql(store_url, "UPDATE run SET outcome = 'partial' WHERE id = :r", r=seeded["run"])
+    kind, detail = problem_of(store)
+    assert kind == "ledger_row" and f"run {seeded['run']} was changed" in detail
+    assert "outcome" in detail
+
+
+def test_forged_exception_with_a_correct_row_seal_is_named(store, store_url, seeded) -> None:
+    row = {
+        "check_id": "c.fail",
+        "resource_pattern": "*",
+        "target_pattern": "*",
+        "reason": "forged",
+        "approved_by": "nobody",
+        "created_at": T0,
+        "expires_at": T0 + 900 * HOUR,
+        "created_by": "admin",
+    }
+    raw_sql(
+        store_url,
+        "INSERT INTO risk_exception (check_id, resource_pattern, target_pattern, reason,"
+        " approved_by, created_at, expires_at, created_by, row_hash) VALUES (:check_id,"
+        " :resource_pattern, :target_pattern, :reason, :approved_by, :created_at, :expires_at,"
+        " :created_by, :row_hash)",
+        **row,
+        row_hash=row_seal(row),
+    )
+    kind, detail = problem_of(store)
+    assert kind == "ledger_row" and "exception" in detail and "not in the ledger" in detail
+
+
+def test_edited_transition_is_named(store, store_url, seeded) -> None:
+    raw_sql(store_url, "UPDATE status_transition SET to_state = 'passing'")
+    kind, detail = problem_of(store)
+    assert kind == "ledger_row" and "status transition" in detail and "to_state" in detail
+    raw_sql(store_url, "UPDATE status_transition SET to_state = 'failing'")
+    raw_sql(store_url, "DELETE FROM status_transition")
+    kind, detail = problem_of(store)
+    assert kind == "ledger_row" and "deleted" in detail
+
+
+def test_forged_tombstone_hiding_deleted_rows_is_named(store, store_url, seeded) -> None:
+    first, second = seeded["records"][:2]
+    raw_sql(store_url, "DELETE FROM evidence WHERE id <= :i", i=second.id)
+    raw_sql(
+        store_url,
+        "INSERT INTO prune_tombstone (pruned_at, before, count, first_id, last_id, first_hash,"
+        " last_hash, previous_hash) VALUES (:t, :t, 2, :a, :b, :ha, :hb, :g)",
+        t=T0,
+        a=first.id,
+        b=second.id,
+        ha=first.content_hash,
+        hb=second.content_hash,
+        g=first.previous_hash,
+    )
+    kind, detail = problem_of(store)
+    assert kind == "ledger_row" and "prune tombstone" in detail
+
+
+def test_edited_ledger_entry_is_named(store, store_url, seeded) -> None:
+    raw_sql(store_url, "UPDATE ledger SET ref = 'x' WHERE id = (SELECT min(id) FROM ledger)")
+    kind, _ = problem_of(store)
+    assert kind == "ledger"
