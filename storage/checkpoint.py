@@ -115,15 +115,6 @@ class Ed25519Signer:
         return self._key.sign(message)
 
 
-_KMS_ALGORITHMS = {
-    "ECC_NIST_P256": "ECDSA_SHA_256",
-    "ECC_NIST_P384": "ECDSA_SHA_384",
-    "RSA_2048": "RSASSA_PSS_SHA_256",
-    "RSA_3072": "RSASSA_PSS_SHA_256",
-    "RSA_4096": "RSASSA_PSS_SHA_256",
-}
-
-
 class KmsSigner:
     """Signs with an AWS KMS asymmetric key (``kms:GetPublicKey`` once, ``kms:Sign`` per
     checkpoint): ECC_NIST_P256/P384 (ECDSA) or RSA (PSS, SHA-256)."""
@@ -131,11 +122,14 @@ class KmsSigner:
     def __init__(self, client: Any, key_id: str) -> None:
         self._client, self._key_id = client, key_id
         answer = client.get_public_key(KeyId=key_id)
-        spec = answer.get("KeySpec") or answer.get("CustomerMasterKeySpec")
-        if spec not in _KMS_ALGORITHMS:
-            raise ValueError(f"KMS key {key_id}: key spec {spec} cannot sign checkpoints")
-        self.algorithm = _KMS_ALGORITHMS[spec]
         self.public_key = serialization.load_der_public_key(answer["PublicKey"])  # type: ignore[assignment]
+        if isinstance(self.public_key, ec.EllipticCurvePublicKey):
+            bits = self.public_key.curve.key_size
+            self.algorithm = "ECDSA_SHA_384" if bits == 384 else "ECDSA_SHA_256"
+        elif isinstance(self.public_key, rsa.RSAPublicKey):
+            self.algorithm = "RSASSA_PSS_SHA_256"
+        else:
+            raise ValueError(f"KMS key {key_id} cannot sign checkpoints")
 
     def sign(self, message: bytes) -> bytes:
         answer = self._client.sign(
