@@ -368,10 +368,21 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: list[str] | None) -> 
     raise typer.Exit(_gate(audit.statuses, states))
 
 
+def _examples(*lines: str) -> str:
+    """A command's help epilog: its examples, one per line (a code block in docs/cli.md)."""
+    return "Examples:\n\n" + "\n".join(f"    {line}" for line in lines)
+
+
 # -- commands ------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa run",
+        "annexa run --provider aws --fail-on failing,error",
+        "annexa run --check aws.s3.public_access_blocked --format json",
+    )
+)
 def run(
     ctx: typer.Context,
     soa: SoaOption = None,
@@ -400,7 +411,11 @@ def run(
     _audit_output(audit, fmt, fail_on)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa daemon", "annexa --config /etc/annexa/annexa.yaml daemon --host 0.0.0.0 --port 9108"
+    )
+)
 def daemon(
     ctx: typer.Context,
     host: Annotated[
@@ -443,7 +458,14 @@ def daemon(
     os._exit(code)  # abandoned (timed-out) check threads must not hold the exit
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa status --state failing --state error",
+        "annexa status --at 2026-03-31T12:00:00Z",
+        "annexa status --from 2025-04-01 --to 2026-03-31 --format csv",
+        "annexa status --fail-on failing,stale",
+    )
+)
 def status(
     ctx: typer.Context,
     soa: SoaOption = None,
@@ -495,7 +517,9 @@ def status(
     raise typer.Exit(_gate(statuses, states))
 
 
-@app.command()
+@app.command(
+    epilog=_examples("annexa controls --manual", "annexa controls --provider azure --format json")
+)
 def controls(
     ctx: typer.Context,
     provider: Annotated[
@@ -528,7 +552,12 @@ def controls(
         )
 
 
-@app.command("checks")
+@app.command(
+    "checks",
+    epilog=_examples(
+        "annexa checks --provider gcp", "annexa checks --control A.8.24 --format json"
+    ),
+)
 def list_checks(
     ctx: typer.Context,
     provider: Annotated[str | None, _provider_option("Only this provider")] = None,
@@ -549,7 +578,13 @@ def list_checks(
     )
 
 
-@evidence_app.command("show")
+@evidence_app.command(
+    "show",
+    epilog=_examples(
+        "annexa evidence show --control A.8.5",
+        "annexa evidence show --check aws.iam.root_mfa_enabled --full --format json",
+    ),
+)
 def evidence_show(
     ctx: typer.Context,
     control: Annotated[str | None, typer.Option("--control", help="History of a control.")] = None,
@@ -581,7 +616,7 @@ def evidence_show(
     )
 
 
-@app.command()
+@app.command(epilog=_examples("annexa runs --limit 5"))
 def runs(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_LIMIT)] = 20,
@@ -593,7 +628,7 @@ def runs(
     emit(rows, fmt, title="Runs")
 
 
-@app.command()
+@app.command(epilog=_examples("annexa demo", "annexa demo --format json"))
 def demo(
     ctx: typer.Context,
     fail_on: FailOnOption = None,
@@ -614,7 +649,13 @@ def demo(
     _audit_output(audit, fmt, fail_on)
 
 
-@app.command("permissions")
+@app.command(
+    "permissions",
+    epilog=_examples(
+        "annexa permissions aws > annexa-policy.json",
+        "annexa permissions entra --check entra.users.mfa_registered",
+    ),
+)
 def permissions_cmd(
     ctx: typer.Context,
     provider: Annotated[
@@ -632,7 +673,10 @@ def permissions_cmd(
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-@db_app.command("upgrade")
+@db_app.command(
+    "upgrade",
+    epilog=_examples("annexa --database postgresql+psycopg://annexa@db/annexa db upgrade"),
+)
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the evidence database to the current schema."""
     from storage import StoreError, upgrade
@@ -648,7 +692,13 @@ def db_upgrade(ctx: typer.Context) -> None:
 # -- audit evidence: manual evidence, exceptions, verify, prune ------------------------------
 
 
-@evidence_app.command("add")
+@evidence_app.command(
+    "add",
+    epilog=_examples(
+        "annexa evidence add --control A.5.1 --file policy.pdf --valid-for 365d "
+        "--note 'ISMS policy v3, board approved'"
+    ),
+)
 def evidence_add(
     ctx: typer.Context,
     control: Annotated[str, typer.Option("--control", help="Control id (2022, or 2013).")],
@@ -684,7 +734,9 @@ def evidence_add(
     )
 
 
-@evidence_app.command("list")
+@evidence_app.command(
+    "list", epilog=_examples("annexa evidence list", "annexa evidence list --control A.5.1 --all")
+)
 def evidence_list(
     ctx: typer.Context,
     control: Annotated[str | None, typer.Option("--control", help="Only this control.")] = None,
@@ -708,7 +760,7 @@ def evidence_list(
     )
 
 
-@evidence_app.command("get")
+@evidence_app.command("get", epilog=_examples("annexa evidence get 3f5a... --out policy.pdf"))
 def evidence_get(
     ctx: typer.Context,
     sha256: Annotated[str, typer.Argument(help="SHA-256 of the stored file.")],
@@ -720,7 +772,14 @@ def evidence_get(
     out.print(f"wrote {size} bytes to {out_file}")
 
 
-@exception_app.command("add")
+@exception_app.command(
+    "add",
+    epilog=_examples(
+        "annexa exception add --check aws.s3.public_access_blocked "
+        "--resource 'arn:aws:s3:::www-*' --reason 'public website' "
+        "--approved-by ciso@example.com --expires 2026-12-31"
+    ),
+)
 def exception_add(
     ctx: typer.Context,
     check: Annotated[str, typer.Option("--check", help="The check id the exception is for.")],
@@ -766,7 +825,7 @@ def exception_add(
     )
 
 
-@exception_app.command("list")
+@exception_app.command("list", epilog=_examples("annexa exception list --all"))
 def exception_list(
     ctx: typer.Context,
     include_all: Annotated[
@@ -795,7 +854,9 @@ def exception_list(
     )
 
 
-@exception_app.command("revoke")
+@exception_app.command(
+    "revoke", epilog=_examples("annexa exception revoke 7 --reason 'website moved to CloudFront'")
+)
 def exception_revoke(
     ctx: typer.Context,
     exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
@@ -808,7 +869,11 @@ def exception_revoke(
     out.print(f"exception #{revoked.id} revoked at {report.iso(revoked.revoked_at)}")
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa verify", "annexa verify --package audit-2026.zip --public-key signer.pub"
+    )
+)
 def verify(
     ctx: typer.Context,
     package: Annotated[
@@ -869,7 +934,13 @@ def verify(
     raise typer.Exit(1)
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa export --from 2025-04-01 --to 2026-03-31 --out audit-2026.zip",
+        "annexa export --from 2026-01-01 --to 2026-03-31 --out q1.zip "
+        "--control A.5.15,A.8.24 --sign-key signer.pem",
+    )
+)
 def export(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", help="Period start (date or ISO time, UTC).")],
@@ -902,7 +973,13 @@ class TrendUnit(StrEnum):
     week = "week"
 
 
-@app.command("report")
+@app.command(
+    "report",
+    epilog=_examples(
+        "annexa report --from 2025-04-01 --to 2026-03-31 --out review.html --out review.pdf",
+        "annexa report --from 2026-01-01 --to 2026-03-31 --by week --out q1.xlsx",
+    ),
+)
 def review_report(
     ctx: typer.Context,
     start: Annotated[str, typer.Option("--from", help="Period start (date or ISO time, UTC).")],
@@ -942,7 +1019,7 @@ def review_report(
     )
 
 
-@app.command()
+@app.command(epilog=_examples("annexa prune --before 2023-01-01 --yes"))
 def prune(
     ctx: typer.Context,
     before: Annotated[str, typer.Option("--before", help="Delete records collected before.")],

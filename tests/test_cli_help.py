@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import zipfile
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 import typer
+from typer.cli import get_docs_for_click
+from typer.core import MARKUP_MODE_KEY
 from typer.testing import CliRunner
 
 import cli
@@ -147,3 +151,40 @@ def test_repeatable_options_take_repeats_and_comma_lists(annexa, tmp_path) -> No
         assert code == 0, err
         manifests.append(json.loads(zipfile.ZipFile(out).read("manifest.json"))["controls"])
     assert manifests[0] == manifests[1] == ["A.5.1", "A.8.12"]
+
+
+REFERENCE = Path(__file__).parent.parent / "docs" / "cli.md"
+REGENERATE = (
+    "typer cli.py utils docs --name annexa --title 'annexa command reference' --output docs/cli.md"
+)
+
+
+def test_reference_page_is_current() -> None:
+    """docs/cli.md is what the CLI generates now (regenerate it with REGENERATE)."""
+    command = typer.main.get_command(cli.app)
+    ctx = typer.Context(command, obj={MARKUP_MODE_KEY: cli.app.rich_markup_mode})
+    docs = get_docs_for_click(obj=command, ctx=ctx, name="annexa", title="annexa command reference")
+    assert REFERENCE.read_text() == docs.strip() + "\n", f"docs/cli.md is stale: {REGENERATE}"
+    for words in COMMANDS:
+        assert f"## `annexa {' '.join(words)}`" in docs
+
+
+def test_every_command_shows_examples_that_parse() -> None:
+    """Each command's help ends with examples, and each example parses (every option and
+    argument it uses exists and takes the value given)."""
+    group = typer.main.get_command(cli.app)
+    for words in COMMANDS:
+        command = group
+        for word in words:
+            command = command.commands[word]  # type: ignore[attr-defined]
+        assert command.epilog and command.epilog.startswith("Examples:"), words
+        assert "Examples:" in help_text(*words)
+        for line in command.epilog.splitlines()[2:]:
+            args = shlex.split(line.split(">", 1)[0])[1:]
+            ctx = group.make_context("annexa", args)
+            for word in words:
+                rest = [*ctx._protected_args, *ctx.args]  # the subcommand and its arguments
+                assert rest[:1] == [word], line
+                sub = ctx.command.commands[word]  # type: ignore[attr-defined]
+                ctx = sub.make_context(word, rest[1:], parent=ctx)
+            assert not ctx.args, (line, ctx.args)
