@@ -48,3 +48,34 @@ def configure_logging(fmt: str = "auto", *, level: int = logging.INFO) -> None:
         cache_logger_on_first_use=False,
     )
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    _route_stdlib_logging(renderer)
+
+
+class _AnnexaHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The one root handler annexa installs (replaced, never stacked, on reconfiguration)."""
+
+
+def _route_stdlib_logging(renderer: Any) -> None:
+    """Libraries' stdlib logs (waitress, apscheduler, ...) in the same format as annexa's own:
+    one JSON line each in ``json`` mode, tracebacks included as a field."""
+    handler = _AnnexaHandler(_CurrentStderr())  # type: ignore[arg-type]
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                _redact_event,
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _AnnexaHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter

@@ -1,4 +1,4 @@
-"""``/healthz`` and ``/metrics`` (Prometheus text format) on a small HTTP server.
+"""``/healthz`` and ``/metrics`` (Prometheus text format) on waitress, a maintained WSGI server.
 
 Metrics live in a dedicated ``CollectorRegistry`` per daemon (never the global one), so several
 daemons in one process (tests) do not collide.
@@ -10,14 +10,16 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from waitress.server import create_server
+from waitress.wasyncore import close_all
 
+from collector.errors import UserError
 from collector.status import ControlState, ControlStatus
 
 LATENESS_BUCKETS = (
@@ -142,7 +144,18 @@ class Metrics:
 
 
 class HealthServer:
-    """Serves ``/healthz`` (JSON, 200 or 503) and ``/metrics`` on a daemon thread."""
+    """Serves ``/healthz`` (JSON, 200 or 503) and ``/metrics`` with waitress on a daemon thread.
+
+    Waitress reads each request whole in one event loop before a worker thread answers it, so
+    idle or half-sent connections cost a socket, never a thread; at most ``CONNECTIONS`` are
+    open at once (more wait in the listen backlog) and one idle for ``IDLE_TIMEOUT`` seconds is
+    closed. Its own logs go through the stdlib ``waitress`` logger, in the configured format.
+    Raises UserError (one line) when the address cannot be bound.
+    """
+
+    THREADS = 2
+    CONNECTIONS = 500
+    IDLE_TIMEOUT = 10
 
     def __init__(
         self,
@@ -151,47 +164,57 @@ class HealthServer:
         health: Callable[[], tuple[bool, dict[str, Any]]],
         metrics: Metrics,
     ) -> None:
-        handler = _handler(health, metrics)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="annexa-health", daemon=True
-        )
+        try:
+            self._server = create_server(
+                _app(health, metrics),
+                host=host,
+                port=port,
+                threads=self.THREADS,
+                connection_limit=self.CONNECTIONS,
+                channel_timeout=self.IDLE_TIMEOUT,
+                cleanup_interval=max(1, self.IDLE_TIMEOUT // 2),
+                asyncore_use_poll=True,  # select() stops at 1,024 descriptors
+                ident="annexa",
+                clear_untrusted_proxy_headers=True,
+            )
+        except (OSError, ValueError) as exc:  # busy port, unknown or foreign address
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(f"daemon: cannot listen on {host}:{port}: {reason}") from None
+        self._thread = threading.Thread(target=self._server.run, name="annexa-health", daemon=True)
 
     @property
     def port(self) -> int:
-        return int(self._server.server_address[1])
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    def address(self) -> tuple[str, int]:
+        """(host, port) as bound."""
+        return str(self._server.effective_host), self.port  # type: ignore[union-attr]
 
     def start(self) -> None:
         self._thread.start()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.task_dispatcher.shutdown(timeout=1)
+        close_all(self._server._map)  # the listening socket and every open connection
+        self._thread.join(timeout=5)
 
 
-def _handler(
-    health: Callable[[], tuple[bool, dict[str, Any]]], metrics: Metrics
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/healthz":
-                ok, body = health()
-                self._send(200 if ok else 503, "application/json", json.dumps(body).encode())
-            elif path == "/metrics":
-                self._send(200, CONTENT_TYPE_LATEST, metrics.render())
-            else:
-                self._send(404, "text/plain", b"not found\n")
+def _app(health: Callable[[], tuple[bool, dict[str, Any]]], metrics: Metrics) -> Any:
+    """The WSGI application: two read-only routes."""
 
-        def _send(self, code: int, content_type: str, body: bytes) -> None:
-            self.send_response(code)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            code, kind, body = "405 Method Not Allowed", "text/plain", b"GET only\n"
+        elif path == "/healthz":
+            ok, status = health()
+            code = "200 OK" if ok else "503 Service Unavailable"
+            kind, body = "application/json", json.dumps(status).encode()
+        elif path == "/metrics":
+            code, kind, body = "200 OK", CONTENT_TYPE_LATEST, metrics.render()
+        else:
+            code, kind, body = "404 Not Found", "text/plain", b"not found\n"
+        start_response(code, [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
 
-        def log_message(self, *_: Any) -> None:  # probes every few seconds: no access log
-            pass
-
-    return Handler
+    return app
