@@ -458,6 +458,26 @@ def daemon(
     os._exit(code)  # abandoned (timed-out) check threads must not hold the exit
 
 
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Bind address (default: web.host, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", min=0, max=65535, help="Port (default: web.port).")
+    ] = None,
+) -> None:
+    """The web console: overview, controls, evidence, exceptions, audit package download.
+
+    Beyond loopback it refuses to start without web.oidc or web.tokens. Example:
+    annexa serve --port 8080
+    """
+    from collector.web.server import serve as serve_console
+
+    serve_console(_settings(ctx), host=host, port=port)
+
+
 @app.command(
     epilog=_examples(
         "annexa status --state failing --state error",

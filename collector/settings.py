@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 import typing
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -465,6 +465,67 @@ class CheckpointSettings(BaseModel):
         return self
 
 
+WebRole = Literal["viewer", "editor", "auditor"]
+
+
+class WebUser(BaseModel):
+    """A person signing in by OIDC and the role they get; auditors get a period and expiry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, description="the e-mail claim of the signed-in user")
+    role: WebRole = "viewer"
+    period_from: date | None = Field(None, description="auditor: first day they may see")
+    period_to: date | None = Field(None, description="auditor: last day they may see")
+    expires: date | None = Field(None, description="access ends after this day")
+
+
+class WebToken(BaseModel):
+    """An API token for automation, stored as its SHA-256 (``annexa web token``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the token")
+    role: WebRole = "viewer"
+    period_from: date | None = None
+    period_to: date | None = None
+    expires: date | None = None
+
+
+class OidcSettings(BaseModel):
+    """Sign-in with the organisation's identity provider (OpenID Connect, code flow + PKCE)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(pattern=r"^https?://", description="issuer URL (discovery document)")
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(
+        "ANNEXA_OIDC_CLIENT_SECRET", description="env variable holding the client secret"
+    )
+    scopes: str = "openid email profile"
+
+
+class WebSettings(BaseModel):
+    """``annexa serve``: the web console."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field("127.0.0.1", description="bind address")
+    port: int = Field(8080, ge=0, le=65535, description="0: any free port")
+    public_url: str | None = Field(None, description="external base URL (OIDC redirect)")
+    oidc: OidcSettings | None = None
+    users: list[WebUser] = Field(default_factory=list)
+    default_role: WebRole | None = Field(None, description="role of other signed-in users")
+    tokens: list[WebToken] = Field(default_factory=list)
+    anonymous_role: WebRole | None = Field(
+        "viewer", description="role without sign-in, only while bound to loopback"
+    )
+    session_secret_env: str = Field(
+        "ANNEXA_WEB_SECRET", description="env variable: key signing sessions and CSRF tokens"
+    )
+
+
 class Settings(BaseSettings):
     """Everything annexa reads from its config file and environment."""
 
@@ -494,6 +555,8 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
+
+    web: WebSettings = Field(default_factory=WebSettings)
     config_path: Path | None = Field(None, exclude=True)
 
     @property

@@ -82,6 +82,17 @@ class HistoryStore(StoreBase):
         """The newest evidence per (check, target), recomputed from the sealed records."""
         return self.latest_at(None, check_ids)
 
+    def record_by_id(self, evidence_id: int) -> EvidenceRecord | None:
+        """One record with its observations, None when no record has that id."""
+        query = (
+            select(ev, obs.c.content)
+            .join(obs, obs.c.sha256 == ev.c.observations_hash)
+            .where(ev.c.id == evidence_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else evidence_record(row)
+
     def records_between(
         self,
         start: datetime,

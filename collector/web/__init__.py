@@ -1,0 +1,1 @@
+"""The web console (``annexa serve``): status for people, over the same functions as the CLI."""
