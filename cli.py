@@ -458,7 +458,12 @@ def daemon(
     os._exit(code)  # abandoned (timed-out) check threads must not hold the exit
 
 
-@app.command()
+@app.command(
+    epilog=_examples(
+        "annexa serve",
+        "annexa serve --host 0.0.0.0 --port 8080",
+    )
+)
 def serve(
     ctx: typer.Context,
     host: Annotated[
@@ -470,8 +475,8 @@ def serve(
 ) -> None:
     """The web console: overview, controls, evidence, exceptions, audit package download.
 
-    Beyond loopback it refuses to start without web.oidc or web.tokens. Example:
-    annexa serve --port 8080
+    Beyond loopback it refuses to start without web.oidc or web.tokens (see README: Web
+    console).
     """
     from collector.web.server import serve as serve_console
 

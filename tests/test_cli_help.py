@@ -31,6 +31,8 @@ COMMANDS = [
     ("verify",),
     ("export",),
     ("prune",),
+    ("serve",),
+    ("report",),
     ("evidence", "show"),
     ("evidence", "add"),
     ("evidence", "list"),
