@@ -3,6 +3,7 @@ against them (``storage.checkpoint`` holds the format, signers and anchors)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -102,6 +103,34 @@ def trusted_keys(config: CheckpointSettings, extra: Sequence[Path] = ()) -> list
         except ValueError as exc:
             raise UserError(str(exc)) from None
     return keys
+
+
+def covering(
+    config: CheckpointSettings, start: datetime, end: datetime
+) -> list[tuple[str, bytes]]:
+    """The anchored checkpoints (name, document) written during ``[start, end)`` and the first
+    one after it (which covers the period's last records), for an export package. They are
+    copied as they are: the package's verifier authenticates them."""
+    found: dict[str, bytes] = {}
+    for anchor in anchors_of(config):
+        for name, data in anchor.read_all():
+            found.setdefault(name, data)
+    chosen = []
+    for name, data in sorted(found.items(), key=lambda item: _written_at(item[1]) or start):
+        at = _written_at(data)
+        if at is None or at < start:
+            continue
+        chosen.append((name, data))
+        if at >= end:
+            break
+    return chosen
+
+
+def _written_at(document: bytes) -> datetime | None:
+    try:
+        return datetime.fromisoformat(json.loads(document)["at"].replace("Z", "+00:00"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)

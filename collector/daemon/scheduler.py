@@ -41,6 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from collector.accounts import Account
+from collector.anchoring import checkpointer
 from collector.app import Workspace, load_workspace
 from collector.causes import THROTTLED_CODES
 from collector.clock import utcnow
@@ -222,6 +223,7 @@ class Daemon:
         while self.store is None and not self._stop.is_set():
             try:
                 self.store = EvidenceStore.open(self.settings.store_url)
+                self.store.checkpoint_hook = checkpointer(self.settings)
             except StoreError as exc:
                 self.store_ok = False
                 self.metrics.store_up.set(0)
@@ -289,6 +291,17 @@ class Daemon:
             max_instances=1,
             misfire_grace_time=None,
         )
+        if store.checkpoint_hook is not None:  # signed checkpoints every N minutes
+            every = plan.settings.checkpoints.every_minutes * 60
+            scheduler.add_job(
+                store.checkpoint_hook,
+                IntervalTrigger(seconds=every, timezone=UTC),
+                args=[store],
+                id="__checkpoint__",
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
         scheduler.start()
         self.scheduler_alive = True
         log.info("collecting", run_id=self.run_id, jobs=len(plan.jobs))

@@ -104,10 +104,13 @@ def export_package(
     force: bool = False,
     progress: Progress | None = None,
     compresslevel: int = 1,
+    checkpoints: Sequence[tuple[str, bytes]] = (),
 ) -> ExportResult:
     """Write the audit package for ``[start, end)`` to ``out`` (atomically); UserError on bad
     input, before anything is written. ``compresslevel``: deflate level (1: fastest; 6 makes
-    the package about 8 % smaller and the export about 10 % slower, see BENCHMARKS.md)."""
+    the package about 8 % smaller and the export about 10 % slower, see BENCHMARKS.md).
+    ``checkpoints``: (name, document) of the anchored checkpoints covering the period, copied
+    to ``checkpoints/``."""
     if end <= start:
         raise UserError(
             f"empty or inverted period: --from {iso(start)} must be before --to {iso(end)}"
@@ -121,6 +124,8 @@ def export_package(
             with PackageWriter(out, work, created=now, compresslevel=compresslevel) as writer:
                 builder = _Builder(workspace, store, soa, selected, start, end, now, writer, work)
                 records = builder.write(progress)
+                for name, document in checkpoints:
+                    writer.add(f"checkpoints/{name}", document)
                 writer.finish(key)
     except FileExistsError as exc:
         raise UserError(

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from collector import app as core
+from collector.anchoring import covering
 from collector.audit import parse_instant
 from collector.clock import utcnow
 from collector.export.build import export_package
@@ -52,6 +53,7 @@ def export_command(
             sign_key=sign_key,
             force=force,
             progress=progress,
+            checkpoints=covering(settings.checkpoints, begin, until),
         )
     signed = f", signed (key {result.signed_by})" if result.signed_by else ""
     out.print(

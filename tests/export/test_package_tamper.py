@@ -1,0 +1,314 @@
+"""Packages an auditor verifies without trusting the sender: reports edited with SHA256SUMS
+recomputed, a swapped signing key, a stripped signature, checkpoints in the package, folders,
+a decompression bomb, and every branch of the verifier."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from collector.export.evidence import reseal
+from storage.checkpoint import DirectoryAnchor, Ed25519Signer, Heads, write_checkpoint
+from tests.export.conftest import DAY, T0, rewrite
+
+PERIOD = ("--from", "2025-03-01", "--to", "2025-03-04")
+
+
+def pem_pair(tmp_path: Path, name: str) -> tuple[Path, Path, Ed25519PrivateKey]:
+    key = Ed25519PrivateKey.generate()
+    private, public = tmp_path / f"{name}.pem", tmp_path / f"{name}.pub"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public, key
+
+
+def sums_for(package: Path, changes: dict[str, bytes | None]) -> bytes:
+    """SHA256SUMS as a forger recomputes it after ``changes``."""
+    with zipfile.ZipFile(package) as z:
+        names = {n for n in z.namelist() if not n.startswith("SHA256SUMS")}
+        digests = {n: hashlib.sha256(z.read(n)).hexdigest() for n in names}
+    for name, data in changes.items():
+        if data is None:
+            digests.pop(name, None)
+        else:
+            digests[name] = hashlib.sha256(data).hexdigest()
+    return "".join(f"{d}  {n}\n" for n, d in sorted(digests.items())).encode()
+
+
+@pytest.fixture
+def signed(annexa_db, seeded, tmp_path: Path, monkeypatch) -> dict:
+    """A package signed with the sender's key, carrying two checkpoints of the store."""
+    private, public, _ = pem_pair(tmp_path, "sender")
+    cp_private, cp_public, _ = pem_pair(tmp_path, "checkpoints")
+    anchor = DirectoryAnchor(tmp_path / "anchor")
+    signer = Ed25519Signer.from_file(cp_private)
+    for at in (T0 + 2 * DAY, T0 + 5 * DAY, T0 + 9 * DAY):  # the third one is not needed
+        write_checkpoint(seeded.heads(), at, signer, [anchor])
+    monkeypatch.setenv("ANNEXA_CHECKPOINTS__SIGNING_KEY", str(cp_private))
+    monkeypatch.setenv("ANNEXA_CHECKPOINTS__DIRECTORY", str(tmp_path / "anchor"))
+    out = tmp_path / "audit.zip"
+    code, _, stderr = annexa_db("export", *PERIOD, "--out", str(out), "--sign-key", str(private))
+    assert code == 0, stderr
+    return {"package": out, "public": public, "checkpoints": cp_public, "private": private}
+
+
+def test_checkpoints_travel_in_the_package(annexa_db, signed) -> None:
+    names = zipfile.ZipFile(signed["package"]).namelist()
+    assert len([n for n in names if n.startswith("checkpoints/")]) == 2
+    code, out, err = annexa_db(
+        "verify",
+        "--package",
+        str(signed["package"]),
+        "--public-key",
+        str(signed["public"]),
+        "--public-key",
+        str(signed["checkpoints"]),
+    )
+    assert code == 0, err
+    assert "signature valid" in out and "2 checkpoints signed by a trusted key" in out
+    code, out, _ = annexa_db("verify", "--package", str(signed["package"]))
+    assert code == 0 and "2 checkpoints not authenticated" in out
+
+
+def test_edited_report_with_recomputed_sums_fails_the_signature(annexa_db, signed) -> None:
+    package = signed["package"]
+    for name in ("soa.csv", "index.html", "findings.ocsf.jsonl", "manifest.json"):
+        data = zipfile.ZipFile(package).read(name).replace(b"failing", b"passing") + b" "
+        rewrite(package, {name: data, "SHA256SUMS": sums_for(package, {name: data})})
+        code, _, err = annexa_db(
+            "verify", "--package", str(package), "--public-key", str(signed["public"])
+        )
+        assert code == 1 and "SHA256SUMS.sig: the signature over SHA256SUMS does not verify" in err
+
+
+def test_swapped_key_is_never_valid(annexa_db, signed, tmp_path) -> None:
+    package = signed["package"]
+    _, forger_public, forger = pem_pair(tmp_path, "forger")
+    data = zipfile.ZipFile(package).read("soa.csv").replace(b"failing", b"passing")
+    sums = sums_for(package, {"soa.csv": data})
+    rewrite(
+        package,
+        {
+            "soa.csv": data,
+            "SHA256SUMS": sums,
+            "SHA256SUMS.sig": base64.b64encode(forger.sign(sums)) + b"\n",
+            "SHA256SUMS.pub": forger_public.read_bytes(),
+        },
+    )
+    code, out, _ = annexa_db("verify", "--package", str(package))
+    assert code == 0 and "signed by an unknown key SHA256:" in out and "valid" not in out
+    code, _, err = annexa_db(
+        "verify", "--package", str(package), "--public-key", str(signed["public"])
+    )
+    assert code == 1 and "signed by an unknown key SHA256:" in err
+    code, _, err = annexa_db("verify", "--package", str(package), "--require-signature")
+    assert code == 1 and "signed by an unknown key" in err
+
+
+def test_stripped_signature_fails_require_signature(annexa_db, signed) -> None:
+    package = signed["package"]
+    rewrite(package, {"SHA256SUMS.sig": None, "SHA256SUMS.pub": None})
+    code, out, _ = annexa_db("verify", "--package", str(package))
+    assert code == 0 and "not signed" in out
+    code, _, err = annexa_db("verify", "--package", str(package), "--require-signature")
+    assert code == 1 and "SHA256SUMS.sig: missing (--require-signature" in err
+
+
+def test_checkpoint_by_an_unknown_key_in_the_package(annexa_db, signed, tmp_path) -> None:
+    package = signed["package"]
+    other_private, _, _ = pem_pair(tmp_path, "other")
+    name = next(n for n in zipfile.ZipFile(package).namelist() if n.startswith("checkpoints/"))
+    forged = DirectoryAnchor(tmp_path / "forged")
+    written = write_checkpoint(
+        Heads(1, "0" * 64, 0, "0" * 64),
+        T0,
+        Ed25519Signer.from_file(other_private),
+        [forged],
+    )
+    data = (tmp_path / "forged" / written).read_bytes()
+    sums = sums_for(package, {name: data})  # the sender signs what it forged
+    sender = serialization.load_pem_private_key(signed["private"].read_bytes(), None)
+    signature = base64.b64encode(sender.sign(sums)) + b"\n"  # type: ignore[call-arg, union-attr]
+    rewrite(package, {name: data, "SHA256SUMS": sums, "SHA256SUMS.sig": signature})
+    keys = ("--public-key", str(signed["public"]), "--public-key", str(signed["checkpoints"]))
+    code, _, err = annexa_db("verify", "--package", str(package), *keys)
+    assert code == 1 and f"checkpoint {name}: signed by an unknown key SHA256:" in err
+
+
+def rezip(package: Path, *, folders: bool, extra: dict[str, bytes] | None = None) -> None:
+    """Re-zip as an archiver would: optional directory entries, optional extra files."""
+    copy = package.with_suffix(".re")
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as dst:
+        seen: set[str] = set()
+        for info in src.infolist():
+            if info.filename.endswith("/"):
+                continue  # folders are laid anew below
+            parts = info.filename.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                folder = "/".join(parts[:i]) + "/"
+                if folders and folder not in seen:
+                    seen.add(folder)
+                    dst.writestr(zipfile.ZipInfo(folder), b"")
+            dst.writestr(info.filename, src.read(info))
+        for name, data in (extra or {}).items():
+            dst.writestr(name, data)
+    copy.replace(package)
+
+
+def test_folders_are_not_files(annexa_db, signed) -> None:
+    package = signed["package"]
+    rezip(package, folders=True)
+    assert any(n.endswith("/") for n in zipfile.ZipFile(package).namelist())
+    keys = ("--public-key", str(signed["public"]), "--public-key", str(signed["checkpoints"]))
+    code, _out, err = annexa_db("verify", "--package", str(package), *keys)
+    assert code == 0, err
+    rezip(package, folders=True, extra={"evidence/extra.txt": b"x"})
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 1 and "evidence/extra.txt: extra file" in err
+
+
+def test_decompression_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open("findings.ocsf.jsonl", "w", force_zip64=True) as member:
+            block = b"\0" * (1 << 24)
+            for _ in range(64):  # 1 GiB of zeros
+                member.write(block)
+        z.writestr("SHA256SUMS", b"")
+        z.writestr("manifest.json", b"{}")
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    script = (
+        "import atexit, resource, sys\n"
+        "atexit.register(lambda: sys.stderr.write("
+        "f'peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'))\n"
+        f"sys.argv = ['annexa', 'verify', '--package', {str(bomb)!r}]\n"
+        "import cli\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2
+    assert lines[0].startswith("annexa: error: --package") and "decompression bomb" in lines[0]
+    assert "findings.ocsf.jsonl" in lines[0]
+    peak_kib = int(lines[-1].split()[1])
+    assert peak_kib < 400 * 1024  # the 1 GiB member was never inflated into memory
+
+
+# -- every branch of the verifier -------------------------------------------------------------
+
+
+@pytest.fixture
+def package(annexa_db, seeded, tmp_path: Path) -> Path:
+    out = tmp_path / "audit.zip"
+    assert annexa_db("export", *PERIOD, "--out", str(out))[0] == 0
+    return out
+
+
+def records(package: Path) -> list[str]:
+    return sorted(n for n in zipfile.ZipFile(package).namelist() if n.startswith("evidence/2"))
+
+
+def forge(package: Path, changes: dict[str, bytes | None]) -> None:
+    rewrite(package, {**changes, "SHA256SUMS": sums_for(package, changes)})
+
+
+def test_resealed_record_with_records_csv_and_sums_fixed_breaks_the_chain(
+    annexa_db, package
+) -> None:
+    z = zipfile.ZipFile(package)
+    name = records(package)[0]
+    document = json.loads(z.read(name))
+    old_hash = document["content_hash"]
+    document["summary"] = "all good"
+    document["content_hash"] = reseal(document)[1]
+    data = json.dumps(document).encode()
+    index = z.read("evidence/records.csv").replace(
+        old_hash.encode(), document["content_hash"].encode(), 1
+    )
+    forge(package, {name: data, "evidence/records.csv": index})
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 1 and "chain broken" in err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("bad_line", "SHA256SUMS: line 1 is not '<sha256> <path>'"),
+        ("duplicate_line", "is listed twice"),
+        ("invalid_record", "not a valid evidence record"),
+        ("observations", "observations do not match observations_hash"),
+        ("missing_index", "evidence/records.csv: missing"),
+        ("count", "lists 7 records, the package holds 8"),
+    ],
+)
+def test_verifier_branches(annexa_db, package, change, message) -> None:
+    z = zipfile.ZipFile(package)
+    name = records(package)[0]
+    sums = z.read("SHA256SUMS")
+    if change == "bad_line":
+        rewrite(package, {"SHA256SUMS": b"not a sum line\n" + sums})
+    elif change == "duplicate_line":
+        rewrite(package, {"SHA256SUMS": sums + sums.splitlines(keepends=True)[0]})
+    elif change == "invalid_record":
+        forge(package, {name: b'{"id": 1}'})
+    elif change == "observations":
+        document = json.loads(z.read(name))
+        document["observations"] = {"forged": True}
+        forge(package, {name: json.dumps(document).encode()})
+    elif change == "missing_index":
+        forge(package, {"evidence/records.csv": None})
+    else:
+        lines = z.read("evidence/records.csv").splitlines(keepends=True)
+        forge(package, {"evidence/records.csv": b"".join(lines[:-1])})
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 1 and message in err, err
+
+
+def test_entry_listed_twice_in_the_zip(annexa_db, package) -> None:
+    with zipfile.ZipFile(package, "a") as z, pytest.warns(UserWarning):
+        z.writestr("runs.csv", zipfile.ZipFile(package).read("runs.csv"))
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 1 and "runs.csv: appears twice in the package" in err
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "message"),
+    [
+        (b"id,when", None, "evidence/records.csv: header is"),
+        (None, b"x", "record_id 'x' or chained_to"),
+    ],
+)
+def test_records_csv_bad_input_is_one_line_exit_2(annexa_db, package, header, row, message) -> None:
+    lines = zipfile.ZipFile(package).read("evidence/records.csv").splitlines(keepends=True)
+    if header is not None:
+        lines[0] = header + b"\n"
+    else:
+        lines[1] = row + lines[1][lines[1].index(b",") :]
+    forge(package, {"evidence/records.csv": b"".join(lines)})
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
