@@ -105,9 +105,7 @@ def trusted_keys(config: CheckpointSettings, extra: Sequence[Path] = ()) -> list
     return keys
 
 
-def covering(
-    config: CheckpointSettings, start: datetime, end: datetime
-) -> list[tuple[str, bytes]]:
+def covering(config: CheckpointSettings, start: datetime, end: datetime) -> list[tuple[str, bytes]]:
     """The anchored checkpoints (name, document) written during ``[start, end)`` and the first
     one after it (which covers the period's last records), for an export package. They are
     copied as they are: the package's verifier authenticates them."""
