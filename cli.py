@@ -15,7 +15,6 @@ import structlog
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from collector import app as core
@@ -23,6 +22,7 @@ from collector import audit, report
 from collector.clock import utcnow
 from collector.errors import UserError
 from collector.logs import configure_logging
+from collector.progress import progress_bar
 from collector.providers import RESOLVERS
 from collector.settings import Settings, load_settings
 from collector.signals import sigterm_interrupts
@@ -318,27 +318,21 @@ def _gate(statuses: list[ControlStatus], states: set[str]) -> int:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[tuple[Any, Any]]:
-    """A progress bar on a terminal (stderr); silent otherwise."""
-    if not enabled:
-        yield None, None
-        return
-    bar = Progress(
-        TextColumn("[bold]collecting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task("", total=None)
+    """The runner's plan and record callbacks drawing a bar with ETA (on a terminal only)."""
+    with progress_bar(err, "collecting", "checks") as update:
+        if update is None or not enabled:
+            yield None, None
+            return
+        planned: list[int | None] = [None]
+        done = [0]
 
         def on_plan(total: int) -> None:
-            bar.update(task, total=total)
+            planned[0] = total
+            update(done[0], total)
 
         def on_record(record: Any) -> None:
-            bar.update(task, advance=1, description=record.check_id)
+            done[0] += 1
+            update(done[0], planned[0], record.check_id)
 
         yield on_plan, on_record
 
@@ -929,8 +923,11 @@ def verify(
     from collector.anchoring import verify_store
 
     settings = _settings(ctx)
-    with core.open_store(settings) as store:
-        checked = verify_store(store, settings, keys)
+    with (
+        core.open_store(settings) as store,
+        progress_bar(err, "verifying", "records") as update,
+    ):
+        checked = verify_store(store, settings, keys, update)
     result = checked.report
     if result.problem is None:
         out.print(

@@ -140,15 +140,19 @@ class StoreVerification:
 
 
 def verify_store(
-    store: EvidenceStore, settings: Settings, public_keys: Sequence[Path] = ()
+    store: EvidenceStore,
+    settings: Settings,
+    public_keys: Sequence[Path] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> StoreVerification:
-    """Verify the store, and against every trusted checkpoint of the configured anchors."""
+    """Verify the store, and against every trusted checkpoint of the configured anchors;
+    ``progress(records checked, records in all)`` follows the chain's walk."""
     config = settings.checkpoints
     anchors = anchors_of(config)
     if not anchors:
-        return StoreVerification(store.verify_report(), [])
+        return StoreVerification(store.verify_report(progress=progress), [])
     checkpoints, problems = read_checkpoints(anchors, trusted_keys(config, public_keys))
-    report = store.verify_report(checkpoints=checkpoints)
+    report = store.verify_report(checkpoints=checkpoints, progress=progress)
     labels = [a.label for a in anchors]
     if problems and report.problem is None:
         report = replace(report, problem=IntegrityProblem("checkpoint", None, problems[0]))

@@ -8,7 +8,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, select, text
+from sqlalchemy import Row, String, func, select, text
 
 from storage.base import StoreBase, ev, failing_resources, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
@@ -114,6 +114,16 @@ class HistoryStore(StoreBase):
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=batch).execute(query):
                 yield evidence_record(row)
+
+    def count_between(
+        self, start: datetime, end: datetime, *, check_ids: Iterable[str] | None = None
+    ) -> int:
+        """How many records ``records_between`` yields (for progress bars)."""
+        query = select(func.count()).where(ev.c.collected_at >= start, ev.c.collected_at < end)
+        if check_ids is not None:
+            query = query.where(ev.c.check_id.in_(list(check_ids)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def timeline(
         self,

@@ -8,7 +8,7 @@ until every record chained before it is prunable too: the remaining chain never 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -91,7 +91,10 @@ class RetentionStore(StoreBase):
         return [Tombstone(**row._asdict()) for row in rows]
 
     def verify_report(
-        self, batch: int = 5_000, checkpoints: Sequence[Checkpoint] = ()
+        self,
+        batch: int = 5_000,
+        checkpoints: Sequence[Checkpoint] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> VerifyReport:
         """Check everything stored and return the first problem found, in this order: the
         tombstone chain, each evidence record in id order (observations content, chain link,
@@ -99,7 +102,8 @@ class RetentionStore(StoreBase):
         (SHA-256 of the bytes), the seals of manual items, exceptions and revocations, the
         ledger and every ledgered row, then ``checkpoints`` (oldest first, signatures already
         checked by the caller): each must match the chain at its position, and the records
-        and ledger entries after the newest one must be ones annexa could still be writing."""
+        and ledger entries after the newest one must be ones annexa could still be writing.
+        ``progress(records checked, records in all)`` follows the walk of the chain."""
         problems: list[IntegrityProblem] = []
         ordered = sorted(checkpoints, key=lambda c: (c.records, c.ledger, c.at))
         newest = ordered[-1] if ordered else None
@@ -107,7 +111,7 @@ class RetentionStore(StoreBase):
         with self.engine.connect() as conn:
             chain = _verify_tombstones(conn, problems)
             records = _verify_chain(
-                conn, chain, batch, problems, wanted, newest.records if newest else None
+                conn, chain, batch, problems, wanted, newest.records if newest else None, progress
             )
             blobs = _verify_blobs(conn, problems)
             items = _verify_rows(conn, problems)
@@ -185,6 +189,7 @@ def _verify_chain(
     problems: list[IntegrityProblem],
     wanted: set[int],
     tail_after: int | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     bad_observations = {
         row.sha256
@@ -192,8 +197,11 @@ def _verify_chain(
         if observations_hash(row.content) != row.sha256
     }
     checked, found = 0, bool(problems)
+    total = conn.execute(select(func.count()).select_from(ev)).scalar_one() if progress else 0
     for row in conn.execution_options(yield_per=batch).execute(select(ev).order_by(ev.c.id)):
         checked += 1
+        if progress is not None and checked % batch == 0:
+            progress(checked, total)
         walk.position += 1
         if not found:
             problem = _record_problem(row, walk.head, bad_observations)

@@ -231,6 +231,10 @@ class _Builder:
                 version=self.version,
             )
             rows: list[tuple[Any, ...]] = []
+            total = None
+            if progress is not None:
+                total = self.store.count_between(self.start, self.end, check_ids=self.checks)
+                progress(0, total)
             for record in self.store.records_between(
                 self.start, self.end, check_ids=self.checks, batch=2_000
             ):
@@ -241,7 +245,7 @@ class _Builder:
                 if len(rows) >= _BATCH:
                     self._flush(rows)
                     if progress is not None:
-                        progress(count, None)
+                        progress(count, total)
                 oscal.observation(
                     record, observation, path, sha256, self.max_ages.get(record.check_id)
                 )

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from collector import app as core
 from collector.anchoring import covering
@@ -16,6 +14,7 @@ from collector.audit import parse_instant
 from collector.clock import utcnow
 from collector.export.build import export_package
 from collector.export.verify import PackageProblem, verify_package
+from collector.progress import progress_bar
 from collector.settings import Settings
 from collector.signals import sigterm_interrupts
 
@@ -40,7 +39,11 @@ def export_command(
     chosen_soa, notice = workspace.soa(soa)
     if notice:
         err.print(f"[yellow]note:[/] {notice}")
-    with sigterm_interrupts(), core.open_store(settings) as store, _bar(err) as progress:
+    with (
+        sigterm_interrupts(),
+        core.open_store(settings) as store,
+        progress_bar(err, "exporting", "records") as progress,
+    ):
         result = export_package(
             workspace,
             store,
@@ -66,7 +69,15 @@ def verify_package_command(
     package: Path, public_keys: list[Path], require_signature: bool, out: Console, err: Console
 ) -> int:
     try:
-        report = verify_package(package, public_keys, require_signature=require_signature)
+        with progress_bar(err, "verifying", "MiB") as update:
+            report = verify_package(
+                package,
+                public_keys,
+                require_signature=require_signature,
+                progress=None
+                if update is None
+                else lambda done, total: update(done >> 20, total >> 20),
+            )
     except PackageProblem as exc:
         sys.stderr.write(f"annexa: package verify failed: {' '.join(str(exc).split())}\n")
         return 1
@@ -83,36 +94,3 @@ def verify_package_command(
         f"re-sealed, {report.links} chain links verified; {report.checkpoints}\n"
     )
     return 0
-
-
-class _bar:
-    """A rich progress bar on a terminal (stderr); a no-op callback otherwise."""
-
-    def __init__(self, err: Console) -> None:
-        self._bar = (
-            Progress(
-                TextColumn("[bold]exporting"),
-                BarColumn(),
-                TextColumn("{task.completed} records"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            )
-            if err.is_terminal
-            else None
-        )
-
-    def __enter__(self) -> Any:
-        if self._bar is None:
-            return None
-        self._bar.__enter__()
-        task = self._bar.add_task("", total=None)
-
-        def progress(done: int, total: int | None) -> None:
-            self._bar.update(task, completed=done, total=total)  # type: ignore[union-attr]
-
-        return progress
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)

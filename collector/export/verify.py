@@ -35,7 +35,7 @@ import io
 import json
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -111,10 +111,15 @@ def _public_key(data: bytes, label: str, error: type[Exception]) -> Ed25519Publi
 
 
 def verify_package(
-    path: Path, public_keys: Sequence[Path] = (), *, require_signature: bool = False
+    path: Path,
+    public_keys: Sequence[Path] = (),
+    *,
+    require_signature: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PackageReport:
     """Verify ``path``; PackageProblem names the first problem, UserError for a file that is
-    not an annexa package, a decompression bomb, or an unreadable key."""
+    not an annexa package, a decompression bomb, or an unreadable key. ``progress(bytes
+    checked, bytes in all)`` follows the hashing of the files."""
     pinned = load_public_keys(public_keys)
     try:
         fp = path.open("rb")
@@ -122,7 +127,8 @@ def verify_package(
         raise UserError(f"--package {path}: cannot read it: {exc.strerror or exc}") from None
     with fp, path.open("rb") as data, tempfile.TemporaryDirectory(prefix="annexa-verify-") as tmp:
         try:
-            return _Verifier(fp, data, Path(tmp), path).run(pinned, require_signature)
+            verifier = _Verifier(fp, data, Path(tmp), path, progress)
+            return verifier.run(pinned, require_signature)
         except NotAZip as exc:
             if "central" in str(exc) or "end" in str(exc):
                 raise UserError(f"--package {path}: not a zip file ({exc})") from None
@@ -130,8 +136,16 @@ def verify_package(
 
 
 class _Verifier:
-    def __init__(self, directory: BinaryIO, data: BinaryIO, work: Path, path: Path) -> None:
+    def __init__(
+        self,
+        directory: BinaryIO,
+        data: BinaryIO,
+        work: Path,
+        path: Path,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         self.directory, self.data, self.path = directory, data, path
+        self.progress, self.total = progress, 0
         self.checkpoints: list[tuple[str, bytes]] = []
         self.db = sqlite3.connect(work / "verify.sqlite", isolation_level=None)
         self.db.executescript(
@@ -148,6 +162,7 @@ class _Verifier:
         special: dict[str, Entry] = {}
         for e in entries(self.directory):
             self._refuse_bomb(e)
+            self.total += e.size
             if e.name in (*_SPECIAL, MANIFEST):
                 special[e.name] = e
         if SUMS not in special or MANIFEST not in special:
@@ -238,7 +253,7 @@ class _Verifier:
         self.db.execute("COMMIT")
 
     def _scan(self) -> tuple[int, int]:
-        files = records = 0
+        files = records = done = 0
         self.db.execute("BEGIN")
         for entry in entries(self.directory):
             if entry.name in _SPECIAL or (entry.name.endswith("/") and entry.size == 0):
@@ -253,6 +268,9 @@ class _Verifier:
                 )
             for chunk in read_chunks(self.data, entry):
                 digest.update(chunk)
+                done += len(chunk)
+                if self.progress is not None:
+                    self.progress(done, self.total)
                 if is_record or is_checkpoint:
                     chunks.append(chunk)
             row = self.db.execute(
