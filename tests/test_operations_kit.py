@@ -41,6 +41,7 @@ def test_example_config_configures_every_provider() -> None:
     assert settings.okta.org_url and settings.fleet.base_url and settings.github.organizations
     assert settings.osquery.enabled and settings.alerts.webhooks
     assert (settings.daemon.host, settings.daemon.port) == ("0.0.0.0", 9108)
+    assert settings.identity.source == "okta" and settings.checkpoints.directory
 
 
 def _promtool() -> str:
