@@ -8,13 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from collector.app import example_soa_path, load_workspace
-from collector.export import export_package, verify_package
+from collector.export import verify_package
 from collector.progress import progress_bar
-from collector.settings import load_settings
-from collector.soa import load_soa
 from storage import EvidenceStore
-from tests.export.conftest import DAY, T0, seed
+from tests.export.conftest import export_period, seed
 
 
 def test_bar_only_on_a_terminal() -> None:
@@ -35,21 +32,10 @@ def test_export_and_verify_report_progress_against_a_total(sqlite_url: str, tmp_
     store = EvidenceStore.open(sqlite_url)
     try:
         seed(store)
-        workspace = load_workspace(load_settings(None))
-        soa = load_soa(example_soa_path(), workspace.catalogue)
         exported: list[tuple[int, int | None]] = []
         out = tmp_path / "audit.zip"
-        result = export_package(
-            workspace,
-            store,
-            soa,
-            start=T0,
-            end=T0 + 4 * DAY,
-            out=out,
-            now=T0 + 5 * DAY,
-            progress=lambda done, total: exported.append((done, total)),
-        )
-        assert exported[0] == (0, result.records) and exported[-1] == (8, 8)
+        export_period(store, out, progress=lambda done, total: exported.append((done, total)))
+        assert exported[0] == (0, 8) and exported[-1] == (8, 8)
         checked: list[tuple[int, int]] = []
         report = store.verify_report(batch=2, progress=lambda d, t: checked.append((d, t)))
         assert report.problem is None

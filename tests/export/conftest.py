@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import zipfile
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from collector.app import Workspace, example_soa_path, load_workspace
+from collector.export import export_package
+from collector.settings import load_settings
+from collector.soa import load_soa
 from storage import EvidenceStore, NewEvidence
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -76,6 +82,25 @@ def seed(store: EvidenceStore) -> None:
         expires_at=T0 + 2 * DAY + timedelta(hours=12),
         created_by="ciso",
     )
+
+
+@cache
+def shared_workspace() -> Workspace:
+    """The default workspace (built-in checks and mapping), loaded once per process."""
+    return load_workspace(load_settings(None))
+
+
+def export_period(
+    store: EvidenceStore, out: Path, *, soa_path: Path | None = None, **kw: Any
+) -> zipfile.ZipFile:
+    """Export the seeded period (four days from T0, generated a day later) with the example
+    SoA or ``soa_path``; ``kw`` goes to ``export_package``. Returns the package, open."""
+    workspace = shared_workspace()
+    soa = load_soa(soa_path or example_soa_path(), workspace.catalogue)
+    export_package(
+        workspace, store, soa, start=T0, end=T0 + 4 * DAY, out=out, now=T0 + 5 * DAY, **kw
+    )
+    return zipfile.ZipFile(out)
 
 
 @pytest.fixture

@@ -7,18 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
-from collector.app import example_soa_path, load_workspace
-from collector.export import export_package
+from collector.app import example_soa_path
 from collector.export.html import HTML_FAILING_SHOWN, STATE_MEANINGS
-from collector.settings import load_settings
 from collector.soa import load_soa
 from storage import EvidenceStore, NewEvidence
-from tests.export.conftest import DAY, S3, T0
+from tests.export.conftest import DAY, S3, T0, export_period, shared_workspace
 
 
 class Page(HTMLParser):
@@ -86,21 +83,9 @@ def test_index_html_for_the_auditor(seeded: EvidenceStore, tmp_path: Path) -> No
         expires_at=T0 + 60 * DAY,
         created_by="ciso",
     )
-    workspace = load_workspace(load_settings(None))
-    soa = load_soa(example_soa_path(), workspace.catalogue)
-    out = tmp_path / "audit.zip"
     controls = ["A.5.1", "A.7.5", "A.8.12", "A.8.24"]
-    export_package(
-        workspace,
-        seeded,
-        soa,
-        start=T0,
-        end=T0 + 4 * DAY,
-        out=out,
-        now=T0 + 5 * DAY,
-        controls=controls,
-    )
-    z = zipfile.ZipFile(out)
+    z = export_period(seeded, tmp_path / "audit.zip", controls=controls)
+    soa = load_soa(example_soa_path(), shared_workspace().catalogue)
     text = z.read("index.html").decode()
     page = Page()
     page.feed(text)

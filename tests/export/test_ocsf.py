@@ -6,23 +6,17 @@ refused), and reads back into the ``py-ocsf-models`` model without losing an att
 from __future__ import annotations
 
 import json
-import zipfile
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 from ocsf_json_schema import OcsfJsonSchemaEmbedded, get_ocsf_schema
 
-from collector.app import example_soa_path, load_workspace
-from collector.export import export_package
 from collector.export.ocsf import CloudComplianceFinding
-from collector.settings import load_settings
-from collector.soa import load_soa
 from storage import EvidenceStore, NewEvidence
-from tests.export.conftest import DAY, S3, T0, seed
+from tests.export.conftest import DAY, S3, T0, export_period, seed, shared_workspace
 
 OKTA = "okta.users.mfa_enrolled"
 AZURE = "azure.storage.secure_transfer_required"
@@ -88,24 +82,17 @@ def _record(run: str, check: str, provider: str, account: str, region: str | Non
     )
 
 
-@pytest.fixture(scope="module")
-def workspace():
-    return load_workspace(load_settings(None))
-
-
-def test_every_exported_event_is_valid(workspace, sqlite_url: str, tmp_path: Path) -> None:
+def test_every_exported_event_is_valid(sqlite_url: str, tmp_path: Path) -> None:
     store = EvidenceStore.open(sqlite_url)
     try:
         seed(store)
         run = store.start_run(started_at=T0 + DAY)
         store.append(_record(run, OKTA, "okta", "acme.okta.com", None, fail=True))
         store.append(_record(run, AZURE, "azure", "sub-1", "westeurope", fail=False))
-        soa = load_soa(example_soa_path(), workspace.catalogue)
-        out = tmp_path / "audit.zip"
-        export_package(workspace, store, soa, start=T0, end=T0 + 4 * DAY, out=out, now=T0 + 5 * DAY)
+        package = export_period(store, tmp_path / "audit.zip")
     finally:
         store.close()
-    lines = zipfile.ZipFile(out).read("findings.ocsf.jsonl").decode().splitlines()
+    lines = package.read("findings.ocsf.jsonl").decode().splitlines()
     events = [json.loads(line) for line in lines]
     assert len(events) > 20
     for event in events:
@@ -141,7 +128,7 @@ def test_every_exported_event_is_valid(workspace, sqlite_url: str, tmp_path: Pat
     }
     assert okta[0]["finding_info"]["analytic"] == {
         "uid": OKTA,
-        "name": workspace.registry.checks[OKTA].title,
+        "name": shared_workspace().registry.checks[OKTA].title,
         "type_id": 1,
         "type": "Rule",
         "version": "3",

@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from collector.app import load_workspace
-from collector.export import export_package
 from collector.export.sheets import safe_text
-from collector.settings import load_settings
-from collector.soa import load_soa
 from storage import EvidenceStore
-from tests.export.conftest import DAY, S3, T0
+from tests.export.conftest import DAY, S3, T0, export_period
 
 HOSTILE_SOA = """\
 controls:
@@ -68,22 +64,10 @@ def package(seeded: EvidenceStore, tmp_path: Path) -> zipfile.ZipFile:
         expires_at=T0 + 30 * DAY,
         created_by="ciso",
     )
-    workspace = load_workspace(load_settings(None))
     soa_path = tmp_path / "soa.yaml"
     soa_path.write_text(HOSTILE_SOA)
-    soa = load_soa(soa_path, workspace.catalogue)
-    out = tmp_path / "audit.zip"
-    export_package(
-        workspace,
-        seeded,
-        soa,
-        start=T0,
-        end=T0 + 4 * DAY,
-        out=out,
-        now=T0 + 5 * DAY,
-        controls=["A.8.12", "A.5.1", "A.7.5"],
-    )
-    return zipfile.ZipFile(out)
+    controls = ["A.8.12", "A.5.1", "A.7.5"]
+    return export_period(seeded, tmp_path / "audit.zip", soa_path=soa_path, controls=controls)
 
 
 def test_csv_is_safe_and_crlf(package: zipfile.ZipFile) -> None:
