@@ -5,11 +5,13 @@ server seeded with secrets where real estates keep them."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import sqlite3
 import sys
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -33,6 +35,12 @@ PLANTED = {
     "tag value": "hunter2-tag-F5n1",
     "tag key/value": "tag-keyed-secret-M4b7",
     "user data private key": "MIIEowIBAAKCAQEAq7BFUpkGp3",
+    # shapes detect-secrets knows, planted where free text lives (policies, tag values)
+    "database URL password in a bucket policy": "Pg-url-pass-W8k2",
+    "slack webhook": "https://hooks.slack.com/services/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4",
+    "stripe live key": "sk_live_4eC39HqLyjWDarjtT1zdp7dcQ",
+    "github token": "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",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm5leGEtdGVzdCJ9.c2lnbmF0dXJlLWJ5dGVzLWhlcmU",
 }
 
 
@@ -87,6 +95,36 @@ def plant(endpoint: str) -> dict[str, str]:
         TagSpecifications=[{"ResourceType": "instance", "Tags": tags}],
     )
     client("s3").put_bucket_tagging(Bucket="acme-app-logs", Tagging={"TagSet": tags})
+    database_url = (
+        f"postgres://app:{PLANTED['database URL password in a bucket policy']}@db:5432/app"
+    )
+    client("s3").put_bucket_policy(
+        Bucket="acme-app-logs",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::acme-app-logs/*",
+                        "Condition": {
+                            "StringNotEquals": {
+                                "aws:Referer": [
+                                    database_url,
+                                    PLANTED["slack webhook"],
+                                    f"stripe {PLANTED['stripe live key']}",
+                                    f"deploy with {PLANTED['github token']} then",
+                                    PLANTED["jwt"],
+                                ]
+                            }
+                        },
+                    }
+                ],
+            }
+        ),
+    )
     client("secretsmanager").create_secret(
         Name="prod/db", SecretString=PLANTED["secrets manager value"], Tags=tags
     )
@@ -158,11 +196,32 @@ def test_planted_secrets_never_reach_evidence_logs_or_output(
         shown.append(capsys.readouterr().out)
     output = "\n".join(shown)
     assert '"observations"' in output
+    # the planted free text was collected and scanned, the secret alone replaced
+    assert "aws:Referer" in stored, "bucket policy not collected"
+    assert "deploy with [REDACTED] then" in stored, "policy text not scanned"
+    package = tmp_path / "audit.zip"
+    today = datetime.now(UTC).date()
+    exported = annexa(
+        "export",
+        "--from",
+        str(today - timedelta(days=1)),
+        "--to",
+        str(today + timedelta(days=1)),
+        "--out",
+        str(package),
+        env=env,
+    )
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(package) as z:
+        packaged = "\n".join(
+            z.read(n).decode("utf-8", "replace") for n in z.namelist() if not n.endswith(".xlsx")
+        )
     for where, text in {
         "evidence store": stored,
         "logs": done.stderr,
         "run output": done.stdout,
         "evidence show --full": output,
+        "export package": packaged,
     }.items():
         leaked = sorted(name for name, secret in secrets.items() if secret in text)
         assert leaked == [], f"{where} holds: {leaked}"
