@@ -1,4 +1,6 @@
-"""``annexa demo``: audit a simulated AWS account (moto, in process) into a demo database."""
+"""``annexa demo``: audit a simulated AWS account (moto, in process), a recorded GitHub
+organisation and a recorded Okta org (the source of truth for who works here) into a demo
+database."""
 
 from __future__ import annotations
 
@@ -33,13 +35,15 @@ def run_demo(
     on_plan: Callable[[int], None] | None = None,
     on_record: Callable[[Any], None] | None = None,
 ) -> Audit:
-    """Seed a simulated AWS estate, run every AWS check on it, and evaluate the example SoA
-    (always the example: the demo's estate is fictional, so is its SoA)."""
+    """Seed a simulated AWS estate, run every AWS, GitHub and identity check on it and the
+    recorded GitHub and Okta orgs, and evaluate the example SoA (always the example: the
+    demo's estate is fictional, so is its SoA)."""
     try:
         from moto import mock_aws
     except ImportError:
         raise UserError("annexa demo needs moto: pip install 'annexa[demo]'") from None
     from collector.aws.demo_estate import install_wire_hooks, seed
+    from collector.identity.demo import demo_accounts
 
     settings = demo_settings(settings)
     workspace = load_workspace(settings)
@@ -52,12 +56,17 @@ def run_demo(
             )
             seed(session)
             install_wire_hooks(session)
+            checks = [
+                c
+                for provider in ("aws", "github", "identity")
+                for c in workspace.checks(provider=provider)
+            ]
             audit = run_audit(
                 workspace,
                 store,
                 soa,
-                workspace.checks(provider="aws"),
-                accounts=resolve_accounts(settings.aws, session),
+                checks,
+                accounts=[*resolve_accounts(settings.aws, session), *demo_accounts()],
                 on_plan=on_plan,
                 on_record=on_record,
             )

@@ -120,7 +120,7 @@ def _role(role: str) -> str:
 
 def _iam(where: str, report: IamCredentialReport, admins: set[str]) -> Iterator[Holding]:
     for user in report.users:
-        access = ["console password"] if user.password_enabled else []
+        access = ["console sign-in"] if user.password_enabled else []
         access += [f"access key {k.slot}" for k in user.access_keys if k.active]
         if access:
             yield Holding(

@@ -58,6 +58,27 @@ def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
     }
     assert ebs == {"aws:123456789012:us-east-1": "pass", "aws:123456789012:eu-west-1": "fail"}
 
+    # The recorded Okta org says bob left; the leavers check finds what he still holds in the
+    # simulated AWS account (IAM, Identity Center) and the recorded GitHub organisation.
+    assert states["A.6.5"] == "failing"
+    leavers = annexa(
+        "--database", url, "evidence", "show", "--check", "identity.leavers.deprovisioned",
+        "--format", "json", "--full", env=env,
+    )  # fmt: skip
+    (record,) = json.loads(leavers.stdout)
+    assert record["target"] == "identity:okta" and record["status"] == "fail"
+    assert [(f["resource"], f["passed"]) for f in record["findings"]] == [
+        ("bob@acme.example", False)
+    ]
+    assert record["findings"][0]["message"] == (
+        "SUSPENDED in okta; still has: aws:123456789012 iam bob (console sign-in); "
+        "aws:123456789012 identity_center bob@acme.example (ReadOnlyAccess in 123456789012); "
+        "github:acme github bob-acme (member)"
+    )
+    assert {"A.8.4", "A.8.25", "A.8.28", "A.8.32"} <= {
+        c for c, s in states.items() if s == "failing"
+    }
+
     # --fail-on gates CI with exit code 1 and names the controls.
     gated = annexa("demo", "--fail-on", "failing", "--format", "csv", env=env)
-    assert gated.returncode == 1 and "A.8.24" in gated.stderr
+    assert gated.returncode == 1 and "A.6.5, A.8.2" in gated.stderr  # the first of many

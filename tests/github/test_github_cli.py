@@ -34,3 +34,13 @@ def test_permissions_for_one_github_check(annexa):
     assert document["github_app"]["repository_permissions"] == {"administration": "read"}
     assert document["github_app"]["organization_permissions"] == {}
     assert document["classic_token_scopes"] == ["repo"]
+
+
+def test_development_and_leaver_controls_have_automated_evidence(annexa):
+    code, out, _ = annexa("controls", "--automated", "--format", "json")
+    assert code == 0
+    rows = {r["control"]: set(r["checks"]) for r in json.loads(out)}
+    assert "github.repos.default_branch_reviewed" in rows["A.8.4"] & rows["A.8.32"]
+    assert "github.repos.status_checks_required" in rows["A.8.25"]
+    assert "github.code_scanning.alerts_within_deadline" in rows["A.8.28"]
+    assert rows["A.6.5"] == {"identity.leavers.deprovisioned"}

@@ -60,7 +60,7 @@ def okta(*users: tuple[str, str]) -> Across[OktaUsers]:
 
 
 def iam(*users: tuple[str, bool, bool]) -> Across[IamCredentialReport]:
-    """(user, console password, an active key)"""
+    """(user, console sign-in, an active key)"""
     root = CredentialReportEntry(
         user="<root_account>",
         arn="arn:aws:iam::123456789012:root",

@@ -40,7 +40,7 @@ def store(sqlite_url):
 
 
 def seed_aws(session: boto3.Session) -> None:
-    """frank (suspended in Okta) keeps a console password and an Identity Center assignment."""
+    """frank (suspended in Okta) keeps a console sign-in and an Identity Center assignment."""
     iam = session.client("iam")
     iam.create_user(UserName="frank")
     iam.create_login_profile(UserName="frank", Password="Example-only-Passw0rd!")
@@ -109,7 +109,7 @@ def test_a_leaver_is_found_in_three_providers(aws, session, apis, store, aliases
     (frank,) = [f for f in leavers.findings if f["resource"] == "frank@example.com"]
     assert frank["passed"] is False
     assert frank["message"] == (
-        "SUSPENDED in okta; still has: aws:123456789012 iam frank (console password); "
+        "SUSPENDED in okta; still has: aws:123456789012 iam frank (console sign-in); "
         "aws:123456789012 identity_center frank@example.com (AdministratorAccess in "
         "123456789012); github:acme github dee-acme (member)"
     )
