@@ -80,7 +80,7 @@ class GithubMemberActivity(_GithubSnapshot):
     since: AwareDatetime
     inactive_days: int
     members: tuple[str, ...]
-    active: frozenset[str]
+    active: tuple[str, ...]  # sorted logins
 
 
 class GithubRepo(SnapshotPart):

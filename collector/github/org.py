@@ -67,5 +67,5 @@ def member_activity(scope: Scope) -> GithubMemberActivity:
         since=since,
         inactive_days=days,
         members=tuple(m.login for m in scope.get(GithubMembers).members),
-        active=frozenset(str(e["actor"]) for e in events if e.get("actor")),
+        active=tuple(sorted({str(e["actor"]) for e in events if e.get("actor")})),
     )

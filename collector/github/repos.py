@@ -138,7 +138,8 @@ def _upgrade_needed(exc: ApiError) -> bool:
 def branch_rules(scope: Scope) -> GithubBranchRules:
     """Branch protection and active rulesets on each unarchived repository's default branch.
     "Branch not protected" (404) is a fact; GitHub refusing protection on a private
-    repository of a free plan is recorded as why the branch has none."""
+    repository of a free plan is recorded as why the branch has none; an empty repository
+    ("Branch not found") has no branch to judge."""
     org = scope.target.account
     branches = []
     for repo in scope.get(GithubRepos).active:
@@ -154,6 +155,8 @@ def branch_rules(scope: Scope) -> GithubBranchRules:
                 branches.append(DefaultBranch(repo=name, branch=branch, rules=(), unavailable=(
                     f"branch protection unavailable on this plan: {exc.message}")))  # fmt: skip
                 continue
+            if exc.status == 404 and "branch not found" in exc.message.lower():
+                continue  # an empty repository: no branch, nothing to protect yet
             if not (exc.status == 404 and "not protected" in exc.message.lower()):
                 raise
         applied = listed(scope, f"/repos/{name}/rules/branches/{branch}", METADATA)

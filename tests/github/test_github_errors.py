@@ -142,6 +142,13 @@ def test_private_repository_on_a_plan_without_protection_fails_saying_why(api):
     )
 
 
+def test_an_empty_repository_has_no_branch_to_judge(api):
+    serve_org(api, {"/repos/acme/web/branches/main/protection": "protection_branch_not_found"})
+    (account,) = accounts()
+    rules = SnapshotCache(REGISTRY.collectors, account.make_scope).get(GithubBranchRules, TARGET)
+    assert [b.repo for b in rules.branches] == ["acme/api", "acme/infra"]
+
+
 def test_rejected_or_missing_token_is_an_error_for_that_organization_only(api):
     api.get("https://api.github.com/orgs/acme").mock(return_value=answer("bad_credentials"))
     (account,) = accounts()
