@@ -214,17 +214,18 @@ def _settings(ctx: typer.Context) -> Settings:
 def emit(
     rows: list[dict[str, Any]], fmt: Format, *, title: str = "", columns: list[str] | None = None
 ) -> None:
-    """Print rows as a rich table, JSON (a list of objects) or CSV (lists joined by '; ')."""
+    """Print rows as a rich table, JSON (a list of objects) or CSV (lists joined by '; ',
+    formula-like text prefixed with ', CRLF line ends)."""
     columns = columns or (list(rows[0]) if rows else [])
     if fmt is Format.json:
         sys.stdout.write(json.dumps(rows, indent=2, default=str) + "\n")
         return
     if fmt is Format.csv:
         writer = csv.DictWriter(
-            sys.stdout, fieldnames=list(rows[0]) if rows else columns, lineterminator="\n"
+            sys.stdout, fieldnames=list(rows[0]) if rows else columns, lineterminator="\r\n"
         )
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+        writer.writerows({k: report.safe_text(_cell(v)) for k, v in row.items()} for row in rows)
         return
     table = Table(title=title or None, show_lines=False, header_style="bold")
     for column in columns:

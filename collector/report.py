@@ -12,6 +12,14 @@ from collector.app import Workspace
 from collector.status import ControlStatus
 from storage import EvidenceRecord, RunRecord
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """``value`` for a CSV or spreadsheet cell: prefixed with ``'`` when a spreadsheet would
+    read it as a formula (OWASP's CSV-injection rule: ``= + - @``, tab, carriage return)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
 
 def iso(value: datetime | None) -> str:
     """ISO 8601 UTC with seconds, or empty."""

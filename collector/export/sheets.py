@@ -23,9 +23,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from collector.report import iso
+from collector.report import iso, safe_text
 
-__all__ = ["CSV_LINE_END", "SOA_COLUMNS", "csv_bytes", "safe_text", "write_csv", "write_xlsx"]
+__all__ = ["CSV_LINE_END", "SOA_COLUMNS", "csv_bytes", "write_csv", "write_xlsx"]
 
 CSV_LINE_END = "\r\n"
 SOA_COLUMNS = (
@@ -44,15 +44,9 @@ SOA_COLUMNS = (
     "open_findings",
     "evidence",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _MAX_WIDTH = 60
 _BATCH = 5_000
-
-
-def safe_text(value: str) -> str:
-    """``value``, prefixed with ``'`` when a spreadsheet would read it as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _cell(value: Any) -> Any:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from collector.export.sheets import safe_text
+from collector.report import safe_text
 from storage import EvidenceStore
 from tests.export.conftest import DAY, S3, T0, export_period
 
@@ -122,3 +122,26 @@ def test_xlsx_types_and_layout(package: zipfile.ZipFile) -> None:
     }
     assert widths["control"] < widths["title"] <= 62
     assert widths["justification"] > 20
+
+
+def test_cli_csv_is_safe_and_crlf(annexa) -> None:
+    """``--format csv`` on the command line follows the same rule as the package's CSVs."""
+    code, _, err = annexa(
+        "exception",
+        "add",
+        "--check",
+        S3,
+        "--resource",
+        "*",
+        "--reason",
+        "=cmd|' /C calc'!A0",
+        "--approved-by",
+        "@ciso",
+        "--expires",
+        "2099-12-31",
+    )
+    assert code == 0, err
+    code, out, _ = annexa("exception", "list", "--format", "csv")
+    assert code == 0 and out.endswith("\r\n") and out.count("\n") == out.count("\r\n")
+    [row] = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert row["reason"] == "'=cmd|' /C calc'!A0" and row["approved_by"] == "'@ciso"
