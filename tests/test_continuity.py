@@ -180,10 +180,10 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
 
     config = tmp_path / "annexa.yaml"
     config.write_text("{}\n")
-    mapped = load_workspace(load_settings(config)).mapping.checks_for("A.8.12")
+    mapped = load_workspace(load_settings(config)).mapping.checks_for("A.8.3")
     soa = tmp_path / "soa.yaml"
     soa.write_text(
-        "controls:\n  - {control: A.8.12, applicable: yes, max_evidence_age: 12h}\n"
+        "controls:\n  - {control: A.8.3, applicable: yes, max_evidence_age: 12h}\n"
         "  - {control: A.7.5, applicable: no, justification: fully remote}\n"
     )
     base = NOW.replace(year=2024, month=5, day=1, hour=0)
@@ -207,7 +207,7 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
     assert code == 0, err
     rows = {r["control"]: r for r in json.loads(out)}
     assert rows["A.7.5"]["continuity"] is None
-    assert rows["A.8.12"]["gaps"] == [
+    assert rows["A.8.3"]["gaps"] == [
         {
             "start": "2024-05-01T12:00:00+00:00",
             "end": "2024-05-02T06:00:00+00:00",
@@ -219,7 +219,7 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
             "cause": "stale",
         },
     ]
-    assert rows["A.8.12"]["continuity"] == 50.0
+    assert rows["A.8.3"]["continuity"] == 50.0
     code, out, _ = annexa_db(
         "status", "--soa", str(soa), "--from", "2024-05-01", "--to", "2024-05-03", "--format", "csv"
     )

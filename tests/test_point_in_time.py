@@ -62,18 +62,18 @@ def test_status_at_instants(store: EvidenceStore, tmp_path) -> None:
         return {s.control.id: s for s in statuses_at(workspace, store, None, T0 + hours * HOUR)}
 
     before_any = at(-1)
-    assert s3_reason(before_any["A.8.12"]) == ("no_evidence", "the check has never run")
+    assert s3_reason(before_any["A.8.3"]) == ("no_evidence", "the check has never run")
     assert before_any["A.5.1"].state.value == "manual"
-    assert s3_reason(at(0.5)["A.8.12"]) == ("passing", "1 buckets")
+    assert s3_reason(at(0.5)["A.8.3"]) == ("passing", "1 buckets")
     # failing at T0+2h, but accepted by the exception, revoked only later (at T0+3h)
     accepted = at(2.5)
-    assert s3_reason(accepted["A.8.12"])[0] == "passing"
-    assert "1 finding accepted by exception #1" in s3_reason(accepted["A.8.12"])[1]
+    assert s3_reason(accepted["A.8.3"])[0] == "passing"
+    assert "1 finding accepted by exception #1" in s3_reason(accepted["A.8.3"])[1]
     assert accepted["A.5.1"].state.value == "attested"
     revoked = at(3.5)
-    assert s3_reason(revoked["A.8.12"]) == ("failing", "1 buckets")
+    assert s3_reason(revoked["A.8.3"]) == ("failing", "1 buckets")
     assert revoked["A.5.1"].state.value == "stale"
-    assert s3_reason(at(4)["A.8.12"]) == ("passing", "1 buckets")
+    assert s3_reason(at(4)["A.8.3"]) == ("passing", "1 buckets")
 
 
 def test_cli_status_at(annexa_db, store_url) -> None:
@@ -83,11 +83,11 @@ def test_cli_status_at(annexa_db, store_url) -> None:
     assert code == 0, err
     rows = {r["control"]: r for r in json.loads(out)}
     assert rows["A.5.1"]["state"] == "attested"
-    assert any("accepted by exception #1" in r for r in rows["A.8.12"]["reasons"])
+    assert any("accepted by exception #1" in r for r in rows["A.8.3"]["reasons"])
     code, out, _ = annexa_db("status", "--at", "2024-05-01T15:30:00+00:00", "--format", "json")
     rows = {r["control"]: r for r in json.loads(out)}
     assert rows["A.5.1"]["state"] == "stale"
-    assert rows["A.8.12"]["state"] == "failing"
+    assert rows["A.8.3"]["state"] == "failing"
 
 
 def test_cli_status_at_bad_instant(annexa) -> None:

@@ -108,9 +108,7 @@ def test_parameter_without_snapshot_type_rejected():
 
 AWS_REQUIRED_CONTROLS = [
     "A.5.9",
-    "A.5.12",
-    "A.5.14",
-    "A.5.15",
+    "A.5.13",
     "A.5.16",
     "A.5.17",
     "A.5.18",
@@ -120,12 +118,12 @@ AWS_REQUIRED_CONTROLS = [
     "A.8.5",
     "A.8.8",
     "A.8.9",
-    "A.8.12",
     "A.8.13",
     "A.8.14",
     "A.8.15",
     "A.8.16",
     "A.8.20",
+    "A.8.21",
     "A.8.22",
     "A.8.24",
 ]

@@ -22,14 +22,14 @@ D = timedelta(days=1)
 START = datetime(2024, 4, 20, tzinfo=UTC)
 SOA = (
     "controls:\n"
-    "  - {control: A.8.12, applicable: yes, owner: '=HYPERLINK(\"http://x\")', "
+    "  - {control: A.8.3, applicable: yes, owner: '=HYPERLINK(\"http://x\")', "
     "max_evidence_age: 30d}\n"
     "  - {control: A.7.5, applicable: no, justification: fully remote}\n"
 )
 
 
 def seed(url: str, checks: list[str]) -> None:
-    """A.8.12's checks pass from START; one fails on bucket-a for 36 h, then again for 24 h."""
+    """A.8.3's checks pass from START; one fails on bucket-a for 36 h, then again for 24 h."""
     failing = [{"resource": "bucket-a", "passed": False, "message": "public"}]
     timeline = [
         (0, "pass", None),
@@ -60,7 +60,7 @@ def setup(tmp_path: Path, store_url: str) -> tuple[Path, list[str]]:
     soa.write_text(SOA)
     config = tmp_path / "annexa.yaml"
     config.write_text("{}\n")
-    checks = list(load_workspace(load_settings(config)).mapping.checks_for("A.8.12"))
+    checks = list(load_workspace(load_settings(config)).mapping.checks_for("A.8.3"))
     seed(store_url, checks)
     return soa, checks
 
@@ -76,7 +76,7 @@ def test_measures_from_the_store_match_the_history(setup, store_url, tmp_path) -
         review = build_review(
             workspace, store, soa, start=START, end=START + 20 * D, now=now, unit="month"
         )
-    control = next(c for c in review.controls if c.control.id == "A.8.12")
+    control = next(c for c in review.controls if c.control.id == "A.8.3")
     assert control.owner == '=HYPERLINK("http://x")'
     m = control.current
     assert m.passing_share == pytest.approx((480 - 60) / 480)
@@ -107,7 +107,7 @@ def test_a_period_reaching_past_now_is_clipped(setup, store_url, tmp_path) -> No
     with EvidenceStore.open(store_url) as store:
         review = build_review(workspace, store, soa, start=START, end=START + 40 * D, now=now)
     assert review.clipped and review.end == now
-    control = next(c for c in review.controls if c.control.id == "A.8.12")
+    control = next(c for c in review.controls if c.control.id == "A.8.3")
     # 240 h counted, not 960: the failing 36 h weigh against ten days only
     assert control.current.passing_share == pytest.approx((240 - 36) / 240)
     assert review.slices[-1][1] == now
@@ -123,7 +123,7 @@ def test_cli_writes_every_format_with_owners_and_safe_cells(setup, annexa_db, tm
     assert all(p.stat().st_size > 0 for p in outs.values())
 
     document = json.loads(outs[".json"].read_text())
-    row = next(r for r in document["controls"] if r["control"] == "A.8.12")
+    row = next(r for r in document["controls"] if r["control"] == "A.8.3")
     assert row["passing_pct"] == 87.5 and row["went_failing"] == 2
     assert row["mean_restore_h"] == 30.0 and row["worst_restore_h"] == 36.0
     assert document["summary"]["recurring_findings"] == 1
@@ -132,7 +132,7 @@ def test_cli_writes_every_format_with_owners_and_safe_cells(setup, annexa_db, tm
     raw = outs[".csv"].read_bytes()
     assert raw.count(b"\r\n") == len(document["controls"]) + 1
     rows = {r["control"]: r for r in csv.DictReader(io.StringIO(raw.decode()))}
-    assert rows["A.8.12"]["owner"] == '\'=HYPERLINK("http://x")'  # never a live formula
+    assert rows["A.8.3"]["owner"] == '\'=HYPERLINK("http://x")'  # never a live formula
 
     from openpyxl import load_workbook
 
@@ -150,7 +150,7 @@ def test_cli_writes_every_format_with_owners_and_safe_cells(setup, annexa_db, tm
     owners = [
         r[header.index("owner")]
         for r in sheet.iter_rows(min_row=2, values_only=True)
-        if r[0] == "A.8.12"
+        if r[0] == "A.8.3"
     ]
     assert owners == ['\'=HYPERLINK("http://x")']
     assert sheet.freeze_panes == "A2"
@@ -158,11 +158,11 @@ def test_cli_writes_every_format_with_owners_and_safe_cells(setup, annexa_db, tm
     from pypdf import PdfReader
 
     text = "\n".join(p.extract_text() for p in PdfReader(outs[".pdf"]).pages)
-    assert "Management review input" in text and "A.8.12" in text and "87.5" in text
+    assert "Management review input" in text and "A.8.3" in text and "87.5" in text
     assert "Method" in text and "Time to restore runs from entering failing" in text
 
     html = outs[".html"].read_text()
-    assert html.count("<svg") == 3 and 'id="A.8.12"' in html
+    assert html.count("<svg") == 3 and 'id="A.8.3"' in html
     assert "http://" not in html.split("<svg")[0].split("</style>")[0]  # no external asset
     assert "&#34;http://x&#34;" in html or "&quot;http://x&quot;" in html  # owner escaped
 

@@ -61,7 +61,7 @@ def test_jobs_run_on_cadence_with_health_and_metrics(bucket, store_url):
     assert health["role"] == "leader" and health["store_reachable"] and health["scheduler_alive"]
     assert health["last_successful_job_at"] is not None and health["jobs"] == 1
     assert f'annexa_check_duration_seconds_count{{check="{S3}"}}' in metrics
-    assert 'annexa_controls{state="failing"} 2.0' in metrics  # A.8.3 and A.8.12
+    assert 'annexa_controls{state="failing"} 1.0' in metrics  # A.8.3
     assert 'annexa_evidence_age_seconds{control="A.8.3"}' in metrics
     with EvidenceStore.open(store_url) as store:
         (run,) = store.runs()

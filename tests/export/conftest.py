@@ -20,7 +20,7 @@ from storage import EvidenceStore, NewEvidence
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-S3 = "aws.s3.public_access_blocked"  # maps to A.8.3 and A.8.12 (among others)
+S3 = "aws.s3.public_access_blocked"  # maps to A.8.3 (with other checks)
 TRAIL = "aws.cloudtrail.log_file_validation"  # maps to A.8.15 (among others)
 
 

@@ -56,7 +56,7 @@ def csv_rows(z: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
 
 def test_package_contents(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
     out = tmp_path / "audit.zip"
-    result = export(workspace, seeded, out, controls=["A.8.12", "A.8.15", "A.5.1"])
+    result = export(workspace, seeded, out, controls=["A.8.3", "A.8.15", "A.5.1"])
     assert result.records == 8 and out.exists()
     assert not (tmp_path / "audit.zip.partial").exists()
     z = zipfile.ZipFile(out)
@@ -78,8 +78,8 @@ def test_package_contents(workspace, seeded: EvidenceStore, tmp_path: Path) -> N
         digest, name = line.split("  ", 1)
         assert hashlib.sha256(z.read(name)).hexdigest() == digest
     # per-control index files point at the stored-once records
-    a812 = csv_rows(z, "controls/A.8.12/evidence.csv")
-    assert {r["check"] for r in a812} == {S3} and len(a812) == 4
+    a83 = csv_rows(z, "controls/A.8.3/evidence.csv")
+    assert {r["check"] for r in a83} == {S3} and len(a83) == 4
     assert {r["check"] for r in csv_rows(z, "controls/A.8.15/evidence.csv")} == {TRAIL}
     assert "controls/A.5.1/evidence.csv" not in names  # no automated check maps to A.5.1
     chain = csv_rows(z, "evidence/records.csv")
@@ -94,19 +94,19 @@ def test_package_contents(workspace, seeded: EvidenceStore, tmp_path: Path) -> N
     html = z.read("index.html").decode()
     assert "&lt;b&gt;board approved&lt;/b&gt;" in html and "<b>board" not in html
     assert "<script" not in html and "http://" not in html and "https://" not in html
-    for href in ("controls/A.8.12/evidence.csv", manual["path"], records[-1].split("/")[-1]):
+    for href in ("controls/A.8.3/evidence.csv", manual["path"], records[-1].split("/")[-1]):
         assert href in html
     manifest = json.loads(z.read("manifest.json"))
-    assert manifest["controls"] == ["A.5.1", "A.8.12", "A.8.15"] and manifest["records"] == 8
+    assert manifest["controls"] == ["A.5.1", "A.8.3", "A.8.15"] and manifest["records"] == 8
     assert verify_package(out).records == 8
 
 
 def test_soa_sheets(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
     out = tmp_path / "audit.zip"
-    export(workspace, seeded, out, controls=["A.8.12", "A.5.1"])
+    export(workspace, seeded, out, controls=["A.8.3", "A.5.1"])
     z = zipfile.ZipFile(out)
     rows = {r["control"]: r for r in csv_rows(z, "soa.csv")}
-    assert set(rows) == {"A.5.1", "A.8.12"}
+    assert set(rows) == {"A.5.1", "A.8.3"}
     # the same figures as ``status --at END --from START --to END`` (uncompressed timeline)
     soa = load_soa(example_soa_path(), workspace.catalogue)
     period = status_over_period(workspace, seeded, soa, start=T0, end=T0 + 4 * DAY, at=T0 + 4 * DAY)
@@ -114,24 +114,24 @@ def test_soa_sheets(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
     shares = {
         c.control.id: round(c.share * 100, 2) for c in period.continuity if c.share is not None
     }
-    for control in ("A.5.1", "A.8.12"):
+    for control in ("A.5.1", "A.8.3"):
         assert rows[control]["automated_status"] == states[control]
         assert float(rows[control]["continuity_percent"]) == shares[control]
-    assert rows["A.8.12"]["automated_status"] == "stale" and rows["A.8.12"]["open_findings"] == "0"
-    assert float(rows["A.8.12"]["continuity_percent"]) < 100
+    assert rows["A.8.3"]["automated_status"] == "stale" and rows["A.8.3"]["open_findings"] == "0"
+    assert float(rows["A.8.3"]["continuity_percent"]) < 100
     assert rows["A.5.1"]["automated_status"] == "attested"
     sheet = load_workbook(io.BytesIO(z.read("soa.xlsx")), read_only=True).active
     values = list(sheet.values)
     assert values[0][:3] == ("control", "title", "theme") and len(values) == 3
-    assert [v[0] for v in values[1:]] == ["A.5.1", "A.8.12"]
+    assert [v[0] for v in values[1:]] == ["A.5.1", "A.8.3"]
 
 
 def test_ocsf_events(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
     out = tmp_path / "audit.zip"
-    export(workspace, seeded, out, controls=["A.8.12", "A.8.3"])
+    export(workspace, seeded, out, controls=["A.8.3"])
     lines = zipfile.ZipFile(out).read("findings.ocsf.jsonl").decode().splitlines()
     events = [json.loads(line) for line in lines]
-    assert len(events) == 4 * 2 * 2  # 4 S3 records x 2 findings x 2 controls
+    assert len(events) == 4 * 2  # 4 S3 records x 2 findings x 1 control (A.8.3)
     for e in events:
         assert set(e) >= OCSF_REQUIRED
         assert (e["class_uid"], e["category_uid"], e["type_uid"]) == (2003, 2, 200301)
@@ -143,7 +143,7 @@ def test_ocsf_events(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
         assert {"uid", "title", "desc", "created_time"} <= set(e["finding_info"])
         assert e["resources"][0]["cloud_partition"] == "aws"
     failing = [e for e in events if e["compliance"]["status_id"] == 3]
-    assert {e["compliance"]["control"] for e in failing} == {"A.8.12", "A.8.3"}
+    assert {e["compliance"]["control"] for e in failing} == {"A.8.3"}
     # the failing finding (day 2, 00:01) is covered by the exception created at 00:00
     assert {(e["status"], e["status_id"], e["compliance"]["status_id"]) for e in failing} == {
         ("Suppressed", 3, 3)
@@ -153,7 +153,7 @@ def test_ocsf_events(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
 
 def test_oscal_assessment_results(workspace, seeded: EvidenceStore, tmp_path: Path) -> None:
     out = tmp_path / "audit.zip"
-    export(workspace, seeded, out, controls=["A.8.12", "A.8.15", "A.5.1"])
+    export(workspace, seeded, out, controls=["A.8.3", "A.8.15", "A.5.1"])
     z = zipfile.ZipFile(out)
     document = json.loads(z.read("assessment-results.oscal.json"))["assessment-results"]
     assert {"uuid", "metadata", "import-ap", "results"} <= set(document)
@@ -170,20 +170,20 @@ def test_oscal_assessment_results(workspace, seeded: EvidenceStore, tmp_path: Pa
         assert hashlib.sha256(z.read(evidence["href"])).hexdigest() == digest
     findings = {f["target"]["target-id"]: f for f in result["findings"]}
     # A.8.15: some of its checks never ran (no_evidence), so no automated finding
-    assert set(findings) == {"A.8.12", "A.5.1"} and "A.8.15" in result["remarks"]
+    assert set(findings) == {"A.8.3", "A.5.1"} and "A.8.15" in result["remarks"]
     for f in findings.values():
         assert f["target"]["type"] == "objective-id"
         assert f["target"]["status"]["state"] in ("satisfied", "not-satisfied")
         for related in f.get("related-observations", []):
             assert related["observation-uuid"] in observations
-    assert len(findings["A.8.12"]["related-observations"]) == 4
+    assert len(findings["A.8.3"]["related-observations"]) == 4
     assert "related-observations" not in findings["A.5.1"]
 
 
 def test_signed_package_verifies(workspace, seeded, tmp_path: Path, key_files) -> None:
     private, public = key_files
     out = tmp_path / "audit.zip"
-    result = export(workspace, seeded, out, controls=["A.8.12"], sign_key=private)
+    result = export(workspace, seeded, out, controls=["A.8.3"], sign_key=private)
     report = verify_package(out, [public])
     assert report.signed_by == result.signed_by and report.signed_by.startswith("SHA256:")
     # S3 records alternate with cloudtrail ones in the chain: no two are chain neighbours

@@ -83,7 +83,7 @@ def test_index_html_for_the_auditor(seeded: EvidenceStore, tmp_path: Path) -> No
         expires_at=T0 + 60 * DAY,
         created_by="ciso",
     )
-    controls = ["A.5.1", "A.7.5", "A.8.12", "A.8.24"]
+    controls = ["A.5.1", "A.7.5", "A.8.3", "A.8.24"]
     z = export_period(seeded, tmp_path / "audit.zip", controls=controls)
     soa = load_soa(example_soa_path(), shared_workspace().catalogue)
     text = z.read("index.html").decode()
@@ -113,15 +113,15 @@ def test_index_html_for_the_auditor(seeded: EvidenceStore, tmp_path: Path) -> No
 
     # failing resources: bounded, the accepted one marked, the full list in the package
     assert re.search(r"Failing resources at the end of the period \(30, the first 25 shown", text)
-    assert "controls/A.8.12/failing.csv" in page.links
+    assert "controls/A.8.3/failing.csv" in page.links
     failing = [t for t in sections if t and t[0] == ["Check", "Target", "Resource", "Accepted by"]]
     assert len(failing[0]) - 1 == HTML_FAILING_SHOWN
     accepted = [r for r in failing[0][1:] if r[2] == "arn:aws:s3:::bucket-07"]
     assert accepted == [
         [S3, "aws:111111111111:eu-west-1", "arn:aws:s3:::bucket-07", f"exception #{exception.id}"]
     ]
-    full = list(csv.DictReader(io.StringIO(z.read("controls/A.8.12/failing.csv").decode())))
+    full = list(csv.DictReader(io.StringIO(z.read("controls/A.8.3/failing.csv").decode())))
     assert len(full) == 30
     assert {r["resource"] for r in full if r["accepted_by_exception"]} == {"arn:aws:s3:::bucket-07"}
-    a812 = next(r for r in soa_rows if r["control"] == "A.8.12")
-    assert a812["open_findings"] == "29"
+    a83 = next(r for r in soa_rows if r["control"] == "A.8.3")
+    assert a83["open_findings"] == "29"

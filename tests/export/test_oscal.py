@@ -60,7 +60,7 @@ def test_schema_is_strict() -> None:
 
 
 def test_exported_oscal_is_valid(seeded: EvidenceStore, tmp_path: Path) -> None:
-    controls = ["A.8.12", "A.8.15", "A.5.1", "A.5.2", "A.7.5", "A.8.24"]
+    controls = ["A.8.3", "A.8.15", "A.5.1", "A.5.2", "A.7.5", "A.8.24"]
     z = export_period(seeded, tmp_path / "audit.zip", controls=controls)
     results = json.loads(z.read("assessment-results.oscal.json"))
     plan = json.loads(z.read(PLAN_PATH))
@@ -77,14 +77,14 @@ def test_exported_oscal_is_valid(seeded: EvidenceStore, tmp_path: Path) -> None:
         for c in ap["reviewed-controls"]["control-selections"][0]["include-controls"]
     ]
     assert "A.7.5" not in planned  # excluded in the example SoA
-    assert {"A.8.12", "A.8.15", "A.5.1"} <= set(planned)
+    assert {"A.8.3", "A.8.15", "A.5.1"} <= set(planned)
     activities = {a["props"][0]["value"]: a for a in ap["local-definitions"]["activities"]}
     assert {S3, TRAIL} <= set(activities)
     s3_controls = {
         c["control-id"]
         for c in activities[S3]["related-controls"]["control-selections"][0]["include-controls"]
     }
-    assert "A.8.12" in s3_controls and s3_controls <= set(controls)
+    assert "A.8.3" in s3_controls and s3_controls <= set(controls)
     [ssp] = ap["back-matter"]["resources"]
     assert ap["import-ssp"]["href"] == f"#{ssp['uuid']}"
 
@@ -94,7 +94,7 @@ def test_exported_oscal_is_valid(seeded: EvidenceStore, tmp_path: Path) -> None:
     # not among the reviewed controls, named in the remarks; attested A.5.1 is satisfied
     states = {c: f["target"]["status"]["state"] for c, f in findings.items()}
     assert "A.8.24" not in findings and "A.8.24" in result["remarks"]
-    assert states["A.5.1"] == "satisfied" and states["A.8.12"] == "not-satisfied"
+    assert states["A.5.1"] == "satisfied" and states["A.8.3"] == "not-satisfied"
     reviewed = {
         c["control-id"]
         for c in result["reviewed-controls"]["control-selections"][0]["include-controls"]

@@ -20,7 +20,7 @@ from tests.export.conftest import DAY, S3, T0, export_period
 
 HOSTILE_SOA = """\
 controls:
-  - control: A.8.12
+  - control: A.8.3
     applicable: yes
     justification: "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"
     owner: "@SUM(1+1)"
@@ -66,7 +66,7 @@ def package(seeded: EvidenceStore, tmp_path: Path) -> zipfile.ZipFile:
     )
     soa_path = tmp_path / "soa.yaml"
     soa_path.write_text(HOSTILE_SOA)
-    controls = ["A.8.12", "A.5.1", "A.7.5"]
+    controls = ["A.8.3", "A.5.1", "A.7.5"]
     return export_period(seeded, tmp_path / "audit.zip", soa_path=soa_path, controls=controls)
 
 
@@ -80,13 +80,13 @@ def test_csv_is_safe_and_crlf(package: zipfile.ZipFile) -> None:
             for field in row:
                 assert not field.startswith(("=", "+", "-", "@", "\t", "\r")), (name, field)
     soa = {r["control"]: r for r in csv.DictReader(io.StringIO(package.read("soa.csv").decode()))}
-    assert soa["A.8.12"]["justification"].startswith("'=HYPERLINK(")
-    assert soa["A.8.12"]["owner"] == "'@SUM(1+1)"
-    assert soa["A.8.12"]["implementation_status"] == "'-2+3"
+    assert soa["A.8.3"]["justification"].startswith("'=HYPERLINK(")
+    assert soa["A.8.3"]["owner"] == "'@SUM(1+1)"
+    assert soa["A.8.3"]["implementation_status"] == "'-2+3"
     assert soa["A.5.1"]["owner"] == "'+44 20 7946 0000"
-    assert soa["A.8.12"]["evidence"] == "controls/A.8.12/evidence.csv"
+    assert soa["A.8.3"]["evidence"] == "controls/A.8.3/evidence.csv"
     assert soa["A.5.1"]["evidence"].startswith("manual/")  # the policy PDF in force
-    assert soa["A.8.12"]["last_evidence_at"] == "2025-03-04T00:01:00+00:00"
+    assert soa["A.8.3"]["last_evidence_at"] == "2025-03-04T00:01:00+00:00"
     exceptions = list(csv.DictReader(io.StringIO(package.read("exceptions.csv").decode())))
     assert {e["reason"] for e in exceptions} >= {"'=cmd|' /C calc'!A0"}
     assert {e["approved_by"] for e in exceptions} >= {"'-cto"}
@@ -104,14 +104,14 @@ def test_xlsx_types_and_layout(package: zipfile.ZipFile) -> None:
             assert cell.data_type != "f", cell.value  # no live formula anywhere
             if isinstance(cell.value, str):
                 assert cell.data_type == "s"
-    a812 = rows["A.8.12"]
-    assert a812["justification"].value.startswith("'=HYPERLINK(")
-    assert a812["owner"].value == "'@SUM(1+1)"
+    a83 = rows["A.8.3"]
+    assert a83["justification"].value.startswith("'=HYPERLINK(")
+    assert a83["owner"].value == "'@SUM(1+1)"
     assert rows["A.7.5"]["justification"].value == "#N/A is not an error code here"
     assert rows["A.7.5"]["justification"].data_type == "s"
-    when = a812["last_evidence_at (UTC)"]
+    when = a83["last_evidence_at (UTC)"]
     assert when.is_date and when.value == datetime(2025, 3, 4, 0, 1)
-    assert a812["open_findings"].data_type == "n" and a812["continuity_percent"].data_type == "n"
+    assert a83["open_findings"].data_type == "n" and a83["continuity_percent"].data_type == "n"
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}4"
     widths = {
