@@ -24,6 +24,9 @@ class Account:
     regions: tuple[str, ...] = ()
     make_scope: ScopeFactory | None = field(default=None, compare=False)
     error: str | None = None
+    # who collects: AWS caller ARN, Azure/Entra app and tenant, GCP service account, Okta
+    # client, GitHub App; sealed with the run (``collected_by``)
+    identity: str | None = field(default=None, compare=False)
 
     def targets(self, scope: str) -> list[Target]:
         """Targets for a check of the given scope (``account`` or ``region``)."""

@@ -29,6 +29,7 @@ from collector.collect import Target
 from collector.redact import redact, redact_text
 from collector.registry import Registry
 from collector.snapshots import SnapshotCache
+from collector.version import annexa_version
 from storage import EvidenceRecord, EvidenceStore, NewEvidence
 
 log = structlog.get_logger("annexa.runner")
@@ -257,7 +258,9 @@ class Runner:
         if self.on_plan:
             self.on_plan(len(jobs))
         started = self.clock()
-        run_id = self.store.start_run(started_at=started, trigger=trigger, planned=len(jobs))
+        run_id = self.store.start_run(
+            started_at=started, trigger=trigger, planned=len(jobs), annexa_version=annexa_version()
+        )
         result = RunResult(run_id, "running", started, started)
         log.info("run started", run_id=run_id, jobs=len(jobs), trigger=trigger)
         try:
@@ -269,7 +272,14 @@ class Runner:
             result.outcome = "partial" if result.counts()["error"] else "complete"
         finally:
             result.finished_at = self.clock()
-            self.store.finish_run(run_id, finished_at=result.finished_at, outcome=result.outcome)
+            self.store.finish_run(
+                run_id,
+                finished_at=result.finished_at,
+                outcome=result.outcome,
+                collected_by={
+                    f"{a.provider}:{a.account}": a.identity for a in accounts if a.identity
+                },
+            )
             log.info(
                 "run finished",
                 run_id=run_id,

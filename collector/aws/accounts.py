@@ -113,6 +113,7 @@ def session_account(
     label: str,
     account_id: str | None = None,
     lock: threading.Lock | None = None,
+    identity: str | None = None,
 ) -> Account:
     """The account ``session``'s credentials belong to (``GetCallerIdentity`` unless known).
 
@@ -121,7 +122,8 @@ def session_account(
     scopes = AccountScopes(session, home_region=home, settings=settings, config=config, lock=lock)
     try:
         if account_id is None:
-            account_id = scopes.clients.get("sts", home).get_caller_identity()["Account"]
+            caller = scopes.clients.get("sts", home).get_caller_identity()
+            account_id, identity = caller["Account"], caller.get("Arn")
         regions = _regions(scopes, settings.regions)
     except Exception as exc:  # the run records this as ERROR for every check of the account
         return Account(
@@ -129,7 +131,7 @@ def session_account(
             account_id or label,
             error=f"cannot access AWS account {account_id or label}: {describe_error(exc)}",
         )
-    return Account("aws", account_id, regions=regions, make_scope=scopes)
+    return Account("aws", account_id, regions=regions, make_scope=scopes, identity=identity)
 
 
 def assumed_account(
@@ -155,7 +157,14 @@ def assumed_account(
         )
     except Exception as exc:
         return Account("aws", account_id, error=f"cannot assume {role_arn}: {describe_error(exc)}")
-    return session_account(session, settings, config, label=account_id, account_id=account_id)
+    return session_account(
+        session,
+        settings,
+        config,
+        label=account_id,
+        account_id=account_id,
+        identity=f"{role_arn} (session {session_name or 'annexa'})",
+    )
 
 
 class _Assumed(CredentialProvider):  # type: ignore[misc]

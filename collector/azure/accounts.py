@@ -79,12 +79,19 @@ def resolve_accounts(
         def make_scope(target: Target, cache: SnapshotCache, api: ApiClient = api) -> AzureScope:
             return AzureScope(target, api, cache, settings=settings, clock=clock)
 
+        who = f"app {tenant.client_id or '(default credential)'} in tenant {tenant.tenant_id}"
         if not arm:
-            accounts.append(Account(provider, tenant.tenant_id, make_scope=make_scope))
+            accounts.append(
+                Account(provider, tenant.tenant_id, make_scope=make_scope, identity=who)
+            )
         for subscription, error in subscriptions:
             accounts.append(
                 Account(
-                    "azure", subscription, make_scope=None if error else make_scope, error=error
+                    "azure",
+                    subscription,
+                    make_scope=None if error else make_scope,
+                    error=error,
+                    identity=who,
                 )
             )
     return accounts

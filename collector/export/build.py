@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import astuple, dataclass, field
 from datetime import datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_csv, write_xls
 from collector.report import duration, iso
 from collector.soa import Soa
 from collector.status import GOOD_STATES, ControlState, ControlStatus, max_age_for
+from collector.version import annexa_version
 from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException
 
 __all__ = ["ExportResult", "export_package"]
@@ -81,13 +81,6 @@ class _Pair:
     last: datetime | None = None
     last_path: str = ""
     last_status: str = ""
-
-
-def annexa_version() -> str:
-    try:
-        return version("annexa")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def export_package(

@@ -98,4 +98,5 @@ def resolve_accounts(
     def make_scope(target: Target, cache: SnapshotCache) -> GcpScope:
         return GcpScope(target, client, cache, settings=settings, clock=clock)
 
-    return [Account("gcp", scope, make_scope=make_scope) for scope in scopes]
+    identity = getattr(credentials, "service_account_email", None) or "application default"
+    return [Account("gcp", scope, make_scope=make_scope, identity=identity) for scope in scopes]

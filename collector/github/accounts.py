@@ -79,7 +79,10 @@ def resolve_accounts(
             cause = f"cannot access GitHub organization {org}: {describe_error(exc)}"
             accounts.append(Account("github", org, error=cause))
             continue
-        accounts.append(Account("github", org, make_scope=_scopes(api, settings, clock)))
+        who = f"app {settings.app_id}" if settings.auth == "app" else "token"
+        accounts.append(
+            Account("github", org, make_scope=_scopes(api, settings, clock), identity=who)
+        )
     return accounts
 
 

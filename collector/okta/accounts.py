@@ -73,4 +73,5 @@ def resolve_accounts(
     def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[OktaSettings]:
         return ApiScope(target, api, cache, settings=settings, clock=clock)
 
-    return [Account("okta", org, make_scope=make_scope)]
+    who = f"client {settings.client_id}" if settings.auth == "private_key_jwt" else "API token"
+    return [Account("okta", org, make_scope=make_scope, identity=who)]
