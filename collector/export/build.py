@@ -24,7 +24,7 @@ from collector.audit import exception_rows, period_continuity, statuses_at
 from collector.continuity import Continuity
 from collector.errors import UserError
 from collector.exceptions import accepting
-from collector.export.evidence import record_json, record_path
+from collector.export.evidence import RECORDS_COLUMNS, record_json, record_path
 from collector.export.html import HTML_FAILING_SHOWN, render_index, state_summary
 from collector.export.ocsf import OcsfEvents
 from collector.export.oscal import (
@@ -490,7 +490,7 @@ class _Builder:
                 with self.writer.open(failing_path(control)) as f:
                     write_csv(f, _FAILING_COLUMNS, (astuple(x) for x in failures))
         with self.writer.open("evidence/records.csv") as f:
-            write_csv(f, _RECORDS_COLUMNS, self._chain_rows())
+            write_csv(f, RECORDS_COLUMNS, self._chain_rows())
 
     def _chain_rows(self) -> Iterator[tuple[Any, ...]]:
         """Every record by id, with the id of the record it chains to when that is the
@@ -644,20 +644,6 @@ def _index_row(record: EvidenceRecord, path: str, sha256: str, observation: str)
         record.previous_hash,
         observation,
     )
-
-
-_RECORDS_COLUMNS = (
-    "record_id",
-    "collected_at",
-    "check",
-    "target",
-    "status",
-    "path",
-    "sha256",
-    "content_hash",
-    "previous_hash",
-    "chained_to",
-)
 
 
 def _aggregate(pairs: dict[tuple[str, str], _Pair], record: EvidenceRecord, path: str) -> None:

@@ -17,7 +17,21 @@ from typing import Any
 from storage import EvidenceRecord, NewEvidence
 from storage.sealing import canonical_json
 
-__all__ = ["SEALED_FIELDS", "record_json", "record_path", "reseal"]
+__all__ = ["RECORDS_COLUMNS", "SEALED_FIELDS", "record_json", "record_path", "reseal"]
+
+# evidence/records.csv: every record of a package by id (written by build, read by verify)
+RECORDS_COLUMNS = (
+    "record_id",
+    "collected_at",
+    "check",
+    "target",
+    "status",
+    "path",
+    "sha256",
+    "content_hash",
+    "previous_hash",
+    "chained_to",
+)
 
 SEALED_FIELDS = tuple(f.name for f in fields(NewEvidence) if f.name != "observations")
 # the document's keys sort around "observations": these before it, these after it

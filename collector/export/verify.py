@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from collector.errors import UserError
-from collector.export.evidence import reseal
+from collector.export.evidence import RECORDS_COLUMNS, reseal
 from collector.export.package import PUBLIC_KEY, SIGNATURE, SUMS, fingerprint, key_kind
 from collector.export.ziplist import Entry, NotAZip, entries, read_chunks
 from storage import checkpoint
@@ -54,18 +54,6 @@ __all__ = ["PackageProblem", "PackageReport", "verify_package"]
 
 MANIFEST, RECORDS, CHECKPOINTS = "manifest.json", "evidence/records.csv", "checkpoints/"
 _SPECIAL = (SUMS, SIGNATURE, PUBLIC_KEY)
-RECORDS_COLUMNS = (
-    "record_id",
-    "collected_at",
-    "check",
-    "target",
-    "status",
-    "path",
-    "sha256",
-    "content_hash",
-    "previous_hash",
-    "chained_to",
-)
 MAX_RATIO = 200  # deflate reaches ~1000:1 on zeros; real package files stay below ~40:1
 MAX_SMALL = 16 * 1024 * 1024  # entries up to this size are never called bombs
 MAX_DOCUMENT = 64 * 1024 * 1024  # a record or checkpoint file read whole into memory
