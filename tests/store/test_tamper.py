@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import EvidenceStore
+from storage import EvidenceStore, NewEvidence
 from storage.sealing import row_seal
 from tests.store.test_store import T0, evidence, raw_sql
 
@@ -140,3 +140,36 @@ def test_edited_ledger_entry_is_named(store, store_url, seeded) -> None:
     raw_sql(store_url, "UPDATE ledger SET ref = 'x' WHERE id = (SELECT min(id) FROM ledger)")
     kind, _ = problem_of(store)
     assert kind == "ledger"
+
+
+def test_ci_gate_and_verify_from_the_command_line(annexa_db, store_url) -> None:
+    """The issue's attack: one UPDATE turned `status --fail-on failing` green while verify said
+    intact. Status now reads only sealed records; editing one is named by verify."""
+    from collector.clock import utcnow
+
+    with EvidenceStore.open(store_url) as store:
+        run = store.start_run(started_at=utcnow())
+        store.append(
+            NewEvidence(
+                run_id=run,
+                check_id="aws.s3.public_access_blocked",
+                check_version=1,
+                provider="aws",
+                account="111122223333",
+                region=None,
+                collected_at=utcnow(),
+                status="fail",
+                summary="1 of 2 buckets failing",
+                findings=FAILING,
+                observations={},
+            )
+        )
+        store.finish_run(run, finished_at=utcnow(), outcome="complete")
+    assert annexa_db("status", "--fail-on", "failing")[0] == 1
+    raw_sql(store_url, "UPDATE evidence SET passed = 2, failed = 0")  # unsealed: ignored
+    assert annexa_db("status", "--fail-on", "failing")[0] == 1
+    code, _, err = annexa_db("verify")
+    assert code == 1 and "unsealed column passed" in err
+    raw_sql(store_url, "UPDATE evidence SET passed = 1, failed = 1, status = 'pass'")
+    code, _, err = annexa_db("verify")
+    assert code == 1 and "verify failed (hash_mismatch)" in err
