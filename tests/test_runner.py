@@ -21,6 +21,7 @@ from storage import EvidenceStore
 
 CALLS: Counter[str] = Counter()
 RELEASE = threading.Event()
+SLOW_WORKERS: list[threading.Thread] = []  # threads that ran collect_slow
 
 
 class Widgets(Snapshot):
@@ -77,6 +78,7 @@ def collect_broken(scope: LabScope) -> Broken:
 
 @collects(Slow, permissions=["lab:Wait"])
 def collect_slow(scope: LabScope) -> Slow:
+    SLOW_WORKERS.append(threading.current_thread())
     RELEASE.wait(10)
     return Slow(names=["s"])
 
@@ -127,6 +129,7 @@ def lab_account(widgets=("alpha", "verylongname")) -> Account:
 def _reset():
     CALLS.clear()
     RELEASE.clear()
+    SLOW_WORKERS.clear()
     yield
     RELEASE.set()
 
@@ -199,7 +202,9 @@ def test_timeout_becomes_error_and_run_finishes(store):
     assert "timed out after 0.5 s" in records["lab.slow.any", None].error
     assert records["lab.widgets.present", None].status == "pass"
     RELEASE.set()
-    time.sleep(0.2)  # the late result must not add a second record
+    (late,) = SLOW_WORKERS
+    late.join(10)  # its worker ends once the late result has been handed to the runner
+    assert not late.is_alive()
     assert len(store.history(check_ids=["lab.slow.any"])) == 1
 
 

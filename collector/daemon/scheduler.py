@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor as CheckPool
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -77,6 +77,15 @@ SWEEP_EVERY = 60.0  # seconds between full status evaluations (time alone can ma
 AccountResolver = Callable[[Settings, set[str]], list[Account]]
 
 
+class Tick(NamedTuple):
+    """One collection the scheduler started: the job, when it was due, when it began (both on
+    the daemon's clock); ``started - due`` is its lateness."""
+
+    key: str
+    due: datetime
+    started: datetime
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What one configuration resolves to: the workspace, SoA, accounts and jobs."""
@@ -115,7 +124,7 @@ class Daemon:
         self.store_ok = False
         self.scheduler_alive = False
         self.last_success: datetime | None = None
-        self.lateness: deque[float] = deque(maxlen=100_000)
+        self.ticks: deque[Tick] = deque(maxlen=10_000)  # the latest collections started
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._closing = False
@@ -490,12 +499,13 @@ class Daemon:
         due = self._due.pop(key, None)
         if due is not None:
             late = (started - due).total_seconds()
-            self.lateness.append(late)
             self.metrics.job_lateness.observe(max(late, 0.0))
         plan = self._plan
         job = plan.jobs.get(key) if plan else None
         if job is None or self._closing or self._check_pool is None:
             return
+        if due is not None:
+            self.ticks.append(Tick(key, due, started))
         with self._inflight_lock:
             self._inflight.add(key)
         try:

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -181,14 +182,19 @@ def test_credentials_expiring_mid_run_fail_the_checks_that_call_afterwards(
     assert any(v[0] != "error" for k, v in records.items() if not k[0].startswith("aws.s3."))
 
 
-def closed_port() -> int:
+@pytest.fixture
+def refusing_endpoint() -> Iterator[str]:
+    """An endpoint that refuses connections: a port bound but not listening, held for the
+    whole test so no other process can take it meanwhile."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])  # closed again when this returns
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def test_unreachable_endpoint_errors_every_check_and_the_run_exits_normally(tmp_path) -> None:
-    endpoint = f"http://127.0.0.1:{closed_port()}"
+def test_unreachable_endpoint_errors_every_check_and_the_run_exits_normally(
+    tmp_path, refusing_endpoint
+) -> None:
+    endpoint = refusing_endpoint
     env = annexa_env(endpoint, tmp_path, AWS__MAX_ATTEMPTS="2")
 
     done = annexa("run", "--provider", "aws", "--format", "json", env=env)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from moto import mock_aws
@@ -30,7 +33,9 @@ def settings(url: str, checks: list[str], intervals: dict[str, Any], **extra: An
     )
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 0.05) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, step: float = 0.05) -> Any:
+    """``predicate()``'s first truthy value; the timeout only bounds a hang (it returns as soon
+    as the event happens), so it is generous for a loaded machine."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -40,6 +45,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, step: float = 
     raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
 
 
+def logged_port(child: subprocess.Popen, log: Path, timeout: float = 60.0) -> int:
+    """The health port a daemon child bound itself (configured as 0), from the "daemon
+    started" line of its JSON log: no port is picked here, closed and handed over."""
+
+    def started() -> int | None:
+        if child.poll() is not None:
+            raise AssertionError(f"daemon exited {child.returncode}: {log.read_text()[-2000:]}")
+        for line in log.read_text().splitlines():
+            entry = json.loads(line) if line.startswith("{") else {}
+            if entry.get("event") == "daemon started":
+                return urlsplit(entry["health"]).port
+        return None
+
+    return wait_for(started, timeout)
+
+
 @contextmanager
 def running(daemon: Daemon) -> Iterator[Daemon]:
     """``daemon.run()`` on a thread until the block ends; asserts it stopped with 0."""
@@ -47,7 +68,7 @@ def running(daemon: Daemon) -> Iterator[Daemon]:
     thread = threading.Thread(target=lambda: result.append(daemon.run()), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: daemon.scheduler_alive, 20)
+        wait_for(lambda: daemon.scheduler_alive)
         yield daemon
     finally:
         daemon.request_stop()
@@ -57,12 +78,15 @@ def running(daemon: Daemon) -> Iterator[Daemon]:
 
 class WebhookServer:
     """A real HTTP server on 127.0.0.1 recording POSTed JSON; ``script`` says how each
-    request is answered in turn ("ok", "500", or "hang" past the client's timeout)."""
+    request is answered in turn ("ok", "500", or "hang": held, ``holding`` counting it, until
+    ``release`` is set or ``hang`` seconds pass, then closed without an answer)."""
 
     def __init__(self, script: list[str] | None = None, hang: float = 2.0) -> None:
         self.payloads: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.script = list(script or [])
+        self.holding = 0
+        self.release = threading.Event()
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,7 +94,9 @@ class WebhookServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 action = recorder.script.pop(0) if recorder.script else "ok"
                 if action == "hang":
-                    time.sleep(hang)
+                    recorder.holding += 1
+                    recorder.release.wait(hang)
+                    recorder.holding -= 1
                     return
                 recorder.paths.append(self.path)
                 recorder.payloads.append(json.loads(body))
@@ -90,6 +116,7 @@ class WebhookServer:
         return f"http://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def close(self) -> None:
+        self.release.set()
         self._server.shutdown()
         self._server.server_close()
 

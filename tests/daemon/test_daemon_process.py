@@ -1,12 +1,12 @@
 """``annexa daemon`` as subprocesses against a moto server: SIGTERM mid-run exits 0 with the
-run closed, and a standby takes over from a SIGKILLed leader on one SQLite store."""
+run closed, and a standby takes over from a SIGKILLed leader on one SQLite store. Each daemon
+binds its health port itself (port 0) and the test reads it from the daemon's log."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from storage import EvidenceStore
 from tests.aws.console import annexa_env
-from tests.daemon import wait_for
+from tests.daemon import logged_port, wait_for
 
 S3 = "aws.s3.public_access_blocked"
 
@@ -32,12 +32,6 @@ def endpoint():
     server.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def healthz(port: int) -> dict | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
@@ -48,20 +42,30 @@ def healthz(port: int) -> dict | None:
         return None
 
 
-def start(endpoint: str, tmp: Path, port: int) -> subprocess.Popen:
-    config = tmp / "annexa.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "checks": [S3],
-                "schedule": {"intervals": {S3: 0.3}, "jitter": 0, "grace_period": "5s"},
-            }
+class Process:
+    """One ``annexa daemon`` child; ``port`` is the health port it bound and logged."""
+
+    def __init__(self, endpoint: str, tmp: Path, name: str) -> None:
+        config = tmp / "annexa.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "checks": [S3],
+                    "schedule": {"intervals": {S3: 0.3}, "jitter": 0, "grace_period": "5s"},
+                }
+            )
         )
-    )
-    exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
-    env = annexa_env(endpoint, tmp / "data", DAEMON__PORT=str(port), LOG_FORMAT="json")
-    log = (tmp / f"daemon-{port}.log").open("wb")
-    return subprocess.Popen([exe, "--config", str(config), "daemon"], env=env, stderr=log)
+        exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
+        env = annexa_env(endpoint, tmp / "data", DAEMON__PORT="0", LOG_FORMAT="json")
+        self.log = tmp / f"daemon-{name}.log"
+        with self.log.open("wb") as log:
+            self.child = subprocess.Popen(
+                [exe, "--config", str(config), "daemon"], env=env, stderr=log
+            )
+        self.port = logged_port(self.child, self.log)
+
+    def healthz(self) -> dict:
+        return healthz(self.port) or {}
 
 
 def count(tmp: Path) -> int:
@@ -70,15 +74,14 @@ def count(tmp: Path) -> int:
 
 
 def test_sigterm_mid_run_exits_zero_and_closes_the_run(endpoint, tmp_path):
-    port = free_port()
-    daemon = start(endpoint, tmp_path, port)
+    daemon = Process(endpoint, tmp_path, "only")
     try:
-        wait_for(lambda: (healthz(port) or {}).get("status") == "ok", 30)
-        wait_for(lambda: count(tmp_path) >= 3, 10)
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(15) == 0
+        wait_for(lambda: daemon.healthz().get("status") == "ok")
+        wait_for(lambda: count(tmp_path) >= 3)
+        daemon.child.send_signal(signal.SIGTERM)
+        assert daemon.child.wait(15) == 0
     finally:
-        daemon.kill()
+        daemon.child.kill()
     with EvidenceStore.open(f"sqlite:///{tmp_path / 'data' / 'annexa.sqlite'}") as store:
         (run,) = store.runs()
         assert run.trigger == "daemon" and run.outcome == "complete"
@@ -87,30 +90,25 @@ def test_sigterm_mid_run_exits_zero_and_closes_the_run(endpoint, tmp_path):
 
 
 def test_standby_takes_over_from_a_killed_leader(endpoint, tmp_path):
-    first_port, second_port = free_port(), free_port()
-    first = start(endpoint, tmp_path, first_port)
+    first = Process(endpoint, tmp_path, "first")
     second = None
     try:
         # leader and collecting: its run is open (the lock is taken before the run starts)
-        wait_for(lambda: (healthz(first_port) or {}).get("run_id"), 30)
-        second = start(endpoint, tmp_path, second_port)
-        standby = wait_for(lambda: (healthz(second_port) or {}).get("role") == "standby", 30)
-        assert standby
-        assert (
-            "standby: another daemon holds the lock"
-            in (tmp_path / f"daemon-{second_port}.log").read_text()
-        )
-        first.send_signal(signal.SIGKILL)
-        first.wait(5)
-        wait_for(lambda: (healthz(second_port) or {}).get("role") == "leader", 15)
+        wait_for(lambda: first.healthz().get("run_id"))
+        second = Process(endpoint, tmp_path, "second")
+        assert wait_for(lambda: second.healthz().get("role") == "standby")
+        assert "standby: another daemon holds the lock" in second.log.read_text()
+        first.child.send_signal(signal.SIGKILL)
+        first.child.wait(5)
+        wait_for(lambda: second.healthz().get("role") == "leader")
         taken = count(tmp_path)
-        wait_for(lambda: count(tmp_path) >= taken + 3, 10)
-        second.send_signal(signal.SIGTERM)
-        assert second.wait(15) == 0
+        wait_for(lambda: count(tmp_path) >= taken + 3)
+        second.child.send_signal(signal.SIGTERM)
+        assert second.child.wait(15) == 0
     finally:
-        first.kill()
+        first.child.kill()
         if second is not None:
-            second.kill()
+            second.child.kill()
     with EvidenceStore.open(f"sqlite:///{tmp_path / 'data' / 'annexa.sqlite'}") as store:
         outcomes = sorted(r.outcome for r in store.runs())
         assert outcomes == ["complete", "interrupted"]  # the killed leader's run, reconciled

@@ -14,7 +14,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from storage import EvidenceStore
+from tests.daemon import logged_port
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "annexa-test"
@@ -107,9 +107,6 @@ def test_entrypoint_runs_as_non_root_from_a_fresh_wheel(user):
     os.chown(data, user.pw_uid, user.pw_gid)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     host, moto_port = server.get_host_and_port()
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
@@ -119,17 +116,19 @@ def test_entrypoint_runs_as_non_root_from_a_fresh_wheel(user):
         "AWS_DEFAULT_REGION": "us-east-1",
         "ANNEXA_DATA_DIR": str(data),
         "HOME": str(data),
-        "ANNEXA_DAEMON__PORT": str(port),
+        "ANNEXA_DAEMON__PORT": "0",  # the daemon binds a free port and logs it
         "ANNEXA_CHECKS": '["aws.s3.public_access_blocked"]',
         "ANNEXA_SCHEDULE__JITTER": "0",
         "ANNEXA_LOG_FORMAT": "json",
     }
     command = [str(venv / "bin" / "annexa"), "daemon"]
-    daemon = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        **demoted(user),
-    )  # fmt: skip
+    log = tmp_path / "daemon.log"
+    with log.open("wb") as stderr:
+        daemon = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, **demoted(user)
+        )
     try:
+        port = logged_port(daemon, log)
         deadline = time.monotonic() + 60
         health = None
         while time.monotonic() < deadline and health is None:
@@ -137,7 +136,7 @@ def test_entrypoint_runs_as_non_root_from_a_fresh_wheel(user):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                     health = json.loads(r.read())
             except OSError:
-                assert daemon.poll() is None, daemon.communicate()[1][-2000:]
+                assert daemon.poll() is None, log.read_text()[-2000:]
                 time.sleep(0.3)
         assert health and health["role"] == "leader", health
         url = f"sqlite:///{data / 'annexa.sqlite'}"

@@ -18,8 +18,10 @@ def annexa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANNEXA_"))}
     env |= {"ANNEXA_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
-    done = annexa("demo", "--format", "json", env=env)
-    assert done.returncode == 0, done.stderr
+    # one demo run: --fail-on gates CI with exit code 1 and names the controls, and the
+    # status is printed all the same
+    done = annexa("demo", "--fail-on", "failing", "--format", "json", env=env)
+    assert done.returncode == 1 and "A.6.5, A.8.2" in done.stderr, done.stderr  # first of many
     states = {row["control"]: row["state"] for row in json.loads(done.stdout)}
     assert len(states) == 93
     assert {"failing", "passing", "manual", "not_applicable"} <= set(states.values())
@@ -78,7 +80,3 @@ def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
     assert {"A.8.4", "A.8.25", "A.8.28", "A.8.32"} <= {
         c for c, s in states.items() if s == "failing"
     }
-
-    # --fail-on gates CI with exit code 1 and names the controls.
-    gated = annexa("demo", "--fail-on", "failing", "--format", "csv", env=env)
-    assert gated.returncode == 1 and "A.6.5, A.8.2" in gated.stderr  # the first of many
