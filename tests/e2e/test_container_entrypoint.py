@@ -128,8 +128,8 @@ def test_entrypoint_runs_as_non_root_from_a_fresh_wheel(user):
             command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, **demoted(user)
         )
     try:
-        port = logged_port(daemon, log)
-        deadline = time.monotonic() + 60
+        port = logged_port(daemon, log, 180)
+        deadline = time.monotonic() + 180  # a bound for a loaded machine, not a timing
         health = None
         while time.monotonic() < deadline and health is None:
             try:
