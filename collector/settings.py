@@ -90,6 +90,18 @@ class AwsSettings(BaseModel):
     organization: AwsOrganization | None = Field(
         None, description="discover accounts with organizations:ListAccounts"
     )
+    backup_window_days: int = Field(
+        2, ge=1, description="aws.backup.jobs_succeeded: a completed backup within this"
+    )
+    restore_test_days: int = Field(
+        90, ge=1, description="aws.backup.restore_tested: a completed restore within this"
+    )
+    log_retention_days: int = Field(
+        365, ge=1, description="aws.logs.retention_minimum: shortest accepted retention"
+    )
+    finding_max_age_days: int = Field(
+        7, ge=1, description="aws.guardduty.high_findings_triaged: longest a finding stays open"
+    )
     max_attempts: int = Field(
         10, ge=1, le=20, description="tries per API call (the first included) while throttled"
     )

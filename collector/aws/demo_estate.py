@@ -9,8 +9,10 @@ rotation dates. Both are built from :data:`DEMO_USERS`, the same facts :func:`se
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 
@@ -21,6 +23,7 @@ from collector.aws.credential_report import (
     report_csv,
     serve_wire,
     serve_wire_by_region,
+    wire_response,
 )
 
 __all__ = ["DEMO_BUCKETS", "DEMO_SSO_USERS", "DEMO_USERS", "install_wire_hooks", "seed"]
@@ -121,6 +124,7 @@ def install_wire_hooks(
     body = credential_report_body(report_csv(rows), now)
     serve_wire(session, "iam.GetCredentialReport", body)
     _serve_monitoring_wire(session, account)
+    _serve_operations_wire(session, account, now)
 
 
 def _seed_iam(session: boto3.Session) -> None:
@@ -295,6 +299,7 @@ def _seed_monitoring(session: boto3.Session) -> None:
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     session.client("securityhub", region_name=region).enable_security_hub()
+    _seed_operations(session, region)
 
 
 def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
@@ -328,6 +333,180 @@ def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
 
     serve_wire_by_region(session, "accessanalyzer.ListAnalyzers", analyzers)
     serve_wire_by_region(session, "securityhub.GetEnabledStandards", standards)
+
+
+#: Backup and restore jobs, GuardDuty findings and Config rule results (what moto lacks) are
+#: served in MONITORED_REGION: one failed backup, no restore test, one stale high finding.
+DEMO_LOG_GROUPS: tuple[tuple[str, int | None], ...] = (
+    ("/acme/audit", 400),
+    ("/aws/lambda/acme-api", 14),  # shorter than the 365-day minimum
+    ("/acme/archive", None),  # never expires
+)
+DEMO_CONFIG_RULES = (
+    ("s3-bucket-versioning-enabled", "S3_BUCKET_VERSIONING_ENABLED"),
+    ("cloudtrail-enabled", "CLOUD_TRAIL_ENABLED"),
+)
+
+
+def _seed_operations(session: boto3.Session, region: str) -> None:
+    """A backup plan, log groups with retention, Config rules and an SCP on the root."""
+    session.client("backup", region_name=region).create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": "acme-daily",
+            "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "Default"}],
+        }
+    )
+    logs = session.client("logs", region_name=region)
+    for name, days in DEMO_LOG_GROUPS:
+        logs.create_log_group(logGroupName=name)
+        if days is not None:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=days)
+    config = session.client("config", region_name=region)
+    for rule, identifier in DEMO_CONFIG_RULES:
+        config.put_config_rule(
+            ConfigRule={
+                "ConfigRuleName": rule,
+                "Source": {"Owner": "AWS", "SourceIdentifier": identifier},
+            }
+        )
+    organizations = session.client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    root = organizations.list_roots()["Roots"][0]["Id"]
+    organizations.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    policy = organizations.create_policy(
+        Name="deny-leaving-organization",
+        Description="accounts may not leave the organization",
+        Type="SERVICE_CONTROL_POLICY",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}
+                ],
+            }
+        ),
+    )["Policy"]["PolicySummary"]["Id"]
+    organizations.attach_policy(PolicyId=policy, TargetId=root)
+
+
+def _serve_operations_wire(session: boto3.Session, account: str, now: datetime) -> None:
+    """AWS Backup jobs (REST-JSON, epoch seconds), GuardDuty findings (REST-JSON, ISO times)
+    and Config rule compliance (JSON 1.1), shaped as their API references document them."""
+
+    def monitored(region: str) -> bool:
+        return region == MONITORED_REGION
+
+    def backup_jobs(region: str, _: object) -> bytes:
+        jobs = []
+        if monitored(region):
+            for name, state, hours in (("acme-orders", "COMPLETED", 20), ("acme-db", "FAILED", 6)):
+                jobs.append(
+                    {
+                        "BackupJobId": f"job-{name}",
+                        "BackupVaultName": "Default",
+                        "ResourceArn": f"arn:aws:dynamodb:{region}:{account}:table/{name}",
+                        "ResourceType": "DynamoDB",
+                        "State": state,
+                        "CreationDate": (now - timedelta(hours=hours)).timestamp(),
+                    }
+                )
+        return json.dumps({"BackupJobs": jobs}).encode()
+
+    def restore_jobs(region: str, _: object) -> bytes:
+        return json.dumps({"RestoreJobs": []}).encode()  # restores never tested
+
+    def finding_ids(region: str, _: object) -> bytes:
+        ids = ["demo-ssh-brute-force", "demo-crypto-mining"] if monitored(region) else []
+        return json.dumps({"findingIds": ids}).encode()
+
+    def findings(region: str, _: object) -> bytes:
+        found = [
+            _guardduty_finding(
+                region,
+                account,
+                "demo-ssh-brute-force",
+                "UnauthorizedAccess:EC2/SSHBruteForce",
+                8.0,
+                now - timedelta(days=20),
+            ),
+            _guardduty_finding(
+                region,
+                account,
+                "demo-crypto-mining",
+                "CryptoCurrency:EC2/BitcoinTool.B!DNS",
+                8.0,
+                now - timedelta(days=2),
+            ),
+        ]
+        return json.dumps({"findings": found if monitored(region) else []}).encode()
+
+    def compliance(region: str, _: object) -> bytes:
+        rules = []
+        if monitored(region):
+            rules = [
+                {
+                    "ConfigRuleName": "s3-bucket-versioning-enabled",
+                    "Compliance": {
+                        "ComplianceType": "NON_COMPLIANT",
+                        "ComplianceContributorCount": {"CappedCount": 3, "CapExceeded": False},
+                    },
+                },
+                {
+                    "ConfigRuleName": "cloudtrail-enabled",
+                    "Compliance": {"ComplianceType": "COMPLIANT"},
+                },
+            ]
+        return json.dumps({"ComplianceByConfigRules": rules}).encode()
+
+    serve_wire_by_region(session, "backup.ListBackupJobs", backup_jobs)
+    serve_wire_by_region(session, "backup.ListRestoreJobs", restore_jobs)
+    serve_wire_by_region(session, "guardduty.ListFindings", finding_ids)
+    serve_wire_by_region(session, "guardduty.GetFindings", findings)
+    serve_unrouted_wire_by_region(
+        session, "config-service.DescribeComplianceByConfigRule", compliance
+    )
+
+
+def serve_unrouted_wire_by_region(
+    session: boto3.Session, operation: str, answer: Callable[[str, Any], bytes]
+) -> Callable[..., Any]:
+    """Like ``serve_wire_by_region`` (JSON 1.1 bodies), for actions moto routes but has not
+    implemented: every ``before-send`` handler runs, and moto's would raise beside ours, so the
+    request is pointed at a host moto does not route before the wire body is returned."""
+
+    def handler(request: Any, **_: Any) -> Any:
+        region = request.context["client_region"]
+        request.url = "https://wire.invalid/"
+        return wire_response(
+            request.url, answer(region, request), content_type="application/x-amz-json-1.1"
+        )
+
+    session.events.register_first(f"before-send.{operation}", handler)
+    return handler
+
+
+def _guardduty_finding(
+    region: str, account: str, finding_id: str, kind: str, severity: float, created: datetime
+) -> dict[str, object]:
+    """One GuardDuty Finding object (the API reference's shape, the fields annexa reads and
+    the required ones around them)."""
+    stamp = created.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return {
+        "accountId": account,
+        "arn": f"arn:aws:guardduty:{region}:{account}:detector/demo/finding/{finding_id}",
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "id": finding_id,
+        "partition": "aws",
+        "region": region,
+        "resource": {"resourceType": "Instance"},
+        "schemaVersion": "2.0",
+        "severity": severity,
+        "title": kind.split(":", 1)[-1],
+        "type": kind,
+        "description": "demo finding",
+        "service": {"archived": False, "count": 1, "serviceName": "guardduty"},
+    }
 
 
 def _seed_identity_center(session: boto3.Session) -> None:
