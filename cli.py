@@ -360,6 +360,8 @@ def _audit_output(audit: core.Audit, fmt: Format, fail_on: list[str] | None) -> 
             f"run {audit.result.run_id} {audit.result.outcome}: {len(audit.result.records)} "
             "evidence records (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ")"
         )
+        for line in audit.regions():
+            out.print(f"regions audited: {line}")
     raise typer.Exit(_gate(audit.statuses, states))
 
 
@@ -1080,9 +1082,8 @@ def main() -> None:
     except typer.Abort:
         err.print("annexa: aborted")
         sys.exit(130)
-    except typer.TyperException as exc:  # usage errors: typer prints them, exit code 2
-        exc.show()  # type: ignore[attr-defined]
-        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.TyperException as exc:
+        sys.exit(_usage_error(exc))
     except KeyboardInterrupt:
         err.print("annexa: interrupted")
         sys.exit(130)
@@ -1094,6 +1095,19 @@ def main() -> None:
         )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    """A usage error as one line naming the command (help stays whole when asked for by
+    giving no arguments); returns the exit code, 2."""
+    if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+        exc.show()  # type: ignore[attr-defined]
+        return int(getattr(exc, "exit_code", 2))
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    sys.stderr.write(f"annexa: error: {message}{where}\n")
+    return int(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":

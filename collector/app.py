@@ -153,6 +153,13 @@ class Audit:
     missing: list[str]  # catalogue controls the SoA does not mention
     store_url: str
     notice: str | None = None
+    accounts: Sequence[Account] = ()
+
+    def regions(self) -> list[str]:
+        """``aws 123456789012: eu-west-1, us-east-1`` per account audited in regions."""
+        return [
+            f"{a.provider} {a.account}: {', '.join(a.regions)}" for a in self.accounts if a.regions
+        ]
 
 
 def run_audit(
@@ -183,5 +190,10 @@ def run_audit(
     result = runner.run(checks, accounts)
     statuses = workspace.statuses(store, soa, clock())
     return Audit(
-        result, statuses, soa, soa.missing(workspace.catalogue), mask_url(settings.store_url)
+        result,
+        statuses,
+        soa,
+        soa.missing(workspace.catalogue),
+        mask_url(settings.store_url),
+        accounts=accounts,
     )

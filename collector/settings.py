@@ -75,8 +75,10 @@ class AwsSettings(BaseModel):
 
     enabled: bool = True
     accounts: list[AwsAccount] = Field(default_factory=lambda: [AwsAccount()])
-    regions: list[str] | Literal["all"] | None = Field(
-        None, description="regions for regional checks; default: the session's region"
+    regions: list[str] | Literal["all", "session"] | None = Field(
+        "all",
+        description="regions for regional checks: all (every enabled region, ec2:DescribeRegions;"
+        " also when null), session (the session's region only) or a list",
     )
     required_tags: list[str] = Field(
         default_factory=lambda: ["owner", "classification"],

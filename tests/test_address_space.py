@@ -34,11 +34,22 @@ def test_every_split_of_the_internet_is_open(cuts, whole):
 
 @given(
     st.lists(
-        st.sampled_from(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8",
-                         "169.254.0.0/16", "100.64.0.0/10", "fc00::/7", "fe80::/10", "::1/128"]),
+        st.sampled_from(
+            [
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "127.0.0.0/8",
+                "169.254.0.0/16",
+                "100.64.0.0/10",
+                "fc00::/7",
+                "fe80::/10",
+                "::1/128",
+            ]
+        ),
         min_size=1,
     )
-)  # fmt: skip
+)
 def test_private_space_is_never_the_internet(sources):
     assert not address_space(sources).open_to_internet(PREFIX)
 

@@ -13,7 +13,7 @@ def test_defaults_use_sqlite_in_data_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("ANNEXA_DATABASE_URL", raising=False)
     settings = load_settings(data_dir=tmp_path)
     assert settings.store_url == f"sqlite:///{tmp_path / 'annexa.sqlite'}"
-    assert settings.aws.regions is None and len(settings.aws.accounts) == 1
+    assert settings.aws.regions == "all" and len(settings.aws.accounts) == 1
 
 
 def test_file_then_environment_precedence_and_relative_paths(tmp_path, monkeypatch):

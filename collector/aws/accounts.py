@@ -216,10 +216,12 @@ def assume_role_session(
 
 
 def _regions(scopes: AccountScopes, wanted: list[str] | str | None) -> tuple[str, ...]:
+    """Every enabled region by default (as the leading scanners do: a region nobody looks at
+    is where an attacker starts), the session's region only with ``session``, else the list."""
     home = scopes.home_region
-    if wanted is None:
+    if wanted == "session":
         return (home,)
-    if wanted == "all":
+    if wanted in (None, "all"):
         answer = scopes.clients.get("ec2", home).describe_regions(AllRegions=False)
         return tuple(sorted(r["RegionName"] for r in answer["Regions"]))
     return tuple(dict.fromkeys(wanted))

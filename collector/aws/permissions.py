@@ -66,7 +66,7 @@ def policy_document(actions: Iterable[str], settings: AwsSettings | None = None)
     """
     settings = settings or AwsSettings()
     allowed = set(actions) | set(ACCOUNT_PERMISSIONS)
-    if settings.regions == "all":
+    if settings.regions in (None, "all"):
         allowed |= set(ALL_REGIONS_PERMISSIONS)
     statements: list[dict[str, Any]] = [
         {"Sid": "AnnexaReadOnly", "Effect": "Allow", "Action": sorted(allowed), "Resource": "*"}

@@ -21,6 +21,7 @@ def annexa_env(endpoint: str, data_dir: Path, **annexa: str) -> dict[str, str]:
         "ANNEXA_DATA_DIR": str(data_dir),
         "HOME": str(data_dir),
     }
+    annexa = {"AWS__REGIONS": "session"} | annexa  # one region: the endpoint's (tests stay fast)
     return env | {f"ANNEXA_{name}": value for name, value in annexa.items()}
 
 

@@ -147,7 +147,8 @@ def test_role_arn_accounts_use_external_id_session_name_and_refreshable_credenti
                     "external_id": "annexa-7f3c",
                     "session_name": "iso-audit",
                 },
-            ]
+            ],
+            "regions": "session",
         }
     )
 
@@ -214,15 +215,22 @@ def test_listing_the_organization_denied_is_one_error_account(session: boto3.Ses
     )
 
 
-def test_all_regions_are_the_enabled_regions(session: boto3.Session) -> None:
+@pytest.mark.parametrize("regions", ["all", None, "default"])
+def test_all_regions_are_the_enabled_regions(session: boto3.Session, regions) -> None:
+    """``all``, ``null`` and no setting at all: every enabled region, not just the session's."""
     enabled = session.client("ec2").describe_regions(AllRegions=False)["Regions"]
-    settings = AwsSettings(regions="all")
+    settings = AwsSettings() if regions == "default" else AwsSettings(regions=regions)
 
     (account,) = resolve_accounts(settings, session)
 
     assert account.regions == tuple(sorted(r["RegionName"] for r in enabled))
     assert {"us-east-1", "eu-west-1", "ap-southeast-2"} <= set(account.regions)
     assert "ec2:DescribeRegions" in policy_document([], settings)["Statement"][0]["Action"]
+
+
+def test_session_region_only_when_asked(session: boto3.Session) -> None:
+    (account,) = resolve_accounts(AwsSettings(regions="session"), session)
+    assert account.regions == (session.region_name,)
 
 
 def test_one_collector_call_serves_both_regions_of_a_global_snapshot(

@@ -151,7 +151,8 @@ def test_the_printed_policy_is_exactly_the_declared_actions(registry) -> None:
     policy = policy_document(declared)
 
     (statement,) = policy["Statement"]
-    assert set(statement["Action"]) == declared | {"sts:GetCallerIdentity"}
+    # by default every enabled region is audited, found with ec2:DescribeRegions
+    assert set(statement["Action"]) == declared | {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
     assert statement["Resource"] == "*"
     read_only = ("Get", "List", "Describe", "GenerateCredentialReport", "BatchGet", "Search")
     writes = [a for a in statement["Action"] if not a.split(":")[1].startswith(read_only)]

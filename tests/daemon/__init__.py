@@ -24,6 +24,7 @@ def settings(url: str, checks: list[str], intervals: dict[str, Any], **extra: An
     """Daemon settings on ``url``: only ``checks``, sub-second intervals, no jitter."""
     schedule = {"intervals": intervals, "jitter": 0, "stagger": 0.1, "grace_period": 5}
     schedule |= extra.pop("schedule", {})
+    extra.setdefault("aws", {"regions": "session"})  # one region: the tests stay fast
     return Settings(
         database_url=url,
         checks=checks,

@@ -34,6 +34,7 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
         "HOME": str(tmp_path),
         # moto serves no Access Analyzer (it answers 500): no retries of server errors
         "ANNEXA_AWS__TRANSIENT_RETRY_SECONDS": "0",
+        "ANNEXA_AWS__REGIONS": "session",  # one region keeps the run short
     }
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                             region_name="us-east-1")
@@ -65,3 +66,31 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
                           capture_output=True, text=True, timeout=60)
     (run,) = json.loads(runs.stdout)
     assert run["outcome"] == "partial" and run["records"] == run["planned"] >= 8
+
+
+def test_run_summary_names_the_regions_audited(moto_endpoint, tmp_path):
+    """Every enabled region is the default; the summary says which were audited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANNEXA_"))}
+    env |= {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ANNEXA_DATA_DIR": str(tmp_path),
+        "HOME": str(tmp_path),
+    }
+    enabled = sorted(
+        r["RegionName"]
+        for r in boto3.client("ec2", endpoint_url=moto_endpoint, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        .describe_regions()["Regions"]
+    )
+    exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
+    done = subprocess.run([exe, "run", "--check", "aws.ec2.ebs_encryption_by_default"], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert len(enabled) > 10
+    assert f"regions audited: aws 123456789012: {', '.join(enabled)}" in " ".join(
+        done.stdout.split()
+    )
+    assert f"{len(enabled)} evidence records" in done.stdout

@@ -88,7 +88,7 @@ def run(apis, store, session, aliases, overrides=None):
         *identity_accounts(IdentitySettings(source="okta", aliases=aliases, match_local_part=True)),
         *okta_accounts(okta_wire.SETTINGS, environ=okta_wire.ENVIRON, clock=lambda: okta_wire.NOW),
         *github_accounts(github_wire.SETTINGS, environ=github_wire.ENVIRON, sleep=[].append),
-        *aws_accounts(AwsSettings(), session),
+        *aws_accounts(AwsSettings(regions="session"), session),
     ]
     result = Runner(REGISTRY, store, concurrency=4).run(REGISTRY.select(ids=IDS), accounts)
     return {r.check_id: r for r in result.records}
