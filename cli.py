@@ -145,7 +145,8 @@ def _many(values: list[str] | None) -> list[str] | None:
     return found or None
 
 
-MAX_LIMIT = 1_000_000  # rows a listing may ask for (the store takes 64-bit integers)
+MAX_LIMIT = 1_000_000  # rows a listing may ask for
+MAX_ID = 2**63 - 1  # the store's ids are 64-bit integers
 STATE_STYLE = {
     "failing": "bold red",
     "error": "magenta",
@@ -881,7 +882,9 @@ def exception_list(
 )
 def exception_revoke(
     ctx: typer.Context,
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    exception_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_ID, help="The exception's id.")
+    ],
     reason: Annotated[str | None, typer.Option("--reason", help="Why it is revoked.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who revokes it.")] = None,
 ) -> None:

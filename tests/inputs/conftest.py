@@ -9,6 +9,19 @@ from pathlib import Path
 import pytest
 
 Run = Callable[..., tuple[int, str, str]]
+#: ``exception add`` with every required option but --expires
+EXCEPTION_ADD = (
+    "exception",
+    "add",
+    "--check",
+    "aws.iam.root_mfa_enabled",
+    "--resource",
+    "*",
+    "--reason",
+    "r",
+    "--approved-by",
+    "cto",
+)
 
 
 def store_dump(path: Path) -> list[str]:
@@ -24,20 +37,7 @@ def seeded(annexa: Run, tmp_path: Path) -> Path:
     note.write_text("approved policy\n")
     for args in (
         ("db", "upgrade"),
-        (
-            "exception",
-            "add",
-            "--check",
-            "aws.iam.root_mfa_enabled",
-            "--resource",
-            "*",
-            "--reason",
-            "r",
-            "--approved-by",
-            "cto",
-            "--expires",
-            "2099-01-01",
-        ),
+        (*EXCEPTION_ADD, "--expires", "2099-01-01"),
         ("evidence", "add", "--control", "A.5.1", "--file", str(note), "--valid-for", "30d"),
     ):
         code, _, err = annexa(*args)

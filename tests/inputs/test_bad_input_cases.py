@@ -10,21 +10,10 @@ import pytest
 from openpyxl import Workbook
 
 from collector.app import example_soa_path
-from tests.inputs.conftest import assert_refused, store_dump
+from tests.inputs.conftest import EXCEPTION_ADD, assert_refused, store_dump
 
 SOA = str(example_soa_path())
-EXCEPTION = (
-    "exception",
-    "add",
-    "--check",
-    "aws.iam.root_mfa_enabled",
-    "--resource",
-    "x",
-    "--reason",
-    "r",
-    "--approved-by",
-    "cto",
-)
+EXCEPTION = EXCEPTION_ADD
 
 
 # -- out-of-range dates and durations --------------------------------------------------------
@@ -72,6 +61,14 @@ def test_out_of_range_instants_and_numbers(annexa, seeded, args, needle):
         assert "--limit" in err and "1000000" in err
     else:
         assert_refused((code, "", err), needle)
+    assert store_dump(seeded) == before
+
+
+@pytest.mark.parametrize("exception_id", ["99999999999999999999", "0", "-1"])
+def test_exception_revoke_id_out_of_range(annexa, seeded, exception_id):
+    before = store_dump(seeded)
+    code, _, err = annexa("exception", "revoke", "--reason", "r", "--", exception_id)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert store_dump(seeded) == before
 
 

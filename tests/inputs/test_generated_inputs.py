@@ -296,6 +296,7 @@ COMMANDS = {
     "exception add": lambda a: ["exception", "add", "--reason", "r", "--approved-by", "x", *a],
     "evidence add": lambda a: ["evidence", "add", "--control", "A.5.1", *a],
     "runs": lambda a: ["runs", "--format", "json", *a],
+    "exception revoke": lambda a: ["exception", "revoke", "--reason", "r", "--", *a[1::2]],
     "checks": lambda a: ["checks", "--format", "json", *a],
     "controls": lambda a: ["controls", "--format", "json", *a],
 }
@@ -305,6 +306,7 @@ OPTIONS = {
     "exception add": ["--check", "--resource", "--expires", "--target"],
     "evidence add": ["--file", "--valid-for", "--note"],
     "runs": ["--limit"],
+    "exception revoke": ["id"],  # the argument (option names are dropped)
     "checks": ["--provider", "--control"],
     "controls": ["--provider"],
 }
