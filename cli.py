@@ -882,9 +882,7 @@ def exception_list(
 )
 def exception_revoke(
     ctx: typer.Context,
-    exception_id: Annotated[
-        int, typer.Argument(min=1, max=MAX_ID, help="The exception's id.")
-    ],
+    exception_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, help="The exception's id.")],
     reason: Annotated[str | None, typer.Option("--reason", help="Why it is revoked.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who revokes it.")] = None,
 ) -> None:
