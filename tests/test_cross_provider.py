@@ -203,3 +203,28 @@ def test_an_input_no_collector_provides_fails_the_load():
     reads_orphan.__module__ = "pack"
     with pytest.raises(UserError, match="needs Orphan, but no collector provides it"):
         build_registry([("test", sys.modules[__name__]), ("pack", module)])
+
+
+def test_daemon_jobs_read_inputs_through_each_accounts_generation():
+    """The daemon evaluates one job at a time, with each account's current snapshot memo."""
+    from collector.daemon.jobs import SnapshotGenerations
+    from collector.runner import evaluate_job, plan
+
+    generations = SnapshotGenerations(ttl=3600)
+
+    def cache_for(account):
+        return generations.cache_for(account, REGISTRY.collectors)
+
+    CALLS.clear()
+    jobs = plan(REGISTRY.select(), ESTATE, REGISTRY)
+    (cross,) = [j for j in jobs if j.check.id == "people.leavers.gone"]
+    assert [(s.kind.__name__, str(s.target)) for s in cross.sources] == [
+        ("Keys", "vault:v1:r1"),
+        ("Keys", "vault:v1:r2"),
+        ("Logins", "forge:org-a"),
+        ("Logins", "forge:org-b"),
+    ]
+    for job in jobs:
+        evidence = evaluate_job(job, cache_for(job.account), "run", cache_for=cache_for)
+        assert evidence.status in ("pass", "fail"), evidence.error
+    assert set(CALLS.values()) == {1}  # the forge's own check and the cross check shared them

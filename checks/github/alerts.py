@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.api import Finding, check
-from checks.github.models import GithubCodeScanningAlerts, GithubDependabotAlerts, _Alerts
+from checks.github.models import GithubCodeScanningAlerts, GithubDependabotAlerts, SecurityAlerts
 
 
-def _judge(alerts: _Alerts) -> Iterator[Finding]:
+def _judge(alerts: SecurityAlerts) -> Iterator[Finding]:
     for alert in alerts.alerts:
         late = alerts.overdue(alert)
         deadline = alerts.deadline_days[alert.severity]

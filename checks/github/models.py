@@ -27,6 +27,7 @@ __all__ = [
     "GithubRepo",
     "GithubRepos",
     "SecurityAlert",
+    "SecurityAlerts",
 ]
 
 #: Alert severities annexa judges against a deadline (the rest are not judged).
@@ -168,7 +169,7 @@ class SecurityAlert(SnapshotPart):
     url: str
 
 
-class _Alerts(_GithubSnapshot):
+class SecurityAlerts(_GithubSnapshot):
     """Open alerts of critical or high severity, with the deadline per severity (days)."""
 
     resource_noun: ClassVar[str] = "alerts"
@@ -185,9 +186,9 @@ class _Alerts(_GithubSnapshot):
         return late if late > 0 else None
 
 
-class GithubDependabotAlerts(_Alerts):
+class GithubDependabotAlerts(SecurityAlerts):
     """``GET /orgs/{org}/dependabot/alerts?state=open&severity=critical,high``."""
 
 
-class GithubCodeScanningAlerts(_Alerts):
+class GithubCodeScanningAlerts(SecurityAlerts):
     """``GET /orgs/{org}/code-scanning/alerts?state=open`` with security severity critical/high."""
