@@ -63,23 +63,27 @@ def anchors_of(config: CheckpointSettings) -> list[Anchor]:
     return anchors
 
 
-def checkpointer(settings: Settings) -> Callable[[EvidenceStore], str | None] | None:
+def checkpointer(settings: Settings) -> Callable[..., str | None] | None:
     """A function that writes a checkpoint of a store now, or None when nothing is anchored.
 
-    A failure to anchor is logged, never raised: the evidence is already stored, and verify
-    shows the records no checkpoint covers yet."""
+    The signer and anchors are made on first use (a KMS key costs a call), then kept. A
+    failure to sign or anchor is logged, never raised: the evidence is already stored, and
+    verify shows the records no checkpoint covers yet."""
     config = settings.checkpoints
-    anchors = anchors_of(config)
-    if not anchors:
+    if config.directory is None and config.s3 is None:
         return None
-    signer = signer_of(config)
-    assert signer is not None  # the settings require one with an anchor
+    made: list[tuple[Signer, list[Anchor]]] = []
 
     def anchor(store: EvidenceStore, at: datetime | None = None) -> str | None:
         heads = store.heads()
         try:
+            if not made:
+                signer = signer_of(config)
+                assert signer is not None  # the settings require one with an anchor
+                made.append((signer, anchors_of(config)))
+            signer, anchors = made[0]
             name = write_checkpoint(heads, at or utcnow(), signer, anchors)
-        except Exception as exc:  # an anchor's own error (disk, S3, KMS): report, go on
+        except Exception as exc:  # a key, disk, S3 or KMS error: report it, go on
             log.error("checkpoint not written", error=f"{type(exc).__name__}: {exc}")
             return None
         log.info("checkpoint written", name=name, records=heads.records)

@@ -132,7 +132,7 @@ def open_store(settings: Settings) -> EvidenceStore:
     """Open (and migrate) the evidence store; mark runs killed on this host as interrupted."""
     from collector.anchoring import checkpointer
 
-    hook = checkpointer(settings)  # a bad signing key is a UserError before anything opens
+    hook = checkpointer(settings)
     try:
         store = EvidenceStore.open(settings.store_url)
     except StoreError as exc:

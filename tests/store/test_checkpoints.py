@@ -271,3 +271,17 @@ def test_kms_signed_checkpoints_in_an_object_lock_bucket(sqlite_url, tmp_path) -
         raw_sql(sqlite_url, "DELETE FROM evidence WHERE id = (SELECT max(id) FROM evidence)")
         kind, detail = verdict(store, settings)
     assert kind == "checkpoint" and "truncated" in detail and "s3://annexa-anchor/prod/" in detail
+
+
+def test_an_unwritable_anchor_never_loses_evidence(store_url, tmp_path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the anchor directory should be")
+    settings = Settings(
+        database_url=store_url,
+        data_dir=tmp_path,
+        checkpoints=CheckpointSettings(signing_key=key_file(tmp_path), directory=blocked),
+    )
+    with open_store(settings) as store:
+        seed_runs(store, runs=1)  # finish_run's checkpoint fails: logged, not raised
+        assert store.count() == 4
+        assert store.checkpoint_hook is not None and store.checkpoint_hook(store) is None
