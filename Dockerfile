@@ -25,7 +25,7 @@ USER annexa
 WORKDIR /data
 EXPOSE 9108
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('ANNEXA_DAEMON__PORT', '9108') + '/healthz', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('ANNEXA_DAEMON__PORT', '9108') + '/livez', timeout=4)"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["annexa"]
 CMD ["daemon"]

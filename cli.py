@@ -100,7 +100,7 @@ app.add_typer(exception_app, name="exception")
 
 # Piped output is not squeezed to 80 columns: tables stay one line per row where possible.
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a note is one line, however long
 
 
 class Format(StrEnum):
@@ -122,6 +122,13 @@ SoaOption = Annotated[
         "--soa",
         help="Statement of Applicability (.yaml, .csv, .xlsx); "
         "default: the config's, else the shipped example.",
+    ),
+]
+ExampleSoaOption = Annotated[
+    bool,
+    typer.Option(
+        "--example-soa",
+        help="Allow the shipped example SoA (fictional owners) when no SoA is configured.",
     ),
 ]
 FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
@@ -156,6 +163,7 @@ STATE_STYLE = {
     "manual": "cyan",
     "not_applicable": "dim",
     "attested": "green",
+    "accepted": "blue",
 }
 
 
@@ -428,9 +436,11 @@ def daemon(
             "--port", min=0, max=65535, help="Their port (default: the config's, 9108; 0: any)."
         ),
     ] = None,
+    example_soa: ExampleSoaOption = False,
 ) -> None:
     """Collect continuously: every check on its interval, alerts on status changes,
-    /healthz and /metrics. SIGHUP reloads the config; SIGTERM stops after running checks."""
+    /healthz, /livez and /metrics. SIGHUP reloads the config; SIGTERM stops after running
+    checks."""
     import os
 
     from collector.daemon import Daemon
@@ -441,6 +451,8 @@ def daemon(
         return settings
 
     settings = listening(_settings(ctx))
+    if not example_soa:
+        core.load_workspace(settings).soa(None, refuse_example="--example-soa")
     code = Daemon(
         settings,
         reload=lambda: listening(
@@ -487,6 +499,7 @@ def serve(
         "annexa status --at 2026-03-31T12:00:00Z",
         "annexa status --from 2025-04-01 --to 2026-03-31 --format csv",
         "annexa status --fail-on failing,stale",
+        "annexa status --provider aws --check aws.s3.public_access_blocked",
     )
 )
 def status(
@@ -505,32 +518,45 @@ def status(
         str | None,
         typer.Option("--from", help="Continuity period start (with --to; default end: now)."),
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Continuity period end.")] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", help="Continuity period end (a date includes that whole day)."),
+    ] = None,
+    check: CheckOption = None,
+    provider: Annotated[str | None, _provider_option("Judge only this provider's checks")] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Every Annex A control's status from stored evidence (no collection); with --from/--to
-    also each control's continuity (share of time with fresh passing evidence) and gaps."""
+    """Every Annex A control's status from stored evidence (no collection), judged over the
+    checks in scope; with --from/--to also each control's continuity (share of time with fresh
+    passing evidence) and gaps, up to now at the latest."""
     settings = _settings(ctx)
     states = _parse_fail_on(fail_on)
     wanted = _parse_fail_on(state, "--state") if state else None
     now = utcnow()
     when = audit.parse_instant(at, "--at") if at else None
+    if when is not None and when > now:
+        raise UserError(f"--at {report.iso(when)} is in the future (now is {report.iso(now)})")
     period = audit.parse_period(start, end, now)
+    clipped = audit.clip_period(*period, now) if period is not None else None
     workspace = core.load_workspace(settings)
+    scope = workspace.scope(ids=_many(check), provider=provider)
     chosen_soa, notice = workspace.soa(soa)
     _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
     extra = None
     with core.open_store(settings) as store:
-        if period is not None:
+        if clipped is not None:
+            begin, until, note = clipped
+            if note:
+                err.print(f"[yellow]note:[/] {note}")
             result = audit.status_over_period(
-                workspace, store, chosen_soa, start=period[0], end=period[1], at=when or now
+                workspace, store, chosen_soa, start=begin, end=until, at=when or until, scope=scope
             )
             statuses = result.statuses
             extra = audit.continuity_fields(result, structured=fmt is Format.json)
         elif when is not None:
-            statuses = audit.statuses_at(workspace, store, chosen_soa, when)
+            statuses = audit.statuses_at(workspace, store, chosen_soa, when, scope)
         else:
-            statuses = workspace.statuses(store, chosen_soa, now)
+            statuses = workspace.statuses(store, chosen_soa, now, scope)
     shown = [
         s
         for s in statuses
@@ -556,22 +582,25 @@ def controls(
     ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """The 93 Annex A controls with the checks that give evidence for each."""
+    """The 93 Annex A controls with the checks that give evidence for each, and whether one
+    of them is in scope for this configuration."""
     workspace = core.load_workspace(_settings(ctx))
     rows = report.control_rows(workspace, provider)
     covered = sum(r["automated"] for r in rows)
+    in_scope = sum(r["in_scope"] for r in rows)
     if automated is not None:
         rows = [r for r in rows if r["automated"] is automated]
     emit(
         rows,
         fmt,
         title="Annex A 2022 controls",
-        columns=["control", "title", "theme", "automated", "checks"],
+        columns=["control", "title", "theme", "automated", "in_scope", "checks"],
     )
     if fmt is Format.table:
         out.print(
             f"{covered} of {len(workspace.catalogue.controls)} controls have automated "
-            f"evidence{' from ' + provider if provider else ''}"
+            f"evidence{' from ' + provider if provider else ''} in the catalogue, {in_scope} in "
+            "scope (providers configured, checks selected)"
         )
 
 
@@ -658,17 +687,17 @@ def demo(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Audit a simulated AWS account (moto) into a local demo database, and show the status."""
-    from collector.demo import run_demo
+    from collector.demo import run_demo, show_command
 
     settings = _settings(ctx)
     _parse_fail_on(fail_on)
     with _progress(err.is_terminal and fmt is Format.table) as (on_plan, on_record):
         audit = run_demo(settings, on_plan=on_plan, on_record=on_record)
-    if fmt is Format.table:
-        err.print(
-            f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}, "
-            f"status for the example SoA {audit.soa.path.name}"
-        )
+    err.print(
+        f"[bold]demo:[/] simulated AWS account audited into {audit.store_url}, "
+        f"status for the example SoA {audit.soa.path.name}; see it again with:\n"
+        f"  {show_command(settings)}"
+    )
     _audit_output(audit, fmt, fail_on)
 
 
@@ -983,12 +1012,24 @@ def export(
     ] = None,
     soa: SoaOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    example_soa: ExampleSoaOption = False,
 ) -> None:
-    """Write a self-contained audit evidence package for a period (see README: Audit evidence)."""
+    """Write a self-contained audit evidence package for a period (see README: Audit evidence).
+    A period reaching past now stops at now."""
     from collector.export.cli import export_command
 
     export_command(
-        _settings(ctx), start, end, out_file, _many(controls), sign_key, soa, force, out, err
+        _settings(ctx),
+        start,
+        end,
+        out_file,
+        _many(controls),
+        sign_key,
+        soa,
+        force,
+        out,
+        err,
+        example_soa=example_soa,
     )
 
 

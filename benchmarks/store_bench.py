@@ -173,14 +173,16 @@ def control_status(store: EvidenceStore, now: datetime) -> list:
     """
     from collector.app import example_soa_path
     from collector.catalogue import load_catalogue
-    from collector.mapping import Mapping
+    from collector.mapping import Mapping, Pair, Strength
     from collector.soa import load_soa
     from collector.status import evaluate
 
     catalogue = load_catalogue()
     automated = [c.id for c in catalogue.controls if c.theme in ("Technological", "Organizational")]
     pairs = {
-        f"aws.bench.check_{c:03d}": {automated[c % len(automated)]: "benchmark mapping"}
+        f"aws.bench.check_{c:03d}": {
+            automated[c % len(automated)]: Pair(Strength.SUFFICIENT, "benchmark mapping")
+        }
         for c in range(CHECKS)
     }
     intervals = {check: timedelta(hours=6) for check in pairs}

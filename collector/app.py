@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -17,12 +17,12 @@ from collector.catalogue import Catalogue, load_catalogue
 from collector.clock import utcnow
 from collector.errors import UserError
 from collector.mapping import Mapping, load_mapping
-from collector.providers import resolve_accounts
+from collector.providers import configured_providers, resolve_accounts
 from collector.registry import Registry, load_registry
-from collector.runner import Runner, RunResult
+from collector.runner import Runner, RunResult, plan
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
-from collector.status import ControlStatus, evaluate
+from collector.status import ControlStatus, Scope, evaluate
 from storage import EvidenceRecord, EvidenceStore, StoreError
 from storage.errors import mask_url
 
@@ -71,18 +71,48 @@ class Workspace:
             raise UserError(f"no check matches {' and '.join(a for a in asked if a) or 'at all'}")
         return chosen
 
-    def soa(self, path: Path | None) -> tuple[Soa, str | None]:
-        """The SoA from ``path``, else the config's, else the example (with a notice)."""
+    def scope(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        provider: str | None = None,
+        targets: Iterable[str] | None = None,
+    ) -> Scope:
+        """What status is judged over: the selected checks (``ids`` or the config's list,
+        minus its exclusions, ``provider``'s only) of the configured providers, and, when
+        given, only these target keys."""
+        configured = configured_providers(self.settings)
+        chosen = self.checks(ids=ids, provider=provider)
+        return Scope(
+            frozenset(c.id for c in chosen if c.provider in configured),
+            {c.id: c.provider for c in self.registry.checks.values()},
+            frozenset(targets) if targets is not None else None,
+        )
+
+    def soa(
+        self, path: Path | None, *, refuse_example: str | None = None
+    ) -> tuple[Soa, str | None]:
+        """The SoA from ``path``, else the config's, else the example (with a notice).
+        ``refuse_example`` names the option that allows the example: without a SoA given, a
+        UserError naming it instead (``export`` and ``daemon``: the example's fictional owners
+        must not reach an audit package or a long-lived deployment unnoticed)."""
         chosen = path or self.settings.soa
         notice = None
+        if chosen is None and refuse_example is not None:
+            raise UserError(
+                "no SoA given (--soa or 'soa:' in the config); refusing the fictional example "
+                f"SoA here: pass {refuse_example} to use it anyway"
+            )
         if chosen is None:
             chosen = example_soa_path()
             notice = f"no SoA given (--soa or 'soa:' in config): using the example SoA {chosen}"
         return load_soa(chosen, self.catalogue), notice
 
-    def statuses(self, store: EvidenceStore, soa: Soa | None, now: datetime) -> list[ControlStatus]:
+    def statuses(
+        self, store: EvidenceStore, soa: Soa | None, now: datetime, scope: Scope | None = None
+    ) -> list[ControlStatus]:
         """Every control's status from the store's latest evidence, manual evidence and
-        exceptions at ``now``."""
+        exceptions at ``now``, over ``scope`` (default: the config's)."""
         intervals = {c.id: c.interval for c in self.registry.checks.values()}
         return evaluate(
             self.catalogue,
@@ -91,6 +121,7 @@ class Workspace:
             store.latest(),
             intervals,
             now,
+            scope=scope or self.scope(),
             manual=store.manual_items(),
             exceptions=store.exceptions(),
         )
@@ -188,7 +219,12 @@ def run_audit(
         on_record=on_record,
     )
     result = runner.run(checks, accounts)
-    statuses = workspace.statuses(store, soa, clock())
+    scope = Scope(
+        frozenset(c.id for c in checks if c.provider in {a.provider for a in accounts}),
+        {c.id: c.provider for c in workspace.registry.checks.values()},
+        frozenset(job.target.key for job in plan(checks, accounts, workspace.registry)),
+    )
+    statuses = workspace.statuses(store, soa, clock(), scope)
     return Audit(
         result,
         statuses,

@@ -1,8 +1,9 @@
 """Audit evidence commands as plain functions: manual evidence, exceptions, point-in-time status,
 continuity, verification and retention. The CLI parses, calls one of these, and renders.
 
-Times given on the command line are ISO 8601; a bare date is midnight UTC (for an exception's
-``--expires``: the end of that day, i.e. the next midnight UTC); a time without offset is UTC.
+Times given on the command line are ISO 8601; a bare date is midnight UTC (for ``--to`` and an
+exception's ``--expires``: the end of that day, i.e. the next midnight UTC, in every command); a
+time without offset is UTC. A period never reaches past now: ``clip_period`` stops it there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collector.errors import UserError
 from collector.manual import current_items, read_upload
 from collector.report import iso
 from collector.soa import Soa
-from collector.status import ControlStatus, evaluate
+from collector.status import ControlStatus, Scope, evaluate
 from storage import (
     EvidenceStore,
     ManualEvidence,
@@ -34,6 +35,7 @@ __all__ = [
     "Period",
     "add_exception",
     "add_manual_evidence",
+    "clip_period",
     "continuity_fields",
     "exception_rows",
     "list_exceptions",
@@ -83,16 +85,30 @@ def parse_instant(value: str, option: str, *, end_of_day: bool = False) -> datet
 def parse_period(
     start: str | None, end: str | None, now: datetime
 ) -> tuple[datetime, datetime] | None:
-    """``--from``/``--to`` -> ``(start, end)`` (end defaults to ``now``), None without
-    ``--from``; UserError for ``--to`` alone or an empty or inverted period."""
+    """``--from``/``--to`` -> ``(start, end)`` (a ``--to`` date is the end of that day; end
+    defaults to ``now``), None without ``--from``; UserError for ``--to`` alone or an empty
+    or inverted period. The period is not clipped here (see ``clip_period``)."""
     if start is None:
         if end is not None:
             raise UserError("--to needs --from (the start of the continuity period)")
         return None
     begin = parse_instant(start, "--from")
-    until = parse_instant(end, "--to") if end is not None else now
+    until = parse_instant(end, "--to", end_of_day=True) if end is not None else now
     _check_period(begin, until)
     return begin, until
+
+
+def clip_period(
+    start: datetime, end: datetime, now: datetime
+) -> tuple[datetime, datetime, str | None]:
+    """The period stopped at ``now`` (time after now is never counted as covered or as a
+    gap), with a one-line note when it was clipped; UserError when it starts after now."""
+    _check_period(start, end)
+    if start >= now:
+        raise UserError(f"--from {iso(start)} is in the future (now is {iso(now)})")
+    if end <= now:
+        return start, end, None
+    return start, now, f"the period ends after now: clipped to {iso(now)} (was {iso(end)})"
 
 
 def _check_period(start: datetime, end: datetime) -> None:
@@ -304,12 +320,17 @@ def exception_rows(exceptions: Sequence[RiskException], now: datetime) -> list[d
 
 
 def statuses_at(
-    workspace: Workspace, store: EvidenceStore, soa: Soa | None, at: datetime
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa | None,
+    at: datetime,
+    scope: Scope | None = None,
 ) -> list[ControlStatus]:
     """Every control as it stood at ``at``, from stored evidence only: the latest record per
     (check, target) collected at or before ``at``, manual items uploaded by then, exceptions
-    active then (a later revocation does not reach back)."""
-    return _evaluate_at(workspace, store, soa, at, store.manual_items(), store.exceptions())
+    active then (a later revocation does not reach back); over ``scope`` (default: the
+    config's)."""
+    return _evaluate_at(workspace, store, soa, at, store.manual_items(), store.exceptions(), scope)
 
 
 def _evaluate_at(
@@ -319,6 +340,7 @@ def _evaluate_at(
     at: datetime,
     manual: Sequence[ManualEvidence],
     exceptions: Sequence[RiskException],
+    scope: Scope | None,
 ) -> list[ControlStatus]:
     return evaluate(
         workspace.catalogue,
@@ -327,6 +349,7 @@ def _evaluate_at(
         store.latest_at(at),
         _intervals(workspace),
         at,
+        scope=scope or workspace.scope(),
         manual=manual,
         exceptions=exceptions,
     )
@@ -350,14 +373,17 @@ def status_over_period(
     start: datetime,
     end: datetime,
     at: datetime,
+    scope: Scope | None = None,
 ) -> Period:
-    """Statuses at ``at`` and continuity over ``[start, end)``; UserError on a bad period."""
+    """Statuses at ``at`` and continuity over ``[start, end)`` (clip it at now first: see
+    ``clip_period``); UserError on a bad period."""
     _check_period(start, end)
     manual, exceptions = store.manual_items(), store.exceptions()
+    scope = scope or workspace.scope()
     found = period_continuity(
-        workspace, store, soa, start, end, manual=manual, exceptions=exceptions
+        workspace, store, soa, start, end, manual=manual, exceptions=exceptions, scope=scope
     )
-    statuses = _evaluate_at(workspace, store, soa, at, manual, exceptions)
+    statuses = _evaluate_at(workspace, store, soa, at, manual, exceptions, scope)
     return Period(start, end, statuses, found)
 
 
@@ -371,12 +397,15 @@ def period_continuity(
     manual: Sequence[ManualEvidence],
     exceptions: Sequence[RiskException],
     controls: Sequence[str] | None = None,
+    scope: Scope | None = None,
 ) -> list[Continuity]:
     """Every control's continuity over ``[start, end)`` from the store, in bounded memory: the
     timeline streams from the store run-length compressed (``continuity.compress``), so memory
     grows with state changes, not records. ``controls`` limits the evidence read to the checks
-    mapped to them (the other controls then show no evidence)."""
+    mapped to them (the other controls then show no evidence). ``scope``: default the
+    config's."""
     mapping, intervals = workspace.mapping, _intervals(workspace)
+    scope = scope or workspace.scope()
     if controls is None:
         checks = {c for c, _, _ in mapping.pairs()}
     else:
@@ -390,6 +419,7 @@ def period_continuity(
         intervals,
         start,
         end,
+        scope=scope,
         manual=manual,
         exceptions=exceptions,
     )

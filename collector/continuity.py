@@ -1,14 +1,18 @@
 """Continuity: for each control and a period ``[start, end)``, the share of time it had fresh
-passing evidence (PASSING or ATTESTED) and every gap with its cause.
+passing evidence (PASSING or ATTESTED) and every gap with its cause (an accepted risk is a
+gap with cause ``accepted``: the control was not shown to operate, its failure was accepted).
 
 A pure function of the evidence timeline (``EvidenceStore.timeline``: the latest evidence at
 ``start``, then one summary per record), the manual items and exceptions (their whole history),
-catalogue, SoA, mapping and check intervals. The control's state at each instant is the one
-``evaluate`` would give at that instant, so the two never disagree: a staleness gap opens at
+catalogue, SoA, mapping, scope and check intervals. The control's state at each instant is the
+one ``evaluate`` would give at that instant (both use ``status.combine``), so the two never
+disagree: a staleness gap opens at
 ``last conclusive + max age``, an exception covers failing findings from its creation until its
 expiry or revocation. A gap is a maximal interval with one cause; consecutive gaps with
 different causes are listed separately. Causes: ``failing``, ``stale``, ``error``,
-``no_evidence`` (also a control without automated checks before its first valid upload).
+``accepted``, ``no_evidence`` (also a control that needs manual evidence and has none valid).
+Callers clip the period at ``now`` (``collector.audit.clip_period``): time after now is never
+counted.
 
 Memory: ``compress`` run-length compresses a timeline per (check, target) without changing any
 state ``continuity`` derives from it, so a period of any length costs memory in proportion to
@@ -26,13 +30,14 @@ from datetime import datetime, timedelta
 
 from collector.catalogue import Catalogue, Control
 from collector.manual import governing
-from collector.mapping import Mapping
+from collector.mapping import Mapping, Strength
 from collector.soa import Soa
 from collector.status import (
     GOOD_STATES,
-    SEVERITY_ORDER,
     ControlState,
+    Scope,
     attestation_state,
+    combine,
     evidence_state,
     max_age_for,
 )
@@ -47,6 +52,7 @@ _CAUSE = {
     ControlState.STALE: "stale",
     ControlState.NO_EVIDENCE: "no_evidence",
     ControlState.MANUAL: "no_evidence",
+    ControlState.ACCEPTED: "accepted",
 }
 
 
@@ -56,7 +62,7 @@ class Gap:
 
     start: datetime
     end: datetime
-    cause: str  # failing | stale | error | no_evidence
+    cause: str  # failing | stale | error | accepted | no_evidence
 
 
 @dataclass(frozen=True)
@@ -86,11 +92,13 @@ def continuity(
     start: datetime,
     end: datetime,
     *,
+    scope: Scope | None = None,
     manual: Iterable[ManualEvidence] = (),
     exceptions: Iterable[RiskException] = (),
     stale_factor: float = 2.0,
 ) -> list[Continuity]:
-    """Continuity of every catalogue control over ``[start, end)``, in catalogue order.
+    """Continuity of every catalogue control over ``[start, end)``, in catalogue order, over
+    ``scope`` (None: every mapped check counts).
 
     Raises ValueError when the period is empty or inverted.
     """
@@ -100,7 +108,8 @@ def continuity(
         )
     by_key: dict[tuple[str, str], list[EvidenceSummary]] = {}
     for item in history:
-        by_key.setdefault((item.check_id, item.target_key), []).append(item)
+        if scope is None or scope.counts(item.check_id, item.target_key):
+            by_key.setdefault((item.check_id, item.target_key), []).append(item)
     targets: dict[str, list[str]] = {}
     for check_id, target_key in sorted(by_key):
         targets.setdefault(check_id, []).append(target_key)
@@ -125,18 +134,22 @@ def continuity(
         if entry is not None and not entry.applicable:
             results.append(Continuity(control, None, ()))
             continue
-        checks = mapping.checks_for(control.id)
+        checks = [c for c in mapping.checks_for(control.id) if scope is None or c in scope.checks]
+        manual_changes = _manual_changes(items.get(control.id, []), period)
         if checks:
             per_check = [
-                [
-                    key_changes(c, t, max_age_for(c, entry, intervals, stale_factor))
-                    for t in targets.get(c, ())
-                ]
+                (
+                    mapping.pair(c, control.id).strength,
+                    [
+                        key_changes(c, t, max_age_for(c, entry, intervals, stale_factor))
+                        for t in targets.get(c, ())
+                    ],
+                )
                 for c in checks
             ]
-            changes = _control_changes(per_check, start)
+            changes = _control_changes(per_check, manual_changes, start)
         else:
-            changes = _manual_changes(items.get(control.id, []), period)
+            changes = manual_changes
         results.append(_summarise(control, changes, period))
     return results
 
@@ -172,48 +185,52 @@ def _key_changes(
     return changes
 
 
-def _control_changes(per_check: list[list[Changes]], start: datetime) -> Changes:
-    """Merge the (check, target) timelines of one control into the control's timeline."""
+def _control_changes(
+    per_check: list[tuple[Strength, list[Changes]]], manual: Changes, start: datetime
+) -> Changes:
+    """Merge the (check, target) timelines of one control, each check with its pair's strength,
+    and its manual evidence timeline into the control's timeline (``status.combine``)."""
     pending = sorted(
-        (
+        [
             (when, check, target, state)
-            for check, target_changes in enumerate(per_check)
+            for check, (_, target_changes) in enumerate(per_check)
             for target, changes in enumerate(target_changes)
             for when, state in changes
-        ),
+        ]
+        + [(when, -1, 0, state) for when, state in manual],
         key=lambda change: change[0],
     )
     states: dict[tuple[int, int], ControlState] = {}
-    counts: Counter[ControlState] = Counter()
+    counts: Counter[tuple[ControlState, Strength]] = Counter()
     started: Counter[int] = Counter()
+    manual_state = ControlState.MANUAL
     changes: Changes = []
     i = 0
     while True:
         when = pending[i][0] if i < len(pending) else None
         while i < len(pending) and pending[i][0] == when:
             _, check, target, state = pending[i]
+            i += 1
+            if check < 0:
+                manual_state = state or ControlState.MANUAL
+                continue
+            strength = per_check[check][0]
             old = states.pop((check, target), None)
             if old is not None:
-                counts[old] -= 1
+                counts[(old, strength)] -= 1
                 started[check] -= 1
             if state is not None:
                 states[(check, target)] = state
-                counts[state] += 1
+                counts[(state, strength)] += 1
                 started[check] += 1
-            i += 1
-        worst = _worst(counts, missing=sum(1 for n in started.values() if n) < len(per_check))
+        present = {key for key, n in counts.items() if n > 0}
+        missing = sum(1 for n in started.values() if n) < len(per_check)
+        worst = combine(present, missing=missing, manual=manual_state)
         point = start if when is None else when
         if not changes or worst is not changes[-1][1]:
             changes.append((point, worst))
         if i >= len(pending):
             return changes
-
-
-def _worst(counts: Counter[ControlState], *, missing: bool) -> ControlState:
-    present = {state for state, n in counts.items() if n > 0}
-    if missing:
-        present.add(ControlState.NO_EVIDENCE)
-    return next(s for s in SEVERITY_ORDER if s is ControlState.PASSING or s in present)
 
 
 def _manual_changes(items: list[ManualEvidence], period: tuple[datetime, datetime]) -> Changes:

@@ -45,8 +45,13 @@ def accepting(
 
 
 def describe(used: Iterable[RiskException]) -> str:
-    """``exception #3 (expires 2026-06-30T00:00:00+00:00)``, several joined by commas."""
+    """``exception #3 (approved by J. Doe, expires 2026-06-30T00:00:00+00:00: vendor fix due)``,
+    several joined by semicolons: the reason, approver and expiry an auditor asks for."""
     unique = sorted({e.id: e for e in used}.values(), key=lambda e: e.id)
     label = "exception" if len(unique) == 1 else "exceptions"
-    parts = [f"#{e.id} (expires {e.expires_at.isoformat(timespec='seconds')})" for e in unique]
-    return f"{label} {', '.join(parts)}"
+    parts = [
+        f"#{e.id} (approved by {e.approved_by}, expires "
+        f"{e.expires_at.isoformat(timespec='seconds')}: {e.reason})"
+        for e in unique
+    ]
+    return f"{label} {'; '.join(parts)}"

@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 Timeline = Sequence[tuple[datetime, ControlState | None]]  # state from each instant on
-_ACCEPTED = getattr(ControlState, "ACCEPTED", None)
 _HEALTH = {
     ControlState.STALE: "stale",
     ControlState.ERROR: "error",
@@ -124,7 +123,7 @@ def measure_timeline(timeline: Timeline, start: datetime, end: datetime) -> Cont
                 if when > start:
                     went_failing += 1
                     episode_start = when
-        elif _ACCEPTED is not None and state is _ACCEPTED:
+        elif state is ControlState.ACCEPTED:
             accepted += span
         elif state is not ControlState.NOT_APPLICABLE:
             cause = _HEALTH.get(state, "no_evidence")

@@ -50,6 +50,31 @@ PERMISSION_RENDERERS: dict[str, str] = {
 }
 
 
+def configured_providers(settings: Settings) -> set[str]:
+    """The providers whose config section names at least one target (read from the settings
+    alone, no network): what ``status`` and the export judge as in scope. AWS counts with its
+    default entry (the default credential chain) unless ``aws: {enabled: false}``."""
+    return {provider for provider, yes in provider_configured(settings).items() if yes}
+
+
+def provider_configured(settings: Settings) -> dict[str, bool]:
+    """Per provider of ``RESOLVERS``, whether its settings name at least one target."""
+    s = settings
+    return {
+        "aws": s.aws.enabled and bool(s.aws.accounts or s.aws.organization),
+        "azure": bool(s.azure.tenants),
+        "entra": bool(s.azure.tenants),
+        "intune": bool(s.azure.tenants),
+        "gcp": s.gcp.enabled and bool(s.gcp.scopes),
+        "osquery": s.osquery.enabled,
+        "workspace": s.workspace.enabled and bool(s.workspace.admin_email and s.workspace.key_file),
+        "okta": s.okta.enabled and bool(s.okta.org_url),
+        "fleet": s.fleet.enabled and bool(s.fleet.base_url),
+        "github": s.github.enabled and bool(s.github.organizations),
+        "identity": s.identity.source is not None,
+    }
+
+
 def named(prefix: str, permissions: Iterable[str]) -> list[str]:
     """The sorted names of ``<prefix><name>`` permissions; any other notation is a ValueError."""
     declared = set(permissions)

@@ -47,6 +47,10 @@ def status_rows(statuses: Iterable[ControlStatus]) -> list[dict[str, Any]]:
             "owner": s.owner,
             "checks": list(s.checks),
             "last_evidence_at": iso(s.last_evidence_at),
+            "exceptions": [
+                f"#{e.id} approved by {e.approved_by}, expires {iso(e.expires_at)}: {e.reason}"
+                for e in s.exceptions
+            ],
             "reasons": [_reason(r) for r in s.reasons]
             or ([s.justification] if s.justification else []),
         }
@@ -81,8 +85,10 @@ def check_rows(workspace: Workspace, checks: Iterable[CheckSpec]) -> list[dict[s
 
 
 def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict[str, Any]]:
-    """The catalogue with the checks mapped to each control (only ``provider``'s if given)."""
+    """The catalogue with the checks mapped to each control (only ``provider``'s if given);
+    ``in_scope``: whether a mapped check is in scope (configured provider, selected)."""
     checks = {c.id for c in workspace.registry.select(provider=provider)}
+    in_scope = workspace.scope(provider=provider).checks
     rows = []
     for control in workspace.catalogue.controls:
         mapped = [c for c in workspace.mapping.checks_for(control.id) if c in checks]
@@ -93,6 +99,7 @@ def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict
                 "title": control.title,
                 "theme": control.theme,
                 "automated": bool(mapped),
+                "in_scope": any(c in in_scope for c in mapped),
                 "checks": mapped,
                 "strength": [p.strength.value for p in pairs],
                 "rationale": [p.why for p in pairs],

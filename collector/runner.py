@@ -70,6 +70,16 @@ class RunResult:
         return Counter(r.status for r in self.records)
 
 
+def run_outcome(statuses: Iterable[str]) -> str:
+    """The outcome of a run that ended normally, from its records' statuses (one rule for
+    ``run`` and the daemon): ``failed`` when it stored records and every one is an ERROR,
+    ``partial`` when some are, else ``complete``."""
+    counts = Counter(statuses)
+    if counts["error"] and counts["error"] == sum(counts.values()):
+        return "failed"
+    return "partial" if counts["error"] else "complete"
+
+
 def plan(checks: Sequence[CheckSpec], accounts: Sequence[Account], registry: Registry) -> list[Job]:
     """Every (check, target) job: account-wide checks once per account, regional ones per region;
     a cross-provider check also lists where each of its ``Across`` inputs is read."""
@@ -269,7 +279,7 @@ class Runner:
             result.outcome = "interrupted"
             raise
         else:
-            result.outcome = "partial" if result.counts()["error"] else "complete"
+            result.outcome = run_outcome(r.status for r in result.records)
         finally:
             result.finished_at = self.clock()
             self.store.finish_run(

@@ -1,31 +1,38 @@
-"""Control status: SoA + mapping + latest evidence + ``now`` -> one status per Annex A control.
+"""Control status: SoA + mapping + scope + latest evidence + manual evidence + exceptions +
+``now`` -> one status per Annex A control. The only implementation: CLI, daemon, export,
+metrics and alerts all call :func:`evaluate`.
 
-A pure function: no I/O, no clock. ``now`` is a parameter.
+A pure function: no I/O, no clock. ``now`` is a parameter; every input is plain data.
 
-Per control, every reason is recorded; the state shown is the worst one, in the order
-FAILING > ERROR > STALE > NO_EVIDENCE > PASSING (= ATTESTED). NOT_APPLICABLE (SoA exclusion)
-ends the evaluation.
+Rules, per control (README "Control status" explains them to users):
 
-Exceptions: a failing finding whose resource an active exception (at ``now``) covers counts as
-accepted; a (check, target) whose failing findings are all accepted is PASSING, with a reason
-naming the exceptions and their expiry. Staleness still applies to it.
+- NOT_APPLICABLE: the SoA excludes it (with its justification); nothing else is judged.
+- Scope: only mapped checks in ``scope`` count, and only their in-scope targets. A control
+  with no in-scope check is judged by its manual evidence like a manual control; when checks
+  outside the scope map to it, the reason names the providers that could evidence it.
+- Per (check, target), the latest evidence gives FAILING (a failing finding no active exception
+  covers), ERROR, STALE (older than the maximum age), ACCEPTED (every failing finding covered
+  by an active exception), PASSING, or "nothing to judge" (no resources in scope; recorded as
+  MANUAL at this level). An in-scope check without evidence for any in-scope target gives
+  NO_EVIDENCE.
+- The control shows the worst of FAILING > ERROR > STALE > NO_EVIDENCE. Otherwise the judged
+  evidence (PASSING/ACCEPTED) carries the control when at least one of it comes from a
+  ``sufficient`` pair: ACCEPTED if any failure was accepted, else PASSING.
+- Otherwise (every judged pair is ``supporting``, or the checks found nothing to judge) the
+  control needs manual evidence: the governing item inside its validity window makes it
+  PASSING/ACCEPTED (with judged evidence) or ATTESTED (without); an expired item STALE; none
+  MANUAL, with a reason saying what is missing.
+- Manual evidence of a control carried by sufficient evidence is listed, never changes it.
 
-Manual evidence: a control no automated check maps to is ATTESTED while its governing manual
-item (the newest upload at or before ``now``) is inside its validity window (AT_RISK in the
-last ``1 - at_risk_fraction`` of it), STALE after ``valid_until``, MANUAL before any upload. A
-control WITH automated checks lists its governing manual item among its reasons (state
-ATTESTED, or MANUAL once expired) but its state comes from the automated evidence only.
-
-A control the SoA does not mention is evaluated as applicable, with ``in_soa=False`` and one
-extra reason whose ``state`` repeats the computed state (so it never changes the worst state)
-and whose ``check_id`` is None.
+AT_RISK is a flag beside a good state when evidence nears its maximum age. A control the SoA
+does not mention is evaluated as applicable, with ``in_soa=False`` and one extra reason.
 """
 
 from __future__ import annotations
 
 import collections.abc as cabc
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -33,7 +40,7 @@ from typing import TYPE_CHECKING
 from collector.catalogue import Catalogue, Control
 from collector.exceptions import accepting, describe
 from collector.manual import governing
-from collector.mapping import Mapping
+from collector.mapping import Mapping, Strength
 from collector.soa import Soa, SoaEntry
 
 if TYPE_CHECKING:
@@ -45,7 +52,9 @@ __all__ = [
     "ControlState",
     "ControlStatus",
     "Reason",
+    "Scope",
     "attestation_state",
+    "combine",
     "evaluate",
     "evidence_state",
     "max_age_for",
@@ -62,21 +71,40 @@ class ControlState(StrEnum):
     ERROR = "error"
     STALE = "stale"
     NO_EVIDENCE = "no_evidence"
+    ACCEPTED = "accepted"  # every failure covered by an active exception (an accepted risk)
     PASSING = "passing"
     ATTESTED = "attested"  # manual evidence inside its validity window; ranks like PASSING
 
 
-# Worst first: the state shown for an evaluated control is the first one present. ATTESTED
-# ranks with PASSING (last): both mean "fresh evidence that the control operates".
+# Worst first: the state shown for an evaluated control is the first one present.
 SEVERITY_ORDER = (
     ControlState.FAILING,
     ControlState.ERROR,
     ControlState.STALE,
     ControlState.NO_EVIDENCE,
+    ControlState.MANUAL,
+    ControlState.ACCEPTED,
     ControlState.PASSING,
     ControlState.ATTESTED,
 )
 GOOD_STATES = frozenset({ControlState.PASSING, ControlState.ATTESTED})
+_BAD = (ControlState.FAILING, ControlState.ERROR, ControlState.STALE, ControlState.NO_EVIDENCE)
+_JUDGED = frozenset({ControlState.PASSING, ControlState.ACCEPTED})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which evidence counts: the check ids in scope (configured providers, the config's
+    ``checks`` / ``exclude_checks``, a command's ``--provider`` / ``--check``), optionally the
+    target keys in scope (None: every target), and every known check's provider (to name the
+    providers that could evidence a control whose checks are all out of scope)."""
+
+    checks: frozenset[str]
+    providers: cabc.Mapping[str, str] = field(default_factory=dict)
+    targets: frozenset[str] | None = None
+
+    def counts(self, check_id: str, target_key: str) -> bool:
+        return check_id in self.checks and (self.targets is None or target_key in self.targets)
 
 
 @dataclass(frozen=True)
@@ -100,9 +128,10 @@ class ControlStatus:
     in_soa: bool
     owner: str
     justification: str
-    checks: tuple[str, ...]
+    checks: tuple[str, ...]  # the mapped checks in scope
     last_evidence_at: datetime | None
     max_age: timedelta | None  # the tightest maximum evidence age among the mapped checks
+    exceptions: tuple[RiskException, ...] = ()  # the active exceptions accepting its failures
 
 
 def evaluate(
@@ -113,6 +142,7 @@ def evaluate(
     intervals: cabc.Mapping[str, timedelta],
     now: datetime,
     *,
+    scope: Scope | None = None,
     manual: Iterable[ManualEvidence] = (),
     exceptions: Iterable[RiskException] = (),
     at_risk_fraction: float = 0.8,
@@ -120,13 +150,16 @@ def evaluate(
 ) -> list[ControlStatus]:
     """Evaluate every catalogue control, in catalogue order.
 
-    ``evidence`` holds the latest summary per (check, target); ``intervals`` each check's run
-    interval. A check's maximum evidence age is the SoA entry's ``max_evidence_age`` if set, else
-    ``stale_factor * interval``; with neither, its evidence is never judged stale. ``manual``
-    and ``exceptions`` may hold the whole history: what applies at ``now`` is chosen here.
+    ``evidence`` holds summaries per (check, target), in any order: the newest per key counts.
+    ``intervals`` holds each check's run interval. A check's maximum evidence age is the SoA
+    entry's ``max_evidence_age`` if set, else ``stale_factor * interval``; with neither, its
+    evidence is never judged stale. ``scope`` None counts every mapped check. ``manual`` and
+    ``exceptions`` may hold the whole history: what applies at ``now`` is chosen here.
     """
     latest: dict[str, dict[str, EvidenceSummary]] = {}
     for item in evidence:
+        if scope is not None and not scope.counts(item.check_id, item.target_key):
+            continue
         targets = latest.setdefault(item.check_id, {})
         known = targets.get(item.target_key)
         if known is None or item.collected_at > known.collected_at:
@@ -143,6 +176,7 @@ def evaluate(
         stale_factor,
         items,
         tuple(exceptions),
+        scope,
     )
     return [_evaluate_control(control, soa, context) for control in catalogue.controls]
 
@@ -155,6 +189,35 @@ def summarise(statuses: Iterable[ControlStatus]) -> dict[ControlState, int]:
     return counts
 
 
+def combine(
+    keys: Collection[tuple[ControlState, Strength]],
+    *,
+    missing: bool,
+    manual: ControlState,
+) -> ControlState:
+    """A control's state from its in-scope (check, target) states with each pair's strength,
+    whether an in-scope check has no evidence yet, and its manual evidence's state (MANUAL,
+    STALE or ATTESTED; see :func:`attestation_state`). The one rule ``evaluate`` and
+    continuity share."""
+    present = {state for state, _ in keys}
+    if missing:
+        present.add(ControlState.NO_EVIDENCE)
+    for bad in _BAD:
+        if bad in present:
+            return bad
+    judged = [(state, strength) for state, strength in keys if state in _JUDGED]
+    automated = (
+        ControlState.ACCEPTED
+        if any(state is ControlState.ACCEPTED for state, _ in judged)
+        else ControlState.PASSING
+    )
+    if any(strength is Strength.SUFFICIENT for _, strength in judged):
+        return automated
+    if manual is ControlState.ATTESTED:
+        return automated if judged else ControlState.ATTESTED
+    return manual  # STALE (expired) or MANUAL (missing)
+
+
 @dataclass(frozen=True)
 class _Context:
     mapping: Mapping
@@ -165,6 +228,7 @@ class _Context:
     stale_factor: float
     manual: dict[str, list[ManualEvidence]]
     exceptions: tuple[RiskException, ...]
+    scope: Scope | None = None
 
 
 def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> ControlStatus:
@@ -172,7 +236,8 @@ def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> Contr
     in_soa = soa is None or entry is not None
     owner = entry.owner if entry else ""
     justification = entry.justification if entry else ""
-    checks = ctx.mapping.checks_for(control.id)
+    mapped = ctx.mapping.checks_for(control.id)
+    checks = tuple(c for c in mapped if ctx.scope is None or c in ctx.scope.checks)
 
     def result(state: ControlState, reasons: list[Reason], **extra: object) -> ControlStatus:
         if not in_soa:
@@ -201,44 +266,83 @@ def _evaluate_control(control: Control, soa: Soa | None, ctx: _Context) -> Contr
         reason = Reason(ControlState.NOT_APPLICABLE, None, None, why)
         return result(ControlState.NOT_APPLICABLE, [reason])
     attestation = governing(ctx.manual.get(control.id, ()), ctx.now)
+    manual_state, manual_reasons, manual_extra = _manual_state(attestation, ctx)
     if not checks:
-        manual_state, manual_reasons, manual_extra = _manual_state(attestation, ctx)
+        if attestation is None:
+            manual_reasons = [_no_check_reason(mapped, ctx.scope)]
+        elif mapped:
+            manual_reasons.insert(
+                0, replace(_no_check_reason(mapped, ctx.scope), state=manual_state)
+            )
         return result(manual_state, manual_reasons, **manual_extra)
 
     reasons: list[Reason] = []
+    keys: list[tuple[ControlState, Strength]] = []
+    accepted_by: dict[int, RiskException] = {}
+    missing = False
     at_risk = False
     max_ages: list[timedelta] = []
     collected: list[datetime] = []
     for check_id in checks:
+        strength = ctx.mapping.pair(check_id, control.id).strength
         max_age = _max_age(check_id, entry, ctx)
         if max_age is not None:
             max_ages.append(max_age)
         targets = ctx.latest.get(check_id, {})
         if not targets:
+            missing = True
             never = Reason(ControlState.NO_EVIDENCE, check_id, None, "the check has never run")
             reasons.append(never)
             continue
         for target_key in sorted(targets):
             item = targets[target_key]
             collected.append(item.collected_at)
-            found, near = _judge(item, max_age, ctx)
-            reasons.extend(found)
-            at_risk = at_risk or near
+            verdict = _judge(item, max_age, ctx)
+            reasons.extend(verdict.reasons)
+            keys.append((verdict.state, strength))
+            accepted_by |= {e.id: e for e in verdict.exceptions}
+            at_risk = at_risk or verdict.near
 
-    state = next(
-        s for s in SEVERITY_ORDER if s is ControlState.PASSING or any(r.state is s for r in reasons)
-    )
-    if attestation is not None:  # listed, never changes the automated state
-        manual_state, manual_reasons, _ = _manual_state(attestation, ctx)
-        listed = ControlState.ATTESTED if manual_state is ControlState.ATTESTED else None
-        reasons.extend(replace(r, state=listed or ControlState.MANUAL) for r in manual_reasons)
+    state = combine(keys, missing=missing, manual=manual_state)
+    judged = [strength for key_state, strength in keys if key_state in _JUDGED]
+    carried = Strength.SUFFICIENT in judged
+    if state in _BAD or carried:
+        if attestation is not None:  # listed, never changes the automated state
+            listed = ControlState.ATTESTED if manual_state is ControlState.ATTESTED else None
+            reasons.extend(replace(r, state=listed or ControlState.MANUAL) for r in manual_reasons)
+    else:
+        reasons.append(_needs_manual_reason(state, bool(judged)))
+        reasons.extend(manual_reasons)
+        at_risk = at_risk or bool(manual_extra.get("at_risk"))
     return result(
         state,
         reasons,
-        at_risk=at_risk and state is ControlState.PASSING,
+        at_risk=at_risk and state in (*GOOD_STATES, ControlState.ACCEPTED),
         last_evidence_at=max(collected, default=None),
         max_age=min(max_ages, default=None),
+        exceptions=tuple(accepted_by[i] for i in sorted(accepted_by)),
     )
+
+
+def _no_check_reason(mapped: tuple[str, ...], scope: Scope | None) -> Reason:
+    if not mapped:
+        return Reason(ControlState.MANUAL, None, None, "no automated check maps to this control")
+    providers = sorted({scope.providers.get(c, c.split(".")[0]) for c in mapped}) if scope else []
+    message = (
+        f"no mapped check is in scope: {' or '.join(providers)} checks could evidence it if "
+        "configured and selected; until then it needs manual evidence"
+    )
+    return Reason(ControlState.MANUAL, None, None, message)
+
+
+def _needs_manual_reason(state: ControlState, judged: bool) -> Reason:
+    message = (
+        "the in-scope checks only support this control: it also needs valid manual evidence"
+        if judged
+        else "the automated checks found nothing to judge: it needs valid manual evidence, as "
+        "a manual control does"
+    )
+    return Reason(state, None, None, message)
 
 
 def _max_age(check_id: str, entry: SoaEntry | None, ctx: _Context) -> timedelta | None:
@@ -264,7 +368,7 @@ def _manual_state(
 ) -> tuple[ControlState, list[Reason], dict[str, object]]:
     """State, reasons and extra fields of a control judged by its governing manual item."""
     if item is None:
-        reason = Reason(ControlState.MANUAL, None, None, "no automated check maps to this control")
+        reason = Reason(ControlState.MANUAL, None, None, "no manual evidence uploaded")
         return ControlState.MANUAL, [reason], {}
     what = f"manual evidence {item.file_name} (sha256 {item.sha256[:12]}, #{item.id})"
     extra: dict[str, object] = {
@@ -287,20 +391,31 @@ def _manual_state(
     return ControlState.ATTESTED, [Reason(ControlState.ATTESTED, None, None, message)], extra
 
 
-def _judge(
-    item: EvidenceSummary, max_age: timedelta | None, ctx: _Context
-) -> tuple[list[Reason], bool]:
-    """The reasons from one (check, target)'s latest evidence, and whether it nears max age."""
+@dataclass(frozen=True)
+class _Verdict:
+    """What one (check, target)'s latest evidence says at ``now``."""
+
+    state: ControlState  # MANUAL: no resources in scope, nothing to judge
+    reasons: list[Reason]
+    near: bool
+    exceptions: tuple[RiskException, ...] = ()
+
+
+def _judge(item: EvidenceSummary, max_age: timedelta | None, ctx: _Context) -> _Verdict:
+    """The verdict of one (check, target)'s latest evidence, and whether it nears max age."""
     found: list[Reason] = []
     check_id, target = item.check_id, item.target_key
-    accepted_note = ""
+    state = ControlState.PASSING
+    message = item.summary or "passed"
+    used: tuple[RiskException, ...] = ()
     if item.status == "fail":
         failing = item.failing_resources
         accepted = accepting(ctx.exceptions, check_id, target, failing, ctx.now)
         if failing and len(accepted) == len(failing):
-            accepted_note = (
-                f"{len(failing)} finding{'s' if len(failing) != 1 else ''} accepted by "
-                f"{describe(accepted.values())}"
+            state, used = ControlState.ACCEPTED, tuple(accepted.values())
+            message = (
+                f"{len(failing)} failing finding{'s' if len(failing) != 1 else ''} accepted by "
+                f"{describe(used)}"
             )
         else:
             message = item.summary or "failed"
@@ -313,24 +428,23 @@ def _judge(
     elif item.status == "error":
         cause = item.error or item.summary or "the check could not be evaluated"
         found.append(Reason(ControlState.ERROR, check_id, target, cause))
+    elif item.status == "not_applicable":
+        state = ControlState.MANUAL
+        message = f"nothing to judge: {item.summary or 'no resources in scope'}"
     near = False
     if max_age is not None and item.last_conclusive_at is not None:
         age = ctx.now - item.last_conclusive_at
         if age > max_age:
-            message = f"last conclusive evidence is {_human(age)} old (maximum {_human(max_age)})"
-            found.append(Reason(ControlState.STALE, check_id, target, message))
+            stale = f"last conclusive evidence is {_human(age)} old (maximum {_human(max_age)})"
+            found.append(Reason(ControlState.STALE, check_id, target, stale))
         elif age >= max_age * ctx.at_risk_fraction:
             near = True
-    if not found:
-        message = (
-            accepted_note
-            or item.summary
-            or ("no resources in scope" if item.status == "not_applicable" else "passed")
-        )
-        if near:
-            message += f" (evidence nearing its maximum age of {_human(max_age)})"
-        found.append(Reason(ControlState.PASSING, check_id, target, message))
-    return found, near
+    if found:
+        worst = next(s for s in SEVERITY_ORDER if any(r.state is s for r in found))
+        return _Verdict(worst, found, False)
+    if near:
+        message += f" (evidence nearing its maximum age of {_human(max_age)})"
+    return _Verdict(state, [Reason(state, check_id, target, message)], near, used)
 
 
 def _human(delta: timedelta | None) -> str:
@@ -354,14 +468,14 @@ def evidence_state(
     now: datetime,
     exceptions: tuple[RiskException, ...] = (),
 ) -> ControlState:
-    """The worst state one (check, target)'s latest evidence gives at ``now`` (as ``evaluate``
-    judges it, exceptions included)."""
-    found, _ = _judge(item, max_age, _bare_context(now, exceptions))
-    return next(s for s in SEVERITY_ORDER if any(r.state is s for r in found))
+    """The state one (check, target)'s latest evidence gives at ``now``, as ``evaluate`` judges
+    it (exceptions included; MANUAL: nothing to judge)."""
+    return _judge(item, max_age, _bare_context(now, exceptions)).state
 
 
 def attestation_state(item: ManualEvidence | None, now: datetime) -> ControlState:
-    """The state a control without automated checks has at ``now`` from its governing item."""
+    """The state a control judged by manual evidence has at ``now`` from its governing item:
+    MANUAL (none, or not yet valid), ATTESTED (inside its window) or STALE (expired)."""
     return _manual_state(item, _bare_context(now, ()))[0]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 EvidenceStatus = Literal["pass", "fail", "error", "not_applicable"]
-RunOutcome = Literal["running", "complete", "partial", "interrupted"]
+RunOutcome = Literal["running", "complete", "partial", "failed", "interrupted"]
 
 
 def make_target_key(provider: str, account: str, region: str | None) -> str:

@@ -114,7 +114,9 @@ def test_daemon_host_and_port_override_the_config(monkeypatch: pytest.MonkeyPatc
             raise typer.Exit(0)
 
     monkeypatch.setattr(collector.daemon, "Daemon", Daemon)
-    result = CliRunner().invoke(cli.app, ["daemon", "--host", "0.0.0.0", "--port", "0"])
+    result = CliRunner().invoke(
+        cli.app, ["daemon", "--host", "0.0.0.0", "--port", "0", "--example-soa"]
+    )
     assert result.exit_code == 0, result.output
     assert seen == [("0.0.0.0", 0), ("0.0.0.0", 0)]
 
@@ -148,8 +150,9 @@ def test_repeatable_options_take_repeats_and_comma_lists(annexa, tmp_path) -> No
     ):
         out = tmp_path / f"p{n}.zip"
         code, _, err = annexa(
-            "export", "--from", "2025-01-01", "--to", "2025-01-02", "--out", str(out), *args
-        )
+            "export", "--from", "2025-01-01", "--to", "2025-01-02", "--out", str(out), *args,
+            "--example-soa",
+        )  # fmt: skip
         assert code == 0, err
         manifests.append(json.loads(zipfile.ZipFile(out).read("manifest.json"))["controls"])
     assert manifests[0] == manifests[1] == ["A.5.1", "A.8.12"]

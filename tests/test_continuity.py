@@ -124,11 +124,12 @@ def exception(**kw: object) -> RiskException:
 def test_exceptions_cover_failing_findings_while_active(catalogue: Catalogue) -> None:
     events = history(S3, (0, "fail"), (6, "fail"), failing=("arn:aws:s3:::legacy",))
     result = of(catalogue, "A.8.12", events, 0, 8, exceptions=[exception()])
-    assert result.gaps == gaps((0, 2, "failing"), (5, 8, "failing"))
-    assert result.share == 3 / 8
+    # an accepted risk is not evidence that the control operates: its own gap cause
+    assert result.gaps == gaps((0, 2, "failing"), (2, 5, "accepted"), (5, 8, "failing"))
+    assert result.share == 0
     revoked = exception(revoked_at=T + 4 * H)
     result = of(catalogue, "A.8.12", events, 0, 8, exceptions=[revoked])
-    assert result.gaps == gaps((0, 2, "failing"), (4, 8, "failing"))
+    assert result.gaps == gaps((0, 2, "failing"), (2, 4, "accepted"), (4, 8, "failing"))
 
 
 def manual_item(id_: int, uploaded: float, valid: float) -> ManualEvidence:
@@ -180,7 +181,10 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
 
     config = tmp_path / "annexa.yaml"
     config.write_text("{}\n")
-    mapped = load_workspace(load_settings(config)).mapping.checks_for("A.8.3")
+    workspace = load_workspace(load_settings(config))
+    in_scope = workspace.scope().checks
+    mapped = [c for c in workspace.mapping.checks_for("A.8.3") if c in in_scope]
+    assert mapped and all(c.startswith("aws.") for c in mapped)  # the default config: AWS only
     soa = tmp_path / "soa.yaml"
     soa.write_text(
         "controls:\n  - {control: A.8.3, applicable: yes, max_evidence_age: 12h}\n"
@@ -198,7 +202,7 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
         "--from",
         "2024-05-01",
         "--to",
-        "2024-05-03",
+        "2024-05-02",  # the end of that day: 2024-05-03T00:00
         "--at",
         "2024-05-03",
         "--format",
@@ -221,11 +225,11 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
     ]
     assert rows["A.8.3"]["continuity"] == 50.0
     code, out, _ = annexa_db(
-        "status", "--soa", str(soa), "--from", "2024-05-01", "--to", "2024-05-03", "--format", "csv"
+        "status", "--soa", str(soa), "--from", "2024-05-01", "--to", "2024-05-02", "--format", "csv"
     )
     assert code == 0 and "stale 2024-05-01T12:00:00+00:00/2024-05-02T06:00:00+00:00" in out
     code, out, _ = annexa_db(
-        "status", "--soa", str(soa), "--from", "2024-05-01", "--to", "2024-05-03"
+        "status", "--soa", str(soa), "--from", "2024-05-01", "--to", "2024-05-02"
     )
     assert code == 0 and "continuity" in out and "50.0%" in out
 
@@ -234,10 +238,43 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
     ("args", "expected"),
     [
         (["--from", "2024-05-03", "--to", "2024-05-01"], "empty or inverted period"),
-        (["--from", "2024-05-01", "--to", "2024-05-01"], "empty or inverted period"),
+        (["--from", "2024-05-01T00:00:00Z", "--to", "2024-04-30"], "empty or inverted period"),
+        (
+            ["--from", "2999-01-01", "--to", "2999-01-02"],
+            "--from 2999-01-01T00:00:00+00:00 is in the future",
+        ),
+        (["--at", "2999-01-01"], "--at 2999-01-01T00:00:00+00:00 is in the future"),
         (["--to", "2024-05-01"], "--to needs --from"),
     ],
 )
 def test_cli_bad_period(annexa, args, expected) -> None:
     code, _, err = annexa("status", *args)
     assert code == 2 and expected in err and err.count("\n") == 1
+
+
+def test_cli_period_reaching_past_now_stops_at_now(annexa, tmp_path) -> None:
+    """``--to`` tomorrow: one note line, no gap or covered time after now."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    url = f"sqlite:///{tmp_path / 'now.sqlite'}"
+    now = datetime.now(UTC)
+    with EvidenceStore.open(url) as store:
+        run = store.start_run(started_at=now - 2 * H)
+        store.append(evidence(run, at=now - 2 * H))
+    today = now.date()
+    tomorrow = (now + 24 * H).date()
+    code, out, err = annexa(
+        "--database", url, "status", "--soa", str(Path(__file__).parent / "data/soa_small.yaml"),
+        "--from", today.isoformat(), "--to", tomorrow.isoformat(), "--format", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if "the period ends after now" in line]
+    assert len(notes) == 1
+    after = (tomorrow + (tomorrow - today)).isoformat()  # --to is the end of that day
+    assert notes[0].endswith(f"(was {after}T00:00:00+00:00)")
+    for row in json.loads(out):
+        for gap in row["gaps"]:
+            assert datetime.fromisoformat(gap["end"]) <= datetime.now(UTC)
+    a83 = {r["control"]: r for r in json.loads(out)}["A.8.3"]
+    assert a83["continuity"] is not None and a83["continuity"] < 100  # nothing before 2h ago

@@ -49,13 +49,16 @@ def a812(catalogue: Catalogue, evidence, exceptions, now: datetime = NOW):
     return {s.control.id: s for s in statuses}["A.8.12"]
 
 
-def test_all_failing_findings_accepted_is_passing(catalogue: Catalogue) -> None:
+def test_all_failing_findings_accepted_is_accepted(catalogue: Catalogue) -> None:
     status = a812(catalogue, [failing(*LEGACY)], [exception()])
-    assert status.state is ControlState.PASSING
+    assert status.state is ControlState.ACCEPTED
     [reason] = status.reasons
-    assert (
-        reason.message == "2 findings accepted by exception #3 (expires 2024-06-01T22:00:00+00:00)"
+    assert reason.state is ControlState.ACCEPTED
+    assert reason.message == (
+        "2 failing findings accepted by exception #3 (approved by CISO, "
+        "expires 2024-06-01T22:00:00+00:00: migration)"
     )
+    assert [e.id for e in status.exceptions] == [3]
 
 
 def test_partly_accepted_still_fails_and_says_so(catalogue: Catalogue) -> None:
@@ -76,7 +79,7 @@ def test_expired_revoked_not_yet_and_other_scope_do_not_accept(catalogue: Catalo
     ):
         assert a812(catalogue, evidence, [unusable]).state is ControlState.FAILING, unusable
     # the same exception accepts until it expires, and fails again once it has
-    assert a812(catalogue, evidence, [exception()], NOW + 9 * HOUR).state is ControlState.PASSING
+    assert a812(catalogue, evidence, [exception()], NOW + 9 * HOUR).state is ControlState.ACCEPTED
     later = a812(catalogue, [failing(*LEGACY)], [exception()], NOW + 10 * HOUR)
     assert later.state is ControlState.FAILING
 
@@ -88,9 +91,10 @@ def test_several_exceptions_and_targets(catalogue: Catalogue) -> None:
         exception(5, "*-2"),
     ]
     status = a812(catalogue, evidence, both)
-    assert status.state is ControlState.PASSING
-    assert "accepted by exceptions #3 (expires" in status.reasons[1].message
-    assert "#5 (expires" in status.reasons[1].message
+    assert status.state is ControlState.ACCEPTED
+    assert "accepted by exceptions #3 (approved by CISO, expires" in status.reasons[1].message
+    assert "; #5 (approved by CISO, expires" in status.reasons[1].message
+    assert [e.id for e in status.exceptions] == [3, 5]
 
 
 def test_accepted_evidence_can_still_go_stale(catalogue: Catalogue) -> None:
@@ -144,31 +148,50 @@ def test_cli_add_list_revoke(annexa_db, store_url) -> None:
     assert code == 2 and "already revoked" in err
 
 
-def test_cli_exception_turns_failing_into_passing(annexa, tmp_path) -> None:
+def test_cli_failing_then_accepted_then_failing_after_expiry(annexa, tmp_path) -> None:
+    """A.8.3 judged over the S3 check alone (config ``checks:``), where the pair is
+    sufficient: failing, accepted while the exception is active, failing once it expired."""
     url = f"sqlite:///{tmp_path / 'e.sqlite'}"
+    config = tmp_path / "annexa.yaml"
+    config.write_text(f"checks: [{S3}]\n")
     from tests.store.test_store import evidence
 
     now = datetime.now(UTC)
     findings = [{"resource": r, "passed": False, "message": "public"} for r in LEGACY]
     with EvidenceStore.open(url) as store:
-        run = store.start_run(started_at=now)
-        store.append(evidence(run, at=now - timedelta(minutes=1), status="fail", findings=findings))
-    code, out, _ = annexa("--database", url, "status", "--format", "json")
-    assert {r["control"]: r["state"] for r in json.loads(out)}["A.8.3"] == "failing"
-    args = ["--reason", "legacy", "--approved-by", "CISO", "--expires", "2099-01-01"]
-    assert annexa("--database", url, *ADD, *args)[0] == 0
-    code, out, _ = annexa("--database", url, "status", "--format", "json")
-    assert code == 0
-    row = {r["control"]: r for r in json.loads(out)}["A.8.3"]
-    assert row["state"] == "no_evidence"  # the control's other mapped checks never ran
-    assert not any(r.startswith("failing") for r in row["reasons"])
-    assert any(
-        r.startswith(
-            f"passing: {S3} @ aws:123456789012:eu-west-1: 2 findings accepted by "
-            "exception #1 (expires 2099-01-02"
+        run = store.start_run(started_at=now - 4 * HOUR)
+        store.append(evidence(run, at=now - 3 * HOUR, status="fail", findings=findings))
+
+    def a83(*args: str) -> dict:
+        code, out, err = annexa("-c", str(config), "--database", url, "status", *args, "-f", "json")
+        assert code == 0, err
+        return {r["control"]: r for r in json.loads(out)}["A.8.3"]
+
+    assert a83()["state"] == "failing"
+    with EvidenceStore.open(url) as store:  # an exception that expired an hour ago
+        store.add_exception(
+            check_id=S3,
+            resource_pattern="*",
+            target_pattern="*",
+            reason="short",
+            approved_by="CISO",
+            created_at=now - 2 * HOUR,
+            expires_at=now - HOUR,
+            created_by="alice",
         )
-        for r in row["reasons"]
+    before = a83("--at", (now - 150 * timedelta(minutes=1)).isoformat())
+    during = a83("--at", (now - 90 * timedelta(minutes=1)).isoformat())
+    assert (before["state"], during["state"], a83()["state"]) == ("failing", "accepted", "failing")
+    args = ["--reason", "legacy", "--approved-by", "CISO", "--expires", "2099-01-01"]
+    assert annexa("-c", str(config), "--database", url, *ADD, *args)[0] == 0
+    row = a83()
+    assert row["state"] == "accepted"
+    [reason] = row["reasons"]
+    assert reason.startswith(
+        f"accepted: {S3} @ aws:123456789012:eu-west-1: 2 failing findings accepted by "
+        "exception #2 (approved by CISO, expires 2099-01-02T00:00:00+00:00: legacy)"
     )
+    assert row["exceptions"] == ["#2 approved by CISO, expires 2099-01-02T00:00:00+00:00: legacy"]
 
 
 @pytest.mark.parametrize(

@@ -67,8 +67,8 @@ def test_status_at_instants(store: EvidenceStore, tmp_path) -> None:
     assert s3_reason(at(0.5)["A.8.3"]) == ("passing", "1 buckets")
     # failing at T0+2h, but accepted by the exception, revoked only later (at T0+3h)
     accepted = at(2.5)
-    assert s3_reason(accepted["A.8.3"])[0] == "passing"
-    assert "1 finding accepted by exception #1" in s3_reason(accepted["A.8.3"])[1]
+    assert s3_reason(accepted["A.8.3"])[0] == "accepted"
+    assert "1 failing finding accepted by exception #1" in s3_reason(accepted["A.8.3"])[1]
     assert accepted["A.5.1"].state.value == "attested"
     revoked = at(3.5)
     assert s3_reason(revoked["A.8.3"]) == ("failing", "1 buckets")

@@ -39,6 +39,17 @@ def seed(url: str, checks: list[str]) -> None:
         (13 * 24, "pass", None),
     ]
     with EvidenceStore.open(url) as store:
+        # A.8.12's AWS checks only support it: its process evidence, valid all along
+        store.add_manual(
+            ["A.8.12"],
+            b"data leakage prevention procedure",
+            file_name="dlp.txt",
+            media_type="text/plain",
+            note="",
+            uploaded_at=START - D,
+            valid_until=START + 400 * D,
+            uploaded_by="ciso",
+        )
         run = store.start_run(started_at=START)
         for hours, status, findings in timeline:
             at = START + hours * H

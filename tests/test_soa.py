@@ -292,3 +292,13 @@ def test_not_utf8_csv(catalogue: Catalogue, tmp_path: Path) -> None:
     path = tmp_path / "soa.csv"
     path.write_bytes("control,applicable,owner\nA.5.1,yes,J\xfcrgen\n".encode("latin-1"))
     assert _error(path, catalogue).startswith("soa.csv: not a UTF-8 text file")
+
+
+def test_smallest_max_age_wins_when_it_comes_first(tmp_path: Path, catalogue: Catalogue) -> None:
+    """Three 2013 rows landing on A.8.15; the smallest age is on the first row, not the last."""
+    path = _csv(
+        tmp_path,
+        "control,applicable,max_evidence_age\nA.12.4.1,yes,1d\nA.12.4.3,yes,P3D\nA.12.4.2,yes,2d\n",
+    )
+    logging = load_soa(path, catalogue).entry("A.8.15")
+    assert logging is not None and logging.max_evidence_age == timedelta(days=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from collector.catalogue import Catalogue, load_catalogue
-from collector.mapping import Mapping
+from collector.mapping import Mapping, Pair, Strength
 from collector.soa import Soa, SoaEntry
 from collector.status import ControlState, ControlStatus, evaluate, summarise
 from storage.records import EvidenceSummary
@@ -19,11 +19,15 @@ S3 = "aws.s3.public_access_blocked"
 MFA = "aws.iam.root_mfa_enabled"
 TRAIL = "aws.cloudtrail.enabled"
 INTERVALS = {S3: 6 * HOUR, MFA: 6 * HOUR, TRAIL: 12 * HOUR}  # max age = 12h, 12h, 24h
+SUFFICIENT, SUPPORTING = Strength.SUFFICIENT, Strength.SUPPORTING
 MAPPING = Mapping(
     {
-        S3: {"A.8.3": "public buckets", "A.8.12": "leakage"},
-        MFA: {"A.8.5": "root needs MFA", "A.8.3": "root bypasses access restriction"},
-        TRAIL: {"A.8.15": "logging"},
+        S3: {"A.8.3": Pair(SUFFICIENT, "public buckets"), "A.8.12": Pair(SUFFICIENT, "leakage")},
+        MFA: {
+            "A.8.5": Pair(SUFFICIENT, "root needs MFA"),
+            "A.8.3": Pair(SUFFICIENT, "root bypasses access restriction"),
+        },
+        TRAIL: {"A.8.15": Pair(SUFFICIENT, "logging")},
     }
 )
 EU, US = "aws:111111111111:eu-west-1", "aws:111111111111:us-east-1"
@@ -124,9 +128,13 @@ def test_passing(catalogue: Catalogue) -> None:
     assert status.max_age == 12 * HOUR
 
 
-def test_not_applicable_evidence_is_fine(catalogue: Catalogue) -> None:
+def test_nothing_in_scope_is_not_a_pass(catalogue: Catalogue) -> None:
     status = run(catalogue, [ev(S3, "not_applicable", summary="0 buckets")])["A.8.12"]
-    assert status.state is ControlState.PASSING
+    assert status.state is ControlState.MANUAL
+    messages = [r.message for r in status.reasons]
+    assert "nothing to judge: 0 buckets" in messages
+    assert any("found nothing to judge: it needs valid manual evidence" in m for m in messages)
+    assert "no manual evidence uploaded" in messages
 
 
 def test_failing(catalogue: Catalogue) -> None:

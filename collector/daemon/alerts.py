@@ -25,15 +25,16 @@ log = structlog.get_logger("annexa.alerts")
 
 BAD_STATES = frozenset({"failing", "error", "stale"})
 GOOD_STATES = frozenset({"passing", "attested"})
+SETTLED_STATES = GOOD_STATES | {"accepted"}  # a failure accepted by an exception settles it
 
 
 def alertable(from_state: str | None, to_state: str) -> bool:
     """Whether a transition alerts: into FAILING, ERROR, STALE or AT_RISK, or back to PASSING
-    (from one of those)."""
+    or into ACCEPTED (from one of those)."""
     state, _, risk = to_state.partition("+")
     if state in BAD_STATES or risk:
         return True
-    if state in GOOD_STATES and from_state is not None:
+    if state in SETTLED_STATES and from_state is not None:
         before, _, was_at_risk = from_state.partition("+")
         return before in BAD_STATES or bool(was_at_risk)
     return False
@@ -73,6 +74,8 @@ def slack_payload(t: Transition, title: str) -> dict[str, Any]:
     icon = _EMOJI.get(t.to_state.partition("+")[0], ":large_yellow_circle:")
     if t.to_state in GOOD_STATES:
         icon = ":large_green_circle:"
+    elif t.to_state == "accepted":
+        icon = ":large_blue_circle:"
     text = f"{t.control_id} {title}: {before} -> {state}"
     reasons = "\n".join(f"• {r}" for r in t.reasons[:10]) or "(no reasons recorded)"
     return {

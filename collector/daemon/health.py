@@ -143,8 +143,13 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+Probe = Callable[[], tuple[bool, dict[str, Any]]]
+
+
 class HealthServer:
-    """Serves ``/healthz`` (JSON, 200 or 503) and ``/metrics`` with waitress on a daemon thread.
+    """Serves ``/healthz`` (readiness) and ``/livez`` (liveness) as JSON, 200 or 503, and
+    ``/metrics``, with waitress on a daemon thread. What the probes answer is decided in
+    ``collector.daemon.probes``.
 
     Waitress reads each request whole in one event loop before a worker thread answers it, so
     idle or half-sent connections cost a socket, never a thread; at most ``CONNECTIONS`` are
@@ -158,15 +163,11 @@ class HealthServer:
     IDLE_TIMEOUT = 10
 
     def __init__(
-        self,
-        host: str,
-        port: int,
-        health: Callable[[], tuple[bool, dict[str, Any]]],
-        metrics: Metrics,
+        self, host: str, port: int, health: Probe, metrics: Metrics, live: Probe | None = None
     ) -> None:
         try:
             self._server = create_server(
-                _app(health, metrics),
+                _app({"/healthz": health, "/livez": live or health}, metrics),
                 host=host,
                 port=port,
                 threads=self.THREADS,
@@ -199,15 +200,15 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _app(health: Callable[[], tuple[bool, dict[str, Any]]], metrics: Metrics) -> Any:
-    """The WSGI application: two read-only routes."""
+def _app(probes: dict[str, Probe], metrics: Metrics) -> Any:
+    """The WSGI application: read-only routes, the probes and the metrics."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             code, kind, body = "405 Method Not Allowed", "text/plain", b"GET only\n"
-        elif path == "/healthz":
-            ok, status = health()
+        elif path in probes:
+            ok, status = probes[path]()
             code = "200 OK" if ok else "503 Service Unavailable"
             kind, body = "application/json", json.dumps(status).encode()
         elif path == "/metrics":

@@ -26,7 +26,7 @@ import math
 import signal
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor as CheckPool
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -57,13 +57,14 @@ from collector.daemon.jobs import (
     snapshot_ttl,
 )
 from collector.daemon.leader import LeaderLock, leader_lock
+from collector.daemon.probes import DaemonState, liveness, readiness
 from collector.http import RetryObserver
 from collector.providers import resolve_accounts
-from collector.runner import evaluate_job, timeout_evidence
+from collector.runner import evaluate_job, run_outcome, timeout_evidence
 from collector.settings import Settings
 from collector.snapshots import SnapshotCache
 from collector.soa import Soa
-from collector.status import ControlStatus, evaluate
+from collector.status import ControlStatus, Scope, evaluate
 from storage import EvidenceStore, NewEvidence, StoreError, Transition
 from storage.errors import mask_url
 
@@ -95,6 +96,7 @@ class _Plan:
     soa: Soa
     jobs: dict[str, DaemonJob]
     intervals: dict[str, timedelta]
+    scope: Scope
 
     def controls_of(self, check_id: str) -> set[str]:
         return set(self.workspace.mapping.controls_for(check_id))
@@ -139,13 +141,15 @@ class Daemon:
         self._inflight_lock = threading.Lock()
         self._due: dict[str, datetime] = {}
         self._states: dict[str, str] = {}
+        self._job_errors: dict[str, bool] = {}  # job key -> its latest result is an ERROR
+        self._run_statuses: Counter[str] = Counter()  # evidence statuses stored in this run
         self._statuses: dict[str, ControlStatus] = {}
         self._dispatcher: AlertDispatcher | None = None
         self._generations = SnapshotGenerations(1.0)
         self._check_pool: CheckPool | None = None
         self.metrics = Metrics(lambda: list(self._statuses.values()), clock)
         self._server = HealthServer(
-            settings.daemon.host, settings.daemon.port, self.health, self.metrics
+            settings.daemon.host, settings.daemon.port, self.health, self.metrics, self.live
         )
 
     # -- control -------------------------------------------------------------------------------
@@ -161,25 +165,33 @@ class Daemon:
     def request_reload(self) -> None:
         self._reload.set()
 
+    def probe_state(self) -> DaemonState:
+        """What ``/healthz`` and ``/livez`` judge (see ``collector.daemon.probes``)."""
+        plan = self._plan
+        per_provider: dict[str, tuple[int, int]] = {}
+        if plan is not None and self.role == "leader":
+            for key, job in plan.jobs.items():
+                erroring, planned = per_provider.get(job.job.check.provider, (0, 0))
+                failed = self._job_errors.get(key, False)
+                per_provider[job.job.check.provider] = (erroring + failed, planned + 1)
+        return DaemonState(
+            role=self.role,
+            scheduler_alive=self.scheduler_alive,
+            store_ok=self.store_ok,
+            last_success=self.last_success,
+            buffered=len(self._buffer),
+            jobs=len(plan.jobs) if plan else 0,
+            run_id=self.run_id,
+            provider_jobs=per_provider,
+        )
+
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """(healthy, body) for ``/healthz``: a standby is healthy; a leader needs a running
-        scheduler and a reachable store."""
-        body: dict[str, Any] = {
-            "role": self.role,
-            "scheduler_alive": self.scheduler_alive,
-            "store_reachable": self.store_ok,
-            "last_successful_job_at": self.last_success.isoformat() if self.last_success else None,
-            "buffered_evidence": len(self._buffer),
-            "jobs": len(self._plan.jobs) if self._plan else 0,
-            "run_id": self.run_id,
-        }
-        if self.role == "standby":
-            ok = self.store_ok
-            body["status"] = "standby" if ok else "unhealthy"
-            return ok, body
-        ok = self.role == "leader" and self.scheduler_alive and self.store_ok
-        body["status"] = "ok" if ok else "unhealthy"
-        return ok, body
+        """(ready, body) for ``/healthz``: see ``probes.readiness``."""
+        return readiness(self.probe_state())
+
+    def live(self) -> tuple[bool, dict[str, Any]]:
+        """(alive, body) for ``/livez``: see ``probes.liveness``."""
+        return liveness(self.probe_state())
 
     def run(self) -> int:
         """Serve health, wait for the lock, collect until stopped; returns 0."""
@@ -274,6 +286,7 @@ class Daemon:
         for run_id in store.reconcile_interrupted():
             log.warning("earlier run was interrupted", run_id=run_id)
         plan = self._plan = self._load(self.settings)
+        self._job_errors, self._run_statuses = {}, Counter()
         self.run_id = store.start_run(
             started_at=self.clock(), trigger="daemon", planned=len(plan.jobs)
         )
@@ -364,7 +377,9 @@ class Daemon:
             self._dispatcher.close(timeout=min(5.0, grace))
         while not self._flush(force=True) and time.monotonic() < deadline:
             time.sleep(min(0.5, max(deadline - time.monotonic(), 0.0)))  # store down: retry
-        outcome = "interrupted" if interrupted or lost else "complete"
+        outcome = (
+            "interrupted" if interrupted or lost else run_outcome(self._run_statuses.elements())
+        )
         if self.run_id is not None and self.store is not None:
             try:
                 self.store.finish_run(self.run_id, finished_at=self.clock(), outcome=outcome)
@@ -391,7 +406,8 @@ class Daemon:
         }
         ttl = snapshot_ttl((j.interval for j in jobs.values()), settings.schedule)
         self._generations = SnapshotGenerations(ttl)
-        return _Plan(settings, workspace, soa, jobs, intervals)
+        scope = workspace.scope(targets={j.job.target.key for j in jobs.values()})
+        return _Plan(settings, workspace, soa, jobs, intervals, scope)
 
     def _apply_reload(self, scheduler: BackgroundScheduler) -> None:
         """Re-read the config, re-resolve accounts and reschedule; unchanged jobs keep their
@@ -535,6 +551,8 @@ class Daemon:
             self.metrics.check_errors.labels(job.check_id, cause_class(evidence.error or "")).inc()
         if self._closing:
             return  # the grace period is over: leave it unrecorded
+        self._job_errors[job.key] = evidence.status == "error"
+        self._run_statuses[evidence.status] += 1
         if self._store_evidence(evidence):
             self.last_success = self.clock()
             self._reevaluate(plan, plan.controls_of(job.check_id))
@@ -638,6 +656,7 @@ class Daemon:
                     latest,
                     plan.intervals,
                     now,
+                    scope=plan.scope,
                     manual=manual,
                     exceptions=exceptions,
                     at_risk_fraction=plan.settings.schedule.at_risk_fraction,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.app import Workspace
-from collector.audit import exception_rows, period_continuity, statuses_at
+from collector.audit import clip_period, exception_rows, period_continuity, statuses_at
 from collector.continuity import Continuity
 from collector.errors import UserError
 from collector.exceptions import accepting
@@ -38,7 +38,7 @@ from collector.export.package import PackageWriter, fingerprint, load_signing_ke
 from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_csv, write_xlsx
 from collector.report import duration, iso
 from collector.soa import Soa
-from collector.status import GOOD_STATES, ControlState, ControlStatus, max_age_for
+from collector.status import GOOD_STATES, ControlState, ControlStatus, Scope, max_age_for
 from collector.version import annexa_version
 from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException
 
@@ -59,6 +59,7 @@ class ExportResult:
     files: int
     controls: int
     signed_by: str | None  # the public key fingerprint when signed
+    note: str | None = None  # set when the period was clipped at now
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def export_package(
     out: Path,
     now: datetime,
     controls: Sequence[str] | None = None,
+    scope: Scope | None = None,
     sign_key: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
@@ -100,14 +102,13 @@ def export_package(
     checkpoints: Sequence[tuple[str, bytes]] = (),
 ) -> ExportResult:
     """Write the audit package for ``[start, end)`` to ``out`` (atomically); UserError on bad
-    input, before anything is written. ``compresslevel``: deflate level (1: fastest; 6 makes
-    the package about 8 % smaller and the export about 10 % slower, see BENCHMARKS.md).
-    ``checkpoints``: (name, document) of the anchored checkpoints covering the period, copied
-    to ``checkpoints/``."""
-    if end <= start:
-        raise UserError(
-            f"empty or inverted period: --from {iso(start)} must be before --to {iso(end)}"
-        )
+    input, before anything is written. The period stops at ``now`` (``clip_period``); status
+    is judged over ``scope`` (default: the config's). ``compresslevel``: deflate level (1:
+    fastest; 6 makes the package about 8 % smaller and the export about 10 % slower, see
+    BENCHMARKS.md). ``checkpoints``: (name, document) of the anchored checkpoints covering the
+    period, copied to ``checkpoints/``."""
+    start, end, note = clip_period(start, end, now)
+    scope = scope or workspace.scope()
     selected = _select(workspace, controls)
     key = load_signing_key(sign_key) if sign_key is not None else None
     _check_output(out, force)
@@ -115,7 +116,9 @@ def export_package(
         with tempfile.TemporaryDirectory(prefix="annexa-export-") as tmp:
             work = Path(tmp)
             with PackageWriter(out, work, created=now, compresslevel=compresslevel) as writer:
-                builder = _Builder(workspace, store, soa, selected, start, end, now, writer, work)
+                builder = _Builder(
+                    workspace, store, soa, selected, start, end, now, writer, work, scope
+                )
                 records = builder.write(progress)
                 for name, document in checkpoints:
                     writer.add(f"checkpoints/{name}", document)
@@ -133,6 +136,7 @@ def export_package(
         writer.files + (3 if key else 1),
         len(selected),
         fingerprint(key.public_key()) if key else None,
+        note,
     )
 
 
@@ -170,8 +174,9 @@ class _Builder:
         now: datetime,
         writer: PackageWriter,
         work: Path,
+        scope: Scope,
     ) -> None:
-        self.workspace, self.store, self.soa = workspace, store, soa
+        self.workspace, self.store, self.soa, self.scope = workspace, store, soa, scope
         self.selected, self.start, self.end, self.now = selected, start, end, now
         self.writer, self.work = writer, work
         mapping = workspace.mapping
@@ -259,7 +264,8 @@ class _Builder:
             self._flush(rows)
             self.index.execute("CREATE INDEX by_check ON records (check_id, collected_at, id)")
             statuses = {
-                s.control.id: s for s in statuses_at(self.workspace, self.store, self.soa, self.end)
+                s.control.id: s
+                for s in statuses_at(self.workspace, self.store, self.soa, self.end, self.scope)
             }
             not_assessed = [c for c in self.selected if statuses[c].state in _NOT_ASSESSED]
             oscal.finish(self._findings(statuses), not_assessed=not_assessed)
@@ -305,7 +311,8 @@ class _Builder:
                 f"; {r.state.value}: {r.message}" for r in status.reasons[:5]
             )
             satisfied = status.state in GOOD_STATES
-            yield finding(control, status.control.title, satisfied, description), related
+            accepted = "; ".join(_accepted(e) for e in status.exceptions) or None
+            yield finding(control, status.control.title, satisfied, description, accepted), related
 
     def _plan(self, statuses: dict[str, ControlStatus]) -> bytes:
         specs = self.workspace.registry.checks
@@ -336,6 +343,7 @@ class _Builder:
             manual=self.manual,
             exceptions=self.exceptions,
             controls=self.selected,
+            scope=self.scope,
         )
         wanted = set(self.selected)
         return {c.control.id: c for c in found if c.control.id in wanted}
@@ -395,6 +403,7 @@ class _Builder:
                     "continuity_percent": None if share is None else round(share * 100, 2),
                     "open_findings": open_findings[control],
                     "evidence": "; ".join(self._evidence_refs(control)),
+                    "accepted_risks": "; ".join(_accepted(e) for e in status.exceptions),
                 }
             )
         return rows
@@ -607,6 +616,11 @@ _FAILING_COLUMNS = ("check", "target", "resource", "accepted_by_exception")
 
 def failing_path(control: str) -> str:
     return f"controls/{control}/failing.csv"
+
+
+def _accepted(e: RiskException) -> str:
+    """One accepted risk as the SoA sheet and OSCAL state it: reason, approver, expiry."""
+    return f"exception #{e.id} approved by {e.approved_by}, expires {iso(e.expires_at)}: {e.reason}"
 
 
 def manual_path(item: ManualEvidence) -> str:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from collector import app as core
 from collector.anchoring import covering
-from collector.audit import parse_instant
+from collector.audit import clip_period, parse_instant
 from collector.clock import utcnow
 from collector.export.build import export_package
 from collector.export.verify import PackageProblem, verify_package
@@ -32,11 +32,16 @@ def export_command(
     force: bool,
     out: Console,
     err: Console,
+    *,
+    example_soa: bool = False,
 ) -> None:
     begin = parse_instant(start, "--from")
     until = parse_instant(end, "--to", end_of_day=True)  # a date: that whole day
+    now = utcnow()
+    clip_period(begin, until, now)  # a bad period fails before anything is read or written
     workspace = core.load_workspace(settings)
-    chosen_soa, notice = workspace.soa(soa)
+    refuse = None if example_soa else "--example-soa"
+    chosen_soa, notice = workspace.soa(soa, refuse_example=refuse)
     if notice:
         err.print(f"[yellow]note:[/] {notice}")
     with (
@@ -51,13 +56,15 @@ def export_command(
             start=begin,
             end=until,
             out=out_file,
-            now=utcnow(),
+            now=now,
             controls=controls,
             sign_key=sign_key,
             force=force,
             progress=progress,
             checkpoints=covering(settings.checkpoints, begin, until),
         )
+    if result.note:
+        err.print(f"[yellow]note:[/] {result.note}")
     signed = f", signed (key {result.signed_by})" if result.signed_by else ""
     out.print(
         f"wrote {result.path}: {result.records} evidence records, {result.controls} controls, "

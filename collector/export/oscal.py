@@ -194,17 +194,20 @@ class OscalWriter:
         self._out.write("}]}}\n")
 
 
-def finding(control_id: str, title: str, satisfied: bool, description: str) -> dict[str, Any]:
-    """A finding's fixed part (related observations are streamed after it)."""
+def finding(
+    control_id: str, title: str, satisfied: bool, description: str, accepted: str | None = None
+) -> dict[str, Any]:
+    """A finding's fixed part (related observations are streamed after it). ``accepted``: the
+    exceptions accepting the control's failures (an accepted risk is not-satisfied, reason
+    ``other``, with the exceptions in the status remarks)."""
+    status: dict[str, Any] = {"state": "satisfied" if satisfied else "not-satisfied"}
+    if accepted:
+        status |= {"reason": "other", "remarks": f"risk accepted: {accepted}"}
     return {
         "uuid": str(uuid.uuid5(NAMESPACE, f"finding:{control_id}")),
         "title": f"{control_id} {title}",
         "description": description,
-        "target": {
-            "type": "objective-id",
-            "target-id": control_id,
-            "status": {"state": "satisfied" if satisfied else "not-satisfied"},
-        },
+        "target": {"type": "objective-id", "target-id": control_id, "status": status},
     }
 
 

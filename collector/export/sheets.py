@@ -42,6 +42,7 @@ SOA_COLUMNS = (
     "last_evidence_at",
     "continuity_percent",
     "open_findings",
+    "accepted_risks",
     "evidence",
 )
 _DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"

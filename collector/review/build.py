@@ -145,10 +145,20 @@ def build_review(
         )
     )
     manual, exceptions = store.manual_items(), store.exceptions()
+    scope = workspace.scope()
 
     def measured(a: datetime, b: datetime) -> list[ControlMeasures]:
         found = continuity(
-            catalogue, soa, mapping, history, intervals, a, b, manual=manual, exceptions=exceptions
+            catalogue,
+            soa,
+            mapping,
+            history,
+            intervals,
+            a,
+            b,
+            scope=scope,
+            manual=manual,
+            exceptions=exceptions,
         )
         return [
             measure_timeline(c.timeline, a, b) if c.share is not None else ControlMeasures(None)

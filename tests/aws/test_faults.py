@@ -137,7 +137,7 @@ def test_a_denied_api_fails_only_the_checks_that_need_it(
         assert denied[key] == ("error", [], f"access denied: {action} ({code} on {operation})")
 
 
-def test_expired_credentials_fail_the_account_and_the_run_is_partial(
+def test_expired_credentials_fail_the_account_and_the_run(
     session: boto3.Session, registry, evidence
 ) -> None:
     serve_error(
@@ -156,9 +156,9 @@ def test_expired_credentials_fail_the_account_and_the_run_is_partial(
         "GetCallerIdentity): renew them (aws sso login, a new role session)"
     )
     assert {(r.status, r.error) for r in result.records} == {("error", account.error)}
-    assert result.outcome == "partial"
+    assert result.outcome == "failed"  # every record errored
     (stored,) = evidence.runs()
-    assert stored.outcome == "partial"
+    assert stored.outcome == "failed"
 
 
 def test_credentials_expiring_mid_run_fail_the_checks_that_call_afterwards(
@@ -202,7 +202,8 @@ def test_unreachable_endpoint_errors_every_check_and_the_run_exits_normally(
     assert done.returncode == 0, done.stderr
     url = f"sqlite:///{tmp_path / 'annexa.sqlite'}"
     (stored,) = json.loads(annexa("--database", url, "runs", "--format", "json", env=env).stdout)
-    assert stored["outcome"] == "partial" and stored["records"] == stored["planned"] > 0
+    assert stored["outcome"] == "failed"  # every record is an ERROR
+    assert stored["records"] == stored["planned"] > 0
     shown = annexa(
         "--database",
         url,

@@ -3,7 +3,7 @@ JSON and Slack payloads, retries on 500, a hanging webhook that never blocks col
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -48,6 +48,18 @@ def test_one_alert_per_transition_across_runs_and_restarts(trail, hooks, store_u
     # A.5.28's evidence may be an hour old: a slow machine cannot add at-risk/stale alerts.
     soa = tmp_path / "soa.yaml"
     soa.write_text("controls:\n  - {control: A.5.28, applicable: yes, max_evidence_age: 1h}\n")
+    with EvidenceStore.open(store_url) as store:  # CloudTrail's digests only support A.5.28
+        now = datetime.now(UTC)
+        store.add_manual(
+            ["A.5.28"],
+            b"log handling procedure",
+            file_name="procedure.txt",
+            media_type="text/plain",
+            note="",
+            uploaded_at=now - timedelta(minutes=1),
+            valid_until=now + timedelta(days=30),
+            uploaded_by="ciso",
+        )
     config = settings(
         store_url,
         [TRAIL],
@@ -134,6 +146,8 @@ def test_which_transitions_alert():
     assert alertable("passing+at_risk", "passing")
     assert not alertable(None, "passing") and not alertable("no_evidence", "passing")
     assert not alertable("passing", "no_evidence") and not alertable(None, "manual")
+    assert alertable("failing", "accepted") and alertable("accepted", "failing")
+    assert not alertable(None, "accepted") and not alertable("passing", "accepted")
 
 
 def test_webhook_urls_are_masked():

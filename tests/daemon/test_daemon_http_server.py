@@ -99,6 +99,6 @@ def test_bad_host_is_one_line(host):
 
 def test_daemon_command_on_a_bad_host_exits_2(annexa, monkeypatch):
     monkeypatch.setenv("ANNEXA_DAEMON__HOST", "999.1.1.1")
-    code, _, err = annexa("daemon")
+    code, _, err = annexa("daemon", "--example-soa")
     assert code == 2, err
     assert err.count("\n") == 1 and "cannot listen on 999.1.1.1:9108" in err

@@ -60,7 +60,7 @@ class Process:
         self.log = tmp / f"daemon-{name}.log"
         with self.log.open("wb") as log:
             self.child = subprocess.Popen(
-                [exe, "--config", str(config), "daemon"], env=env, stderr=log
+                [exe, "--config", str(config), "daemon", "--example-soa"], env=env, stderr=log
             )
         self.port = logged_port(self.child, self.log)
 

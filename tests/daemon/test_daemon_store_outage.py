@@ -138,7 +138,8 @@ def test_outage_buffers_evidence_and_every_record_lands(bucket, database):
         database.cut()  # also kills the session holding the leader lock
         code, body = wait_for(lambda: (h := health(daemon))[0] == 503 and h)
         assert body["store_reachable"] is False and body["scheduler_alive"] is True
-        assert body["role"] == "leader" and body["status"] == "unhealthy"
+        assert body["role"] == "leader" and body["status"] == "degraded"
+        assert body["causes"] == ["evidence store unreachable"]
         during = collected(daemon)
         wait_for(lambda: collected(daemon) >= during + 4)  # still scheduling and collecting
         code, body = health(daemon)

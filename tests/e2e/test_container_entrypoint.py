@@ -121,7 +121,7 @@ def test_entrypoint_runs_as_non_root_from_a_fresh_wheel(user):
         "ANNEXA_SCHEDULE__JITTER": "0",
         "ANNEXA_LOG_FORMAT": "json",
     }
-    command = [str(venv / "bin" / "annexa"), "daemon"]
+    command = [str(venv / "bin" / "annexa"), "daemon", "--example-soa"]
     log = tmp_path / "daemon.log"
     with log.open("wb") as stderr:
         daemon = subprocess.Popen(

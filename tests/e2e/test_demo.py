@@ -15,18 +15,35 @@ def annexa(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
+def test_demo_shows_every_state_and_the_command_to_see_it_again(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANNEXA_"))}
     env |= {"ANNEXA_DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
     # one demo run: --fail-on gates CI with exit code 1 and names the controls, and the
     # status is printed all the same
     done = annexa("demo", "--fail-on", "failing", "--format", "json", env=env)
-    assert done.returncode == 1 and "A.6.5," in done.stderr, done.stderr  # (the list wraps)
-    states = {row["control"]: row["state"] for row in json.loads(done.stdout)}
+    assert done.returncode == 1 and "A.6.5," in done.stderr, done.stderr
+    rows = {row["control"]: row for row in json.loads(done.stdout)}
+    states = {control: row["state"] for control, row in rows.items()}
     assert len(states) == 93
-    assert {"failing", "passing", "manual", "not_applicable"} <= set(states.values())
     assert states["A.8.24"] == "failing"
+    assert states["A.8.22"] == "accepted"  # default security groups: an exception + the design
+    assert states["A.5.1"] == "attested"  # a manual policy document
+    assert states["A.5.28"] == "passing"  # supporting check passing + manual procedure
+    assert states["A.8.14"] == "manual"  # 0 DB instances: nothing to judge
+    assert any("found nothing to judge" in r for r in rows["A.8.14"]["reasons"])
+    assert states["A.5.9"] == "manual"  # supporting checks only: asks for manual evidence
+    assert any("only support this control" in r for r in rows["A.5.9"]["reasons"])
+    assert "not_applicable" in states.values()
     assert (tmp_path / "demo.sqlite").is_file()
+
+    # The command the demo prints shows the demo's controls.
+    lines = [line.strip() for line in done.stderr.splitlines()]
+    [command] = [line for line in lines if line.startswith("annexa --config ")]
+    assert command.split()[2] == str(tmp_path / "demo.yaml")
+    assert " status --soa " in command and command.endswith("soa.example.yaml")
+    again = annexa(*command.split()[1:], "--format", "json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert {r["control"]: r["state"] for r in json.loads(again.stdout)} == states
 
     # The evidence behind it is in the demo database, sealed and chained.
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
@@ -77,6 +94,4 @@ def test_demo_shows_failing_passing_manual_and_not_applicable(tmp_path):
         "aws:123456789012 identity_center bob@acme.example (ReadOnlyAccess in 123456789012); "
         "github:acme github bob-acme (member)"
     )
-    assert {"A.8.4", "A.8.25", "A.8.28", "A.8.32"} <= {
-        c for c, s in states.items() if s == "failing"
-    }
+    assert {"A.8.4", "A.8.28", "A.8.32"} <= {c for c, s in states.items() if s == "failing"}

@@ -22,6 +22,8 @@ from collector.soa import load_soa
 from storage import EvidenceStore
 from tests.export.conftest import DAY, S3, T0, TRAIL
 
+HOUR = DAY / 24
+
 OCSF_REQUIRED = {
     "activity_id",
     "category_uid",
@@ -196,11 +198,11 @@ def test_compressed_timeline_gives_the_same_continuity() -> None:
 
     from collector.catalogue import load_catalogue
     from collector.continuity import compress, continuity
-    from collector.mapping import Mapping
+    from collector.mapping import Mapping, Pair, Strength
     from tests.test_continuity import history
 
     catalogue = load_catalogue()
-    mapping = Mapping({S3: {"A.8.12": "leakage"}})
+    mapping = Mapping({S3: {"A.8.12": Pair(Strength.SUFFICIENT, "leakage")}})
     hour = timedelta(hours=1)
     statuses = ["pass"] * 5 + ["fail"] * 3 + ["error"] * 4 + ["pass"] * 6
     hours = [i * 5.0 for i in range(len(statuses))] + [200.0, 203.0, 230.0]
@@ -248,3 +250,54 @@ def test_period_continuity_reads_the_compressed_timeline(workspace, seeded) -> N
     ]
     causes = {g.cause for c in got for g in c.gaps}
     assert {"failing", "stale"} <= causes
+
+
+def test_period_reaching_past_now_stops_at_now(workspace, seeded, tmp_path: Path) -> None:
+    """Asked for four days on the afternoon of the third: nothing after now is counted,
+    "status at end" is status at now, and the package says where it stopped."""
+    now = T0 + 2 * DAY + 17 * HOUR
+    soa = load_soa(example_soa_path(), workspace.catalogue)
+    out = tmp_path / "audit.zip"
+    result = export_package(
+        workspace, seeded, soa, start=T0, end=T0 + 4 * DAY, out=out, now=now, controls=["A.8.3"]
+    )
+    assert result.note == (
+        f"the period ends after now: clipped to {now.isoformat()} "
+        f"(was {(T0 + 4 * DAY).isoformat()})"
+    )
+    z = zipfile.ZipFile(out)
+    manifest = json.loads(z.read("manifest.json"))
+    assert manifest["period"] == {"from": T0.isoformat(), "to": now.isoformat()}
+    [row] = csv_rows(z, "soa.csv")
+    clipped = status_over_period(workspace, seeded, soa, start=T0, end=now, at=now)
+    [a83] = [c for c in clipped.continuity if c.control.id == "A.8.3"]
+    assert float(row["continuity_percent"]) == round(a83.share * 100, 2)
+    assert all(g.end <= now for g in a83.gaps)
+    html = z.read("index.html").decode()
+    assert "status at end of period" in html and now.isoformat() in html
+
+
+def test_accepted_risk_in_sheets_and_oscal(workspace, seeded, tmp_path: Path) -> None:
+    """At T0+2d+6h the S3 failure (day 2) is covered by the active exception: A.8.3, judged
+    over the S3 check alone, is accepted, with the exception's reason, approver and expiry."""
+    soa = load_soa(example_soa_path(), workspace.catalogue)
+    out = tmp_path / "audit.zip"
+    end = T0 + 2 * DAY + 6 * HOUR
+    export_package(
+        workspace, seeded, soa, start=T0, end=end, out=out, now=T0 + 5 * DAY,
+        controls=["A.8.3"], scope=workspace.scope(ids=[S3]),
+    )  # fmt: skip
+    z = zipfile.ZipFile(out)
+    [row] = csv_rows(z, "soa.csv")
+    assert row["automated_status"] == "accepted"
+    expires = (T0 + 2 * DAY + 12 * HOUR).isoformat()
+    assert row["accepted_risks"] == (
+        f"exception #1 approved by cto, expires {expires}: log bucket is public by design"
+    )
+    [finding] = json.loads(z.read("assessment-results.oscal.json"))["assessment-results"][
+        "results"
+    ][0]["findings"]
+    status = finding["target"]["status"]
+    assert status["state"] == "not-satisfied" and status["reason"] == "other"
+    assert status["remarks"].startswith("risk accepted: exception #1 approved by cto")
+    assert '<td class="accepted">accepted' in z.read("index.html").decode()

@@ -46,7 +46,7 @@ def test_sigterm_mid_export_leaves_nothing(tmp_path: Path) -> None:
     exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
     env = {**os.environ, "ANNEXA_DATA_DIR": str(tmp_path / "data")}
     env.pop("ANNEXA_DATABASE_URL", None)
-    period = ["--from", "2025-03-01", "--to", "2025-03-31"]
+    period = ["--from", "2025-03-01", "--to", "2025-03-31", "--example-soa"]
     export = subprocess.Popen(
         [exe, "--database", url, "export", *period, "--out", str(out)],
         env=env,

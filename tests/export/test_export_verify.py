@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 from tests.export.conftest import rewrite
 
-PERIOD = ("--from", "2025-03-01", "--to", "2025-03-04")
+PERIOD = ("--from", "2025-03-01", "--to", "2025-03-04", "--example-soa")
 
 
 @pytest.fixture
@@ -147,6 +147,8 @@ def bad_key(tmp_path: Path) -> Path:
     [
         (("--from", "2025-03-04", "--to", "2025-03-01"), "empty or inverted period"),
         (("--from", "2025-03-01T00:00:00Z", "--to", "2025-03-01T00:00:00Z"), "empty or inverted"),
+        (("--from", "2999-03-01", "--to", "2999-03-02"), "is in the future"),
+        (("--from", "2025-03-01", "--to", "2025-03-04"), "pass --example-soa"),
         ((*PERIOD, "--controls", "A.8.24,A.99.1"), "unknown control id(s) A.99.1"),
         ((*PERIOD, "--sign-key", "{tmp}/nope.pem"), "--sign-key"),
         ((*PERIOD, "--sign-key", "{rsa}"), "an Ed25519 key is required, not RSA"),
@@ -158,7 +160,7 @@ def test_bad_export_input(annexa_db, seeded, tmp_path: Path, args, message) -> N
     args = [a.format(tmp=tmp_path, rsa=bad_key(tmp_path)) for a in args]
     out = tmp_path / "out.zip"
     code, _, stderr = annexa_db("export", *args, "--out", str(out))
-    last = stderr.strip().splitlines()[-1]  # after the "example SoA" note
+    last = stderr.strip().splitlines()[-1]  # after the "example SoA" note, if any
     assert code == 2 and last.startswith("annexa: error: ") and message in last
     assert list(tmp_path.glob("out.zip*")) == []
 

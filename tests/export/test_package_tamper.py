@@ -20,7 +20,7 @@ from collector.export.evidence import reseal
 from storage.checkpoint import DirectoryAnchor, Ed25519Signer, Heads, write_checkpoint
 from tests.export.conftest import DAY, T0, rewrite
 
-PERIOD = ("--from", "2025-03-01", "--to", "2025-03-04")
+PERIOD = ("--from", "2025-03-01", "--to", "2025-03-04", "--example-soa")
 
 
 def pem_pair(tmp_path: Path, name: str) -> tuple[Path, Path, Ed25519PrivateKey]:
