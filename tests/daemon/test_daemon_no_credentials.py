@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from collector.app import load_workspace
 from collector.daemon import Daemon
 from collector.daemon.probes import DaemonState, liveness, readiness
 from storage import EvidenceStore
@@ -53,7 +54,10 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 
 def test_no_credentials_degrades_health_and_fails_the_run(no_credentials, tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'daemon.sqlite'}"
-    daemon = Daemon(settings(url, [S3, ROOT], {S3: 0.3, ROOT: 0.3}), poll=0.1)
+    config = settings(url, [S3, ROOT], {S3: 0.3, ROOT: 0.3})
+    mapping = load_workspace(config).mapping
+    mapped = {c for check in (S3, ROOT) for c in mapping.controls_for(check)}
+    daemon = Daemon(config, poll=0.1)
     with running(daemon):
         code, body = wait_for(
             lambda: (h := get(daemon.port, "/healthz"))[1]["status"] == "degraded" and h, 20
@@ -62,8 +66,9 @@ def test_no_credentials_degrades_health_and_fails_the_run(no_credentials, tmp_pa
         assert body["causes"] == ["every aws job is erroring (2 of 2)"]
         assert body["store_reachable"] is True and body["scheduler_alive"] is True
         assert get(daemon.port, "/livez") == (200, {"status": "alive", "role": "leader"})
-        # S3 maps to A.8.3 and A.8.12, root MFA to A.5.17, A.8.2 and A.8.5: all five in error
-        wait_for(lambda: 'annexa_controls{state="error"} 5.0' in metrics(daemon.port), 10)
+        # every control the two checks map to is in error, none passing
+        error = f'annexa_controls{{state="error"}} {float(len(mapped))}'
+        wait_for(lambda: error in metrics(daemon.port), 10)
         assert 'annexa_controls{state="passing"} 0.0' in metrics(daemon.port)
     with EvidenceStore.open(url) as store:
         (run,) = store.runs()
