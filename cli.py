@@ -3,31 +3,56 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
 import typer.core
 from rich.console import Console
 from rich.table import Table
 
-from collector import app as core
-from collector import audit, report
 from collector.clock import utcnow
 from collector.errors import UserError
-from collector.logs import configure_logging
 from collector.progress import progress_bar
 from collector.providers import RESOLVERS
-from collector.settings import Settings, load_settings
 from collector.signals import sigterm_interrupts
-from collector.status import ControlState, ControlStatus, summarise
-from storage import StoreError
+
+
+def _lazy(name: str) -> ModuleType:
+    """Module ``name``, executed on its first attribute access (the stdlib's ``LazyLoader``):
+    ``annexa --help`` loads neither the store, the registry nor the settings model."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from collector import app as core
+    from collector import audit, logs, report
+    from collector import settings as settings_module
+    from collector import status as status_module
+    from collector.settings import Settings
+    from collector.status import ControlStatus
+else:
+    core = _lazy("collector.app")
+    audit = _lazy("collector.audit")
+    report = _lazy("collector.report")
+    settings_module = _lazy("collector.settings")
+    logs = _lazy("collector.logs")
+    status_module = _lazy("collector.status")
 
 #: the labels ``--help`` shows for an option's value, by its type (flags show none)
 _VALUE_LABELS = {"str": "TEXT", "path": "PATH", "int": "N", "float": "NUMBER"}
@@ -131,7 +156,6 @@ ExampleSoaOption = Annotated[
         help="Allow the shipped example SoA (fictional owners) when no SoA is configured.",
     ),
 ]
-FAIL_STATES = {s.value for s in ControlState} | {"at_risk"}
 _REPEAT = "repeatable, or comma-separated"
 CheckOption = Annotated[
     list[str] | None, typer.Option("--check", help=f"Only these check ids ({_REPEAT}).")
@@ -206,10 +230,10 @@ def _options(
         ),
     ] = False,
 ) -> None:
-    settings = load_settings(
+    settings = settings_module.load_settings(
         config, database_url=database, log_format=log_format.value if log_format else None
     )
-    configure_logging(settings.log_format, level=10 if verbose else 20)
+    logs.configure_logging(settings.log_format, level=10 if verbose else 20)
     ctx.obj = settings
 
 
@@ -274,7 +298,8 @@ def _status_table(
     if fmt is not Format.table:
         emit([r | fields.get(r["control"], {}) for r in report.status_rows(statuses)], fmt)
         return
-    quiet = {ControlState.MANUAL, ControlState.NOT_APPLICABLE} if automated_only else set()
+    manual, excluded = status_module.ControlState.MANUAL, status_module.ControlState.NOT_APPLICABLE
+    quiet = {manual, excluded} if automated_only else set()
     rows = report.status_rows([s for s in statuses if s.state not in quiet])
     for row in rows:
         row |= fields.get(row["control"], {})
@@ -295,7 +320,7 @@ def _status_table(
         title="Annex A control status",
         columns=["control", "title", "state", "owner", "last_evidence_at", *added, "reasons"],
     )
-    counts = summarise(statuses)
+    counts = status_module.summarise(statuses)
     line = "  ".join(f"{state.value}: {n}" for state, n in counts.items() if n)
     out.print(f"[bold]{len(statuses)} controls[/]  {line}")
     if quiet:
@@ -304,11 +329,12 @@ def _status_table(
 
 def _parse_fail_on(values: list[str] | None, option: str = "--fail-on") -> set[str]:
     states = {s.lower() for s in _many(values) or ()}
-    unknown = states - FAIL_STATES
+    known = {s.value for s in status_module.ControlState} | {"at_risk"}
+    unknown = states - known
     if unknown:
         raise UserError(
             f"{option}: unknown state(s) {', '.join(sorted(unknown))} "
-            f"(choose from {', '.join(sorted(FAIL_STATES))})"
+            f"(choose from {', '.join(sorted(known))})"
         )
     return states
 
@@ -456,7 +482,7 @@ def daemon(
     code = Daemon(
         settings,
         reload=lambda: listening(
-            load_settings(
+            settings_module.load_settings(
                 settings.config_path,
                 database_url=settings.database_url,
                 log_format=settings.log_format,
@@ -1114,11 +1140,17 @@ def prune(
     )
 
 
+def _store_errors() -> tuple[type[Exception], ...]:
+    """The store's error type, if the store was loaded (else none can have been raised)."""
+    errors = sys.modules.get("storage.errors")
+    return (errors.StoreError,) if errors is not None else ()
+
+
 def main() -> None:
     """Console entry point: user errors are one line on stderr and exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except (UserError, StoreError) as exc:
+    except (UserError, *_store_errors()) as exc:
         sys.stderr.write(f"annexa: error: {' '.join(str(exc).split())}\n")
         sys.exit(2)
     except typer.Abort:
@@ -1130,7 +1162,7 @@ def main() -> None:
         err.print("annexa: interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: one line for the user, the traceback in the debug log
-        structlog.get_logger("annexa").debug("internal error", exc_info=True)
+        logs.structlog.get_logger("annexa").debug("internal error", exc_info=True)
         sys.stderr.write(
             f"annexa: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
             "(run with --verbose for the traceback)\n"

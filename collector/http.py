@@ -23,14 +23,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import httpx
 import tenacity
 
 from checks.api import Snapshot
 from collector.clock import utcnow
 from collector.collect import Target
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported when a client is made: the registry never loads it
+    import httpx
+
     from collector.snapshots import SnapshotCache
 
 S = TypeVar("S", bound=Snapshot)
@@ -38,17 +39,15 @@ C = TypeVar("C")
 
 RETRYABLE = frozenset({429, 503})  # the API asks to wait: retried for any method
 TRANSIENT = frozenset({500, 502, 504})  # a blip: retried for idempotent GETs only
-#: Transport failures after the connection was made (reset, closed mid-answer): GETs retry them.
-DROPPED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 MAX_SLEEP = 30.0  # seconds: a longer wait is capped, so the retry budget stays bounded
 BACKOFF = tenacity.wait_random_exponential(multiplier=1, max=MAX_SLEEP)  # 0-2, 0-4, 0-8 s...
 
 #: Headers to send with one request attempt (called per attempt, so tokens can refresh).
 Auth = Callable[[], Mapping[str, str]]
 #: Seconds to wait before retrying ``response`` (attempt number, the clock's "now" in epoch s).
-WaitPolicy = Callable[[httpx.Response, int, float], float]
+WaitPolicy = Callable[["httpx.Response", int, float], float]
 #: Told of each 429/503 answer, retried or not (the last attempt's too), with its attempt number.
-RetryObserver = Callable[[httpx.Response, int], None]
+RetryObserver = Callable[["httpx.Response", int], None]
 
 
 class ApiError(Exception):
@@ -373,10 +372,14 @@ class HttpClient:
         self._clock = clock
         self._error_type = error_type
         self._permission_hint = permission_hint
-        self._http = http or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": "annexa", "Accept": "application/json"},
-        )
+        if http is None:
+            import httpx
+
+            http = httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                headers={"User-Agent": "annexa", "Accept": "application/json"},
+            )
+        self._http = http
 
     def url(self, path: str) -> str:
         """``path`` relative to the base URL, or an absolute URL as it is."""
@@ -452,8 +455,13 @@ class HttpClient:
         form: dict[str, str] | None,
         requires: str | None,
     ) -> tuple[httpx.Response, Any]:
+        import httpx
+
         request = _label(url, method)
         idempotent = method == "GET"
+        #: Transport failures after the connection was made (reset, closed mid-answer): GETs
+        #: retry them.
+        dropped = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
         def attempt_once() -> httpx.Response:
             headers = dict(self._auth()) if self._auth else {}
@@ -463,7 +471,7 @@ class HttpClient:
                 )
             except httpx.TimeoutException as exc:
                 raise TimeoutError(f"{request} timed out ({type(exc).__name__})") from None
-            except DROPPED as exc:
+            except dropped as exc:
                 if idempotent:
                     raise  # retried below
                 raise ConnectionError(f"{request} failed: {exc}") from None
@@ -473,7 +481,7 @@ class HttpClient:
         def again(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
             if outcome is None or outcome.failed:
-                return outcome is not None and isinstance(outcome.exception(), DROPPED)
+                return outcome is not None and isinstance(outcome.exception(), dropped)
             status = outcome.result().status_code
             asks = self._asks_to_wait(outcome.result())
             if asks and self._on_retryable is not None:

@@ -11,12 +11,12 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from collector.accounts import Account
 from collector.errors import UserError
-from collector.settings import Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the front door reads RESOLVERS for its help texts: keep this light
+    from collector.accounts import Account
     from collector.http import RetryObserver
+    from collector.settings import Settings
 
 #: provider -> "module:function" taking Settings and returning list[Account]
 RESOLVERS: dict[str, str] = {

@@ -13,6 +13,7 @@ import pkgutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 
 from checks.api import CheckSpec, Snapshot, spec_of
@@ -64,6 +65,19 @@ class Registry:
         snapshots when given: a cross-provider check needs some from each), sorted."""
         kinds = [k for k in check.inputs if provider is None or k.provider == provider]
         return tuple(sorted({p for kind in kinds for p in self.collectors[kind].permissions}))
+
+    def parts_needed(self, checks: Iterable[CheckSpec]) -> dict[type[Snapshot], frozenset[str]]:
+        """Per snapshot that ``checks`` read, the optional parts they need (a collector then
+        reads only those; see ``collects(parts=...)``)."""
+        readers: dict[type[Snapshot], set[str]] = {}
+        for check in checks:
+            for kind in check.inputs:
+                readers.setdefault(kind, set()).add(check.id)
+        return {
+            kind: self.collectors[kind].parts_for(ids)
+            for kind, ids in readers.items()
+            if self.collectors[kind].parts
+        }
 
     def providers(self) -> list[str]:
         return sorted({spec.provider for spec in self.checks.values()})
@@ -145,6 +159,13 @@ def build_registry(sources: Iterable[tuple[str, ModuleType]]) -> Registry:
                 raise UserError(
                     f"check {spec.id!r} needs {kind.__name__}, but no collector provides it"
                 )
+    for collector in collectors.values():
+        for check_id in collector.parts:
+            if check_id not in checks or collector.snapshot not in checks[check_id].inputs:
+                raise UserError(
+                    f"collector {collector.name} names parts for {check_id!r}, "
+                    f"which is not a check reading {collector.snapshot.__name__}"
+                )
     return Registry(checks=checks, collectors=collectors, origins=origins)
 
 
@@ -156,12 +177,34 @@ def _import(name: str, origin: str) -> ModuleType:
 
 
 def _members(package: ModuleType) -> Iterator[object]:
-    """Functions defined in ``package`` and, when it is a package, in all its submodules."""
+    """Functions defined in ``package`` and, when it is a package, in all its submodules.
+
+    Of a built-in package, only the modules whose source marks a check or a collector are
+    imported: a provider's plumbing (credentials, HTTP clients) imports its SDK, which a run
+    loads only when that provider's accounts are resolved (``collector.providers``).
+    """
     modules = [package]
     if hasattr(package, "__path__"):
+        builtin = package.__name__.split(".")[0] in _BUILTIN_ROOTS
         for info in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + "."):
+            if builtin and not info.ispkg and not _marks_plugins(info):
+                continue
             modules.append(importlib.import_module(info.name))
     for module in modules:
         for value in vars(module).values():
             if callable(value) and getattr(value, "__module__", None) == module.__name__:
                 yield value
+
+
+_BUILTIN_ROOTS = {name.split(".")[0] for name in BUILTIN_PACKAGES}
+_MARKERS = ("@check(", "@collects(")
+
+
+def _marks_plugins(info: pkgutil.ModuleInfo) -> bool:
+    """Whether a module's source uses ``@check`` or ``@collects`` (unknown source: assume so)."""
+    spec = info.module_finder.find_spec(info.name, None)  # type: ignore[call-arg]
+    try:
+        source = Path(spec.origin).read_text(encoding="utf-8")  # type: ignore[union-attr,arg-type]
+    except (AttributeError, TypeError, OSError, UnicodeDecodeError):
+        return True
+    return any(marker in source for marker in _MARKERS)

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -97,6 +97,30 @@ def plan(checks: Sequence[CheckSpec], accounts: Sequence[Account], registry: Reg
                 for target in account.targets(registry.scope_of(spec)):
                     jobs.append(Job(spec, target, account, sources))
     return jobs
+
+
+def schedule(jobs: Iterable[Job], registry: Registry) -> list[Job]:
+    """Jobs in the order they start: first one job per snapshot still to fetch, those whose
+    collectors fan out per resource (the longest fetches) first; then the jobs that reuse
+    snapshots already fetched. No worker then waits on a fetch in flight while other fetches
+    could start, and the slowest fetches overlap everything else."""
+
+    def fans_out(job: Job) -> bool:
+        return any(registry.collectors[kind].fan_out for kind in job.check.inputs)
+
+    claimed: set[tuple[type[Snapshot], Target]] = set()
+    fetching: list[Job] = []
+    reusing: list[Job] = []
+    for job in sorted(jobs, key=lambda j: not fans_out(j)):  # stable: plan order otherwise
+        keys = {(kind, _memo_target(registry, kind, job.target)) for kind in job.check.inputs}
+        (reusing if keys <= claimed else fetching).append(job)
+        claimed |= keys
+    return fetching + reusing
+
+
+def _memo_target(registry: Registry, kind: type[Snapshot], target: Target) -> Target:
+    """The target a snapshot is fetched for (account-wide snapshots: no region)."""
+    return replace(target, region=None) if registry.collectors[kind].scope == "account" else target
 
 
 class InputFailed(Exception):
@@ -264,7 +288,7 @@ class Runner:
         self, checks: Iterable[CheckSpec], accounts: Sequence[Account], *, trigger: str = "cli"
     ) -> RunResult:
         """Run ``checks`` over ``accounts``; returns what was stored. Never raises for a check."""
-        jobs = plan(list(checks), accounts, self.registry)
+        jobs = schedule(plan(list(checks), accounts, self.registry), self.registry)
         if self.on_plan:
             self.on_plan(len(jobs))
         started = self.clock()
@@ -300,8 +324,9 @@ class Runner:
         return result
 
     def _execute(self, jobs: list[Job], accounts: Sequence[Account], result: RunResult) -> None:
+        parts = self.registry.parts_needed(job.check for job in jobs)  # only what is judged
         caches = {
-            id(a): SnapshotCache(self.registry.collectors, a.make_scope)
+            id(a): SnapshotCache(self.registry.collectors, a.make_scope, parts)
             for a in accounts
             if a.make_scope is not None
         }

@@ -25,9 +25,11 @@ class SnapshotCache:
         self,
         collectors: Mapping[type[Snapshot], CollectorSpec],
         make_scope: Callable[[Target, SnapshotCache], Scope],
+        parts: Mapping[type[Snapshot], frozenset[str]] | None = None,
     ) -> None:
         self._collectors = collectors
         self._make_scope = make_scope
+        self._parts = parts or {}
         self._lock = threading.Lock()
         self._futures: dict[tuple[type[Snapshot], Target], Future[Snapshot]] = {}
 
@@ -39,6 +41,13 @@ class SnapshotCache:
         if target.region is None:
             raise LookupError(f"{kind.__name__} is collected per region, but {target} has none")
         return target
+
+    def parts(self, kind: type[Snapshot]) -> frozenset[str]:
+        """The optional parts of ``kind`` to read this run (``parts`` given at creation, else
+        all that its collector declares)."""
+        if kind in self._parts:
+            return self._parts[kind]
+        return self._spec(kind).optional_parts
 
     def get(self, kind: type[S], target: Target) -> S:
         """Return the snapshot of ``kind`` for ``target``, fetching it on first use."""

@@ -198,14 +198,30 @@ class S3Bucket(SnapshotPart):
     access_log_target: str | None  # server access logging target bucket
 
 
+#: The settings an S3 snapshot can read, each with its own call (per bucket, or per account).
+S3_SETTINGS = (
+    "account_block",
+    "public_access_block",
+    "encryption",
+    "policy",
+    "versioning",
+    "logging",
+)
+
+
 class S3Buckets(_AwsSnapshot):
-    """All buckets of the account plus the account-level public access block."""
+    """All buckets of the account plus the account-level public access block.
+
+    ``read`` names the settings read for this run (only those its checks judge); a setting
+    not read is ``None`` everywhere, which then means "not read", not "not configured".
+    """
 
     resource_noun: ClassVar[str] = "buckets"
 
     account_id: str
     account_public_access_block: PublicAccessBlock | None
     buckets: tuple[S3Bucket, ...]
+    read: tuple[str, ...] = S3_SETTINGS
 
     def effective_public_access_block(self, bucket: S3Bucket) -> PublicAccessBlock:
         """The bucket's block combined with the account's (either one being on counts)."""

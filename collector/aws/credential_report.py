@@ -16,12 +16,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import boto3
-from botocore.awsrequest import AWSResponse
+from typing import TYPE_CHECKING, Any
 
 from checks.aws.models import AccessKey, CredentialReportEntry, MalformedReportRow
+
+if TYPE_CHECKING:  # the wire helpers serve tests and the demo, where boto3 is loaded
+    import boto3
+    from botocore.awsrequest import AWSResponse
 
 __all__ = [
     "COLUMNS",
@@ -279,6 +280,8 @@ def wire_response(
         "Content-Length": str(len(body)),
         "x-amzn-RequestId": str(uuid.uuid4()),
     }
+    from botocore.awsrequest import AWSResponse
+
     return AWSResponse(url, status, headers, _RawBody(body))
 
 

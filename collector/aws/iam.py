@@ -9,8 +9,6 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.exceptions import ClientError
-
 from checks.aws.models import (
     AccessAnalyzers,
     Analyzer,
@@ -64,6 +62,8 @@ def credential_report(scope: AwsScope) -> IamCredentialReport:
 @collects(IamPasswordPolicy, permissions=["iam:GetAccountPasswordPolicy"])
 def password_policy(scope: AwsScope) -> IamPasswordPolicy:
     """The account password policy; AWS's NoSuchEntity means none is set (a fact)."""
+    from botocore.exceptions import ClientError
+
     account_arn = f"arn:aws:iam::{scope.account_id}:root"
     try:
         policy = scope.client("iam").get_account_password_policy()["PasswordPolicy"]
@@ -95,6 +95,7 @@ def password_policy(scope: AwsScope) -> IamPasswordPolicy:
         "iam:ListUserPolicies",
         "iam:GetUserPolicy",
     ],
+    fan_out=True,
 )
 def iam_users(scope: AwsScope) -> IamUsers:
     """Every user with its directly attached managed policies and inline policy statements."""
@@ -122,7 +123,9 @@ def _user(iam: Any, listed: dict[str, Any]) -> IamUser:
     return IamUser(name=name, arn=listed["Arn"], attached_policies=attached, inline_policies=inline)
 
 
-@collects(IamCustomerPolicies, permissions=["iam:ListPolicies", "iam:GetPolicyVersion"])
+@collects(
+    IamCustomerPolicies, permissions=["iam:ListPolicies", "iam:GetPolicyVersion"], fan_out=True
+)
 def customer_policies(scope: AwsScope) -> IamCustomerPolicies:
     """Every customer-managed policy (attached or not) with its default version's statements."""
     iam = scope.client("iam")

@@ -14,6 +14,7 @@ from collector.collect import collects
     KmsKeys,
     permissions=["kms:ListKeys", "kms:DescribeKey", "kms:GetKeyRotationStatus"],
     scope="region",
+    fan_out=True,
 )
 def kms_keys(scope: AwsScope) -> KmsKeys:
     """ListKeys (paginated), DescribeKey each, GetKeyRotationStatus where rotation applies

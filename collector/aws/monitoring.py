@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
 from checks.aws.models import (
     ConfigRecorder,
     ConfigRecorders,
@@ -86,6 +84,8 @@ def security_hub(scope: AwsScope) -> SecurityHubState:
     DescribeHub answers InvalidAccessException "... not subscribed to AWS Security Hub" when
     the hub is off: that documented answer is a fact; every other error propagates.
     """
+    from botocore.exceptions import ClientError
+
     securityhub = scope.client("securityhub")
     arn = scope.arn("securityhub", "hub/default", region=scope.region)
     try:

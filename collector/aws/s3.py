@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from checks.aws.models import PublicAccessBlock, S3Bucket, S3Buckets
+from checks.aws.models import S3_SETTINGS, PublicAccessBlock, S3Bucket, S3Buckets
 from collector.aws.paging import each, pages
 from collector.aws.scope import AwsScope
 from collector.collect import collects
@@ -29,45 +27,69 @@ NO_POLICY = "NoSuchBucketPolicy"
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
     ],
+    parts={
+        "aws.s3.public_access_blocked": ["account_block", "public_access_block"],
+        "aws.s3.account_public_access_block": ["account_block"],
+        "aws.s3.default_encryption": ["encryption"],
+        "aws.s3.tls_only_policy": ["policy"],
+        "aws.s3.versioning_enabled": ["versioning"],
+        "aws.s3.access_logging_enabled": ["logging"],
+    },
+    fan_out=True,
 )
 def s3_buckets(scope: AwsScope) -> S3Buckets:
-    """List buckets once (paginated) and read each one's settings.
+    """List buckets once (paginated) and read, per bucket, the settings this run judges
+    (one call each: ``aws.s3.default_encryption`` alone costs one call per bucket).
 
     Versioning and logging have no "not configured" error: S3 answers without ``Status`` /
     ``LoggingEnabled``. A missing bucket policy is S3's documented ``NoSuchBucketPolicy``.
     """
+    read = scope.parts(S3Buckets)
     s3 = scope.client("s3")
-    account_block = _absent_as_none(
-        NO_BLOCK,
-        lambda: scope.client("s3control").get_public_access_block(AccountId=scope.account_id),
-    )
+    account_block = None
+    if "account_block" in read:
+        account_block = _absent_as_none(
+            NO_BLOCK,
+            lambda: scope.client("s3control").get_public_access_block(AccountId=scope.account_id),
+        )
     names = [b["Name"] for b in pages(s3, "list_buckets", "Buckets")]
-    buckets = each(lambda name: _bucket(s3, name), names)
+    buckets = each(lambda name: _bucket(s3, name, read), names)
     return S3Buckets(
         account_id=scope.account_id,
         account_public_access_block=_block(account_block),
         buckets=tuple(buckets),
+        read=tuple(part for part in S3_SETTINGS if part in read),
     )
 
 
-def _bucket(s3: Any, name: str) -> S3Bucket:
-    """One bucket's settings: six getters, each an answer or a documented absence."""
-    block = _absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
-    encryption = _absent_as_none(NO_ENCRYPTION, lambda: s3.get_bucket_encryption(Bucket=name))
-    policy = _absent_as_none(NO_POLICY, lambda: s3.get_bucket_policy(Bucket=name))
-    logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
+def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
+    """One bucket's settings in ``read``: one getter each, an answer or a documented absence."""
+    block = encryption = policy = None
+    versioning = logging = {}
+    if "public_access_block" in read:
+        block = _absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
+    if "encryption" in read:
+        encryption = _absent_as_none(NO_ENCRYPTION, lambda: s3.get_bucket_encryption(Bucket=name))
+    if "policy" in read:
+        policy = _absent_as_none(NO_POLICY, lambda: s3.get_bucket_policy(Bucket=name))
+    if "versioning" in read:
+        versioning = s3.get_bucket_versioning(Bucket=name)
+    if "logging" in read:
+        logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
     return S3Bucket(
         name=name,
         arn=f"arn:aws:s3:::{name}",
         public_access_block=_block(block),
         default_encryption=_algorithm(encryption),
         policy=json.loads(policy["Policy"]) if policy else None,
-        versioning=s3.get_bucket_versioning(Bucket=name).get("Status"),
+        versioning=versioning.get("Status"),
         access_log_target=logging.get("TargetBucket") or None,
     )
 
 
 def _absent_as_none(absent_code: str, call: Any) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
     try:
         return call()
     except ClientError as exc:

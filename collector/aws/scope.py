@@ -139,6 +139,10 @@ class AwsScope:
         """Another snapshot for this target (memoised for the run)."""
         return self._cache.get(kind, self.target)
 
+    def parts(self, kind: type[Snapshot]) -> frozenset[str]:
+        """The optional parts of ``kind`` this run's checks need (``collects(parts=...)``)."""
+        return self._cache.parts(kind)
+
     def arn(self, service: str, resource: str, *, region: str | None = None) -> str:
         """Build an ARN in this account (``region`` empty for global services such as IAM)."""
         return f"arn:aws:{service}:{region or ''}:{self.account_id}:{resource}"

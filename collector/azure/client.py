@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
-
-import httpx
-from azure.core.credentials import TokenCredential
+from typing import TYPE_CHECKING, Any
 
 from collector.azure.errors import AzureApiError
 from collector.http import HttpClient, NextLinkField, RetryObserver, bearer
+
+if TYPE_CHECKING:
+    import httpx
+    from azure.core.credentials import TokenCredential
 
 ARM_URL = "https://management.azure.com"
 GRAPH_URL = "https://graph.microsoft.com/v1.0"

@@ -13,17 +13,15 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from google.api_core import exceptions
-from google.api_core.retry import Retry, if_exception_type
-from google.cloud.asset_v1 import AssetServiceClient, ContentType
-from google.protobuf.json_format import MessageToDict
-
 from checks.api import Snapshot
 from collector.clock import utcnow
 from collector.collect import Target
 from collector.settings import GcpSettings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the Google SDK is imported when a scope is made, not by the registry
+    from google.api_core.retry import Retry
+    from google.cloud.asset_v1 import AssetServiceClient
+
     from collector.snapshots import SnapshotCache
 
 S = TypeVar("S", bound=Snapshot)
@@ -34,25 +32,30 @@ LIST_RESOURCE = "cloudasset.assets.listResource"
 LIST_IAM_POLICY = "cloudasset.assets.listIamPolicy"
 SEARCH_RESOURCES = "cloudasset.assets.searchAllResources"
 SEARCH_IAM_POLICIES = "cloudasset.assets.searchAllIamPolicies"
-#: Answers worth another try: quota (429) and transient server errors.
-RETRYABLE = (
-    exceptions.TooManyRequests,
-    exceptions.ServiceUnavailable,
-    exceptions.InternalServerError,
-    exceptions.GatewayTimeout,
-)
 
 
 def default_retry(initial: float = 1.0, deadline: float = 120.0) -> Retry:
-    """Exponential backoff on quota and transient errors, giving up after ``deadline`` s."""
+    """Exponential backoff on quota (429) and transient server errors, giving up after
+    ``deadline`` s."""
+    from google.api_core import exceptions
+    from google.api_core.retry import Retry, if_exception_type
+
+    retryable = (
+        exceptions.TooManyRequests,
+        exceptions.ServiceUnavailable,
+        exceptions.InternalServerError,
+        exceptions.GatewayTimeout,
+    )
     return Retry(
-        predicate=if_exception_type(*RETRYABLE), initial=initial, maximum=30.0, timeout=deadline
+        predicate=if_exception_type(*retryable), initial=initial, maximum=30.0, timeout=deadline
     )
 
 
 @contextmanager
 def naming(permission: str) -> Iterator[None]:
     """Stamp ``permission`` on a 403 raised inside (``required_permission``)."""
+    from google.api_core import exceptions
+
     try:
         yield
     except exceptions.Forbidden as exc:
@@ -97,6 +100,8 @@ class GcpScope:
 
     def list_assets(self, content: str, asset_types: Iterable[str]) -> Iterator[dict[str, Any]]:
         """``ListAssets`` under the scope, ``content`` ``RESOURCE`` or ``IAM_POLICY``."""
+        from google.cloud.asset_v1 import ContentType
+
         request = {
             "parent": self.name,
             "content_type": ContentType[content],
@@ -123,6 +128,8 @@ class GcpScope:
     def _sweep(
         self, method: Callable[..., Iterable[Any]], request: dict[str, Any], permission: str
     ) -> Iterator[dict[str, Any]]:
+        from google.protobuf.json_format import MessageToDict
+
         with naming(permission):
             pager = method(request=request, retry=self._retry, timeout=self.settings.timeout)
             for item in pager:  # fetches the next page on demand

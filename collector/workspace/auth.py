@@ -16,7 +16,7 @@ import google.auth.transport
 import httpx
 from google.oauth2 import service_account
 
-USER_READONLY = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+from collector.workspace.directory import USER_READONLY
 
 
 class _Response(google.auth.transport.Response):

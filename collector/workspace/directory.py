@@ -9,12 +9,14 @@ from checks.workspace.models import WorkspaceUser, WorkspaceUsers
 from collector.collect import collects
 from collector.http import ApiScope, PageToken
 from collector.settings import WorkspaceSettings
-from collector.workspace.auth import USER_READONLY
 
 USERS_PATH = "/admin/directory/v1/users"
 PAGING = PageToken(items_key="users", page_size=("maxResults", 500))
 #: What the Directory API writes as ``lastLoginTime`` for a user who never logged in.
 NEVER = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+#: The one OAuth scope annexa asks for (the Admin SDK Directory API, read-only).
+USER_READONLY = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 
 
 @collects(WorkspaceUsers, permissions=[f"workspace:{USER_READONLY}"])

@@ -52,7 +52,7 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
     assert "example SoA" in done.stderr
     states = {row["control"]: row for row in json.loads(done.stdout)}
     assert states["A.8.3"]["state"] == "failing"
-    assert any("1 of 2 buckets failing" in r for r in states["A.8.3"]["reasons"])
+    assert any("1 of 2 buckets failing" in r for r in states["A.8.3"]["reasons"]), states["A.8.3"]
 
     url = f"sqlite:///{tmp_path / 'annexa.sqlite'}"
     shown = subprocess.run([exe, "--database", url, "evidence", "show", "--check",

@@ -1,0 +1,72 @@
+"""What a command loads: ``annexa --help``, ``status`` and ``checks`` import no cloud SDK.
+
+Each command runs in a fresh interpreter (the real ``cli.main``); the modules it left in
+``sys.modules`` are read back. Module names, never timings: the figures are in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+#: Top-level packages of the providers' SDKs and HTTP stacks.
+CLOUD_SDKS = frozenset(
+    {"boto3", "botocore", "s3transfer", "azure", "msal", "google", "grpc", "httpx", "jwt"}
+)
+_SCRIPT = """
+import json, os, sys
+sys.argv = ["annexa", *json.loads(os.environ["LEAN_ARGS"])]
+import cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+with open(os.environ["LEAN_OUT"], "w") as out:
+    json.dump(sorted(sys.modules), out)
+"""
+
+
+def loaded_by(args: list[str], tmp_path: Path, **env: str) -> set[str]:
+    """Top-level packages in ``sys.modules`` after ``annexa ARGS`` in a fresh interpreter."""
+    out = tmp_path / "modules.json"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ANNEXA_", "AWS_"))}
+    environ |= {
+        "LEAN_ARGS": json.dumps(args),
+        "LEAN_OUT": str(out),
+        "ANNEXA_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert out.exists(), done.stderr
+    return {name.split(".")[0] for name in json.loads(out.read_text())}
+
+
+def test_help_loads_neither_an_sdk_nor_the_store(tmp_path) -> None:
+    loaded = loaded_by(["--help"], tmp_path)
+
+    assert "typer" in loaded
+    assert not loaded & CLOUD_SDKS
+    assert not loaded & {"sqlalchemy", "alembic", "storage"}
+
+
+@pytest.mark.parametrize(
+    "args", [["status", "--format", "json"], ["checks", "--format", "json"]], ids=lambda a: a[0]
+)
+def test_status_and_checks_load_no_cloud_sdk(tmp_path, args) -> None:
+    loaded = loaded_by(args, tmp_path)
+
+    assert "collector" in loaded and "checks" in loaded  # the registry was loaded
+    assert not loaded & CLOUD_SDKS, sorted(loaded & CLOUD_SDKS)
