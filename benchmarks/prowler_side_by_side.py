@@ -14,7 +14,8 @@ CloudTrail trail. Recall is the share of planted misconfigurations that a tool r
 failing finding (on the concept's check, naming the resource), over the concepts both check.
 
 annexa runs at its defaults (``annexa run --provider aws``, every AWS check, the three
-regions); Prowler runs ``--service s3 iam ec2 kms cloudtrail`` in the same regions, installed
+regions); Prowler runs ``--service s3 iam ec2 kms cloudtrail --scan-unused-services`` (so it judges
+unattached security groups too) in the same regions with one try per call, installed
 by this script in its own virtualenv (``--prowler-venv``). The tools run alternately, each
 ``--repeat`` times per size, each in a fresh data/output directory; medians are printed.
 
@@ -313,6 +314,7 @@ def run_prowler(endpoint: str, workdir: Path, venv: Path) -> Outcome:
         "findings",
         "--aws-retries-max-attempts",
         "1",
+        "--scan-unused-services",  # judge every security group, attached or not (as annexa)
         "--no-banner",
         "--no-color",
     ]
@@ -438,6 +440,11 @@ def report(size: int, results: dict[str, list[Outcome]], planted: list[Planted])
                 missed.setdefault(tool, []).append(f"{item.concept}: {item.token}")
     for tool, items in missed.items():
         print(f"  {tool} missed {len(items)}: {'; '.join(items[:8])}")
+        column = 0 if tool == "annexa" else 1
+        concepts = {item.split(":")[0] for item in items}
+        for concept in sorted(concepts):
+            seen = sorted(r for c, r in results[tool][-1].failing if c in CONCEPTS[concept][column])
+            print(f"    failing on {concept}: {seen[:3]}")
 
 
 if __name__ == "__main__":
