@@ -7,6 +7,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
@@ -29,6 +30,7 @@ class Widgets(Snapshot):
     resource_noun: ClassVar[str] = "widgets"
     names: list[str]
     secret_note: str = ""
+    listed_at: datetime = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class Gadgets(Snapshot):
@@ -153,6 +155,7 @@ def test_each_check_isolated_and_errors_carry_their_cause(store):
     assert records["lab.widgets.present", None].status == "pass"
     broken = records["lab.broken.any", None]
     assert broken.status == "error" and "lab:Explode" in broken.error
+    assert (broken.findings, broken.observations) == ([], {})  # nothing half-judged kept
     assert records["lab.widgets.crash", None].status == "error"
     assert "ZeroDivisionError" in records["lab.widgets.crash", None].error
     assert result.outcome == "partial"
@@ -192,6 +195,7 @@ def test_observations_stored_and_redacted(store):
     result = _run(store, ["lab.widgets.present"])
     (record,) = result.records
     assert record.observations["Widgets"]["names"] == ["alpha", "verylongname"]
+    assert record.observations["Widgets"]["listed_at"] == "2026-01-02T03:04:05Z"  # JSON form
     assert "hunter2" not in str(record.observations)
 
 
@@ -214,6 +218,21 @@ def test_unresolvable_account_is_error_for_every_check(store):
     assert {r.status for r in result.records} == {"error"}
     assert {r.target_key for r in result.records} == {"lab:prod-label"}
     assert all("expired token" in r.error for r in result.records)
+    # an account whose scope could be built but whose resolution failed is never collected
+    failed = Account("lab", "lab-2", make_scope=lab_account().make_scope, error="expired token")
+    (record,) = _run(store, ["lab.widgets.present"], account=failed).records
+    assert (record.status, record.error, CALLS["widgets"]) == ("error", "expired token", 0)
+
+
+def test_findings_stored_as_judged_with_failures_counted(store):
+    result = _run(store, ["lab.widgets.named"], account=lab_account(("a", "b", "verylongname")))
+    (record,) = result.records
+    assert record.summary == "1 of 3 widgets failing"
+    assert record.findings == [
+        {"resource": "a", "passed": True, "message": "name a"},
+        {"resource": "b", "passed": True, "message": "name b"},
+        {"resource": "verylongname", "passed": False, "message": "name verylongname"},
+    ]
 
 
 def test_interrupt_marks_run_interrupted(store):

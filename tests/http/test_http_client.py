@@ -299,3 +299,219 @@ def test_page_token_later_page_without_items_is_an_error(api):
     paging = PageToken(items_key="items", may_be_empty=True)
     with pytest.raises(MalformedResponse, match="no 'items' field"):
         client().list("/v1/items", paging=paging)
+
+
+# --- one clear line per failure: the exact texts an ERROR record stores ---------------------
+
+
+@pytest.mark.parametrize(
+    ("paging", "body", "problem"),
+    [
+        (NextLinkField(), [], "not a JSON object"),
+        (NextLinkField(), {"value": 3}, "'value' is not a list of objects"),
+        (LinkHeader(), {"id": 1}, "the page is not a list of objects"),
+        (PageNumber(items_key="rows"), {"rows": None}, "'rows' is not a list of objects"),
+        (PageToken(items_key="items"), {"items": [1]}, "'items' is not a list of objects"),
+        (
+            PageToken(items_key="items", may_be_empty=True),
+            {"nextPageToken": "p2"},  # a later page exists: this one is not an empty list
+            "no 'items' field: cannot tell an empty list from an incomplete one",
+        ),
+    ],
+)
+def test_malformed_pages_name_the_request_and_the_problem(api, paging, body, problem):
+    api.get(ITEMS).mock(return_value=httpx.Response(200, json=body))
+    with pytest.raises(MalformedResponse) as malformed:
+        client().list("/v1/items", paging=paging)
+    assert str(malformed.value) == f"malformed answer to GET /v1/items: {problem}"
+
+
+def test_page_token_errors_name_the_page_asked_for(api):
+    api.get(ITEMS, params={"pageToken": "p2"}).mock(
+        return_value=httpx.Response(200, json={"kind": "x#items"})
+    )
+    api.get(ITEMS).mock(
+        return_value=httpx.Response(200, json={"items": [{"id": "1"}], "nextPageToken": "p2"})
+    )
+    with pytest.raises(MalformedResponse) as missing:
+        client().list("/v1/items", paging=PageToken(items_key="items", may_be_empty=True))
+    assert str(missing.value) == (
+        "malformed answer to GET /v1/items: no 'items' field: cannot tell an empty list from "
+        "an incomplete one"
+    )
+    api.get(f"{BASE}/v1/loop").mock(
+        return_value=httpx.Response(200, json={"items": [], "nextPageToken": 7})
+    )
+    with pytest.raises(MalformedResponse) as bad:
+        client().list("/v1/loop", paging=PageToken(items_key="items"))
+    assert str(bad.value) == "malformed answer to GET /v1/loop: bad page token 7"
+
+
+def test_page_size_parameters(api):
+    route = api.get(ITEMS).mock(return_value=httpx.Response(200, json={"items": [], "rows": []}))
+    client().list("/v1/items", paging=PageToken(items_key="items", page_size=("maxResults", 500)))
+    client().list("/v1/items", paging=PageNumber(items_key="rows", per_page=50))
+    route.mock(return_value=httpx.Response(200, json=[]))
+    client().list("/v1/items", paging=LinkHeader())
+    queries = [dict(c.request.url.params) for c in route.calls]
+    assert queries == [{"maxResults": "500"}, {"page": "0", "per_page": "50"}, {}]
+
+
+def test_post_form_answer_that_is_not_an_object(api):
+    api.post(f"{BASE}/token").mock(return_value=httpx.Response(200, json=["x"]))
+    with pytest.raises(MalformedResponse) as malformed:
+        client().post_form("/token", {"grant_type": "client_credentials"})
+    assert str(malformed.value) == "malformed answer to POST /token: not a JSON object"
+
+
+def test_post_form_names_its_declared_permission_on_403(api):
+    api.post(f"{BASE}/token").mock(return_value=httpx.Response(403, json={"error": "denied"}))
+    with pytest.raises(ApiError) as denied:
+        client().post_form("/token", {}, requires="oauth.token")
+    assert denied.value.permission == "oauth.token"
+
+
+def test_permission_only_on_a_403_and_from_the_answer_when_it_says(api):
+    api.get(ITEMS).mock(return_value=httpx.Response(404, json={"message": "gone"}))
+    with pytest.raises(ApiError) as missing:
+        client().get("/v1/items", requires="items.read")
+    assert missing.value.permission is None
+    assert missing.value.cause == "HTTP 404 Not Found on GET /v1/items: gone"
+    api.get(f"{BASE}/v1/scoped").mock(
+        return_value=httpx.Response(403, json={"message": "needs scope read:org"})
+    )
+    hinting = client(permission_hint=lambda m: m.rpartition("scope ")[2] or None)
+    with pytest.raises(ApiError) as denied:
+        hinting.get("/v1/scoped", requires="declared")
+    assert denied.value.permission == "read:org"
+
+
+def test_api_error_counts_one_attempt_unless_told():
+    assert ApiError(500, "E", "boom", request="GET /x").cause == "HTTP 500 E on GET /x: boom"
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (httpx.Response(599, content=b"<html>"), ("Unknown", "")),
+        (
+            httpx.Response(
+                422,
+                json={
+                    "message": "Validation Failed",
+                    "errors": [{"reason": "a"}, {"reason": "Validation Failed"}, {"reason": ""}],
+                },
+            ),
+            ("Unprocessable Entity", "Validation Failed (a)"),
+        ),
+        (
+            httpx.Response(
+                422, json={"message": "Bad", "errors": [{"reason": "x"}, {"reason": "y"}]}
+            ),
+            ("Unprocessable Entity", "Bad (x; y)"),
+        ),
+        (httpx.Response(404, json={"message": "Not here"}), ("Not Found", "Not here")),
+    ],
+)
+def test_error_fields_reasons_and_empty_phrases(response, expected):
+    assert error_fields(response) == expected
+
+
+def test_rate_limit_reset_falls_back_to_retry_after_with_attempt_and_clock():
+    unreadable = _response(**{"X-Rate-Limit-Reset": "soon", "Retry-After": "7"})
+    assert rate_limit_reset_wait(unreadable, 1, EPOCH) == 7.0
+    assert rate_limit_reset_wait(_response(), 3, EPOCH) == 8.0
+    dated = _response(**{"Retry-After": "Sat, 01 Jun 2024 00:00:09 GMT"})
+    assert rate_limit_reset_wait(dated, 1, EPOCH) == 9.0
+
+
+def test_client_defaults_a_user_relies_on(api):
+    route = api.get(ITEMS).mock(return_value=httpx.Response(503))
+    plain = HttpClient(base_url=f"{BASE}/", sleep=[].append, clock=lambda: EPOCH)
+    with pytest.raises(ApiError, match=r"\(after 5 attempts\)"):
+        plain.get("/v1/items")  # a trailing slash on the base is not doubled
+    headers = route.calls[0].request.headers
+    assert (headers["User-Agent"], headers["Accept"]) == ("annexa", "application/json")
+    assert plain._http.timeout == httpx.Timeout(30.0, connect=10.0)
+    assert client(timeout=4.0)._http.timeout == httpx.Timeout(4.0, connect=4.0)
+
+
+def test_paths_and_queries(api):
+    api.get(f"{BASE}/Xyz", params={"a": "1"}).mock(return_value=httpx.Response(200, json={}))
+    api.get("http://other.example.com/x").mock(return_value=httpx.Response(200, json={"h": 1}))
+    api.get("https://other.example.com/x").mock(return_value=httpx.Response(200, json={"s": 1}))
+    assert client().get("/Xyz", params={"a": "1"}) == {}
+    assert client().get_json("Xyz", params={"a": "1"}) == {}
+    assert client().get("http://other.example.com/x") == {"h": 1}
+    assert client().get("https://other.example.com/x") == {"s": 1}
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (httpx.Response(200, json=[1]), "malformed answer to GET /v1/items: not a JSON object"),
+        (httpx.Response(200, content=b"<html>"), "malformed answer to GET /v1/items: not JSON"),
+    ],
+)
+def test_get_answers_that_are_not_an_object(api, answer, message):
+    api.get(ITEMS).mock(return_value=answer)
+    with pytest.raises(MalformedResponse) as malformed:
+        client().get("/v1/items")
+    assert str(malformed.value) == message
+
+
+def test_a_400_is_an_error_and_a_timeout_names_its_kind(api):
+    api.get(ITEMS).mock(return_value=httpx.Response(400, json={"message": "bad filter"}))
+    with pytest.raises(ApiError) as bad:
+        client().get("/v1/items")
+    assert bad.value.cause == "HTTP 400 Bad Request on GET /v1/items: bad filter"
+    api.get(f"{BASE}/v1/slow").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(TimeoutError) as slow:
+        client().get("/v1/slow")
+    assert str(slow.value) == "GET /v1/slow timed out (ReadTimeout)"
+
+
+def test_list_names_its_permission_and_refuses_a_next_link_seen_before(api):
+    api.get(f"{BASE}/v1/denied").mock(return_value=httpx.Response(403, json={"message": "no"}))
+    with pytest.raises(ApiError) as denied:
+        client().list("/v1/denied", paging=LinkHeader(), requires="items.list")
+    assert denied.value.permission == "items.list"
+    api.get(ITEMS, params={"after": "b"}).mock(
+        return_value=httpx.Response(
+            200, json=[], headers={"Link": f'<{ITEMS}?after=b>; rel="next"'}
+        )
+    )
+    api.get(ITEMS).mock(
+        return_value=httpx.Response(
+            200, json=[], headers={"Link": f'<{ITEMS}?after=b>; rel="next"'}
+        )
+    )
+    with pytest.raises(MalformedResponse) as loop:
+        client().list("/v1/items", paging=LinkHeader())
+    assert str(loop.value) == f"malformed answer to GET /v1/items: bad next link '{ITEMS}?after=b'"
+
+
+def test_retry_after_dates_are_read_on_the_injected_clock(api):
+    api.get(ITEMS).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "Sat, 01 Jun 2024 00:00:03 GMT"}),
+            httpx.Response(429, headers={"Retry-After": "Fri, 31 May 2024 23:59:00 GMT"}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    sleeps: list[float] = []
+    assert client(sleeps).get("/v1/items") == {}
+    assert sleeps == [3.0, 0.0]  # a date already past: no wait, never a negative one
+
+
+def test_an_answer_the_caller_calls_throttling_is_retried(api):
+    route = api.get(ITEMS).mock(
+        side_effect=[
+            httpx.Response(403, headers={"X-RateLimit-Remaining": "0", "Retry-After": "2"}),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    sleeps: list[float] = []
+    limited = client(sleeps, throttled=lambda r: r.headers.get("X-RateLimit-Remaining") == "0")
+    assert limited.get("/v1/items") == {"ok": True}
+    assert (route.call_count, sleeps) == (2, [2.0])
