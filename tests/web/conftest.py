@@ -1,4 +1,4 @@
-"""A small real estate of evidence for the console: A.8.12's checks pass except one failing
+"""A small real estate of evidence for the console: A.8.3's checks pass except one failing
 bucket, seeded through the store's own append path, and settings with tokens per role."""
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ FAILING = "arn:aws:s3:::public-bucket"
 TOKENS = {"viewer": "tok-viewer", "editor": "tok-editor", "auditor": "tok-auditor"}
 SOA = (
     "controls:\n"
-    "  - {control: A.8.12, applicable: yes, owner: Data Protection Lead}\n"
+    "  - {control: A.8.3, applicable: yes, owner: Data Protection Lead}\n"
     "  - {control: A.7.5, applicable: no, justification: fully remote}\n"
 )
 
 
 def seed(url: str, config: Path) -> list[str]:
-    """Three runs of every AWS check mapped to A.8.12 over two days; the first one fails."""
-    mapped = load_workspace(load_settings(config)).mapping.checks_for("A.8.12")
+    """Three runs of every AWS check mapped to A.8.3 over two days; the first one fails."""
+    mapped = load_workspace(load_settings(config)).mapping.checks_for("A.8.3")
     checks = [c for c in mapped if c.startswith("aws.")]
     failing = [{"resource": FAILING, "passed": False, "message": "public access possible"}]
     with EvidenceStore.open(url) as store:

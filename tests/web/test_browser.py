@@ -133,9 +133,9 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
                 "failing"
             )
             driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
-            wait.until(ec.presence_of_element_located((By.LINK_TEXT, "A.8.12")))
+            wait.until(ec.presence_of_element_located((By.LINK_TEXT, "A.8.3")))
             shot(driver, "controls", tmp_path)
-            driver.find_element(By.LINK_TEXT, "A.8.12").click()
+            driver.find_element(By.LINK_TEXT, "A.8.3").click()
             wait.until(ec.presence_of_element_located((By.ID, "failing")))
             assert FAILING in driver.find_element(By.CSS_SELECTOR, "main").text
             state = driver.find_element(By.CSS_SELECTOR, "main p .state").text
@@ -165,7 +165,7 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
             browser.delete_all_cookies()
             sign_in(driver, base, "audrey")
             assert "audrey@example.com (auditor" in driver.page_source
-            driver.get(base + "/controls/A.8.12")
+            driver.get(base + "/controls/A.8.3")
             wait.until(ec.presence_of_element_located((By.ID, "exceptions")))
             assert not driver.find_elements(By.ID, "add-exception")
             # a hand-made form with a valid CSRF token is still refused for the auditor

@@ -30,8 +30,8 @@ def test_pages_show_the_cli_status_and_the_failing_resource(estate, annexa) -> N
         controls = c.get("/controls?format=json", headers=bearer("viewer"))
         assert controls.status_code == 200
         rows = {r["control"]: r for r in controls.json()}
-        assert rows["A.8.12"]["state"] == "failing" and rows["A.7.5"]["state"] == "not_applicable"
-        page = c.get("/controls/A.8.12", headers=bearer("viewer"))
+        assert rows["A.8.3"]["state"] == "failing" and rows["A.7.5"]["state"] == "not_applicable"
+        page = c.get("/controls/A.8.3", headers=bearer("viewer"))
         assert page.status_code == 200
         assert FAILING in page.text and "Data Protection Lead" in page.text
         assert (
@@ -42,7 +42,7 @@ def test_pages_show_the_cli_status_and_the_failing_resource(estate, annexa) -> N
             assert f'href="/checks/{check_id}"' in page.text
         assert "sufficient" in page.text or "supporting" in page.text
         failing_only = c.get("/controls?state=failing", headers=bearer("viewer")).text
-        assert "/controls/A.8.12" in failing_only and "/controls/A.7.5" not in failing_only
+        assert "/controls/A.8.3" in failing_only and "/controls/A.7.5" not in failing_only
         assert c.get("/controls?q=data+leakage", headers=bearer("viewer")).status_code == 200
         record_id = int(page.text.split('href="/records/')[1].split('"')[0])
         record = c.get(f"/records/{record_id}", headers=bearer("viewer"))
@@ -52,7 +52,7 @@ def test_pages_show_the_cli_status_and_the_failing_resource(estate, annexa) -> N
         overview = c.get("/", headers=bearer("viewer"))
         assert overview.status_code == 200 and "<svg" in overview.text
         assert c.get("/controls/A.99.1", headers=bearer("viewer")).status_code == 404
-        assert c.get("/controls/A.8.12?at=not-a-date", headers=bearer("viewer")).status_code == 400
+        assert c.get("/controls/A.8.3?at=not-a-date", headers=bearer("viewer")).status_code == 400
 
 
 def test_the_status_at_a_past_instant_is_the_cli_status_at_that_instant(tmp_path, sqlite_url):
@@ -90,7 +90,7 @@ def test_roles_viewer_reads_editor_writes_auditor_limited(tmp_path, sqlite_url) 
         "reason": "public by design",
         "approved_by": "cto",
         "expires": "2026-12-31",
-        "back": "/controls/A.8.12",
+        "back": "/controls/A.8.3",
     }
     with client(settings) as c:
         assert c.get("/").status_code == 401  # no token, no loopback anonymity
@@ -103,13 +103,13 @@ def test_roles_viewer_reads_editor_writes_auditor_limited(tmp_path, sqlite_url) 
         rows = {
             r["control"]: r for r in c.get("/controls?format=json", headers=bearer("viewer")).json()
         }
-        assert rows["A.8.12"]["state"] != "failing"  # every failure accepted
-        page = c.get("/controls/A.8.12", headers=bearer("viewer")).text
+        assert rows["A.8.3"]["state"] != "failing"  # every failure accepted
+        page = c.get("/controls/A.8.3", headers=bearer("viewer")).text
         assert "public by design" in page and "editor-bot" not in page.split("Exceptions")[0]
         # the auditor sees the store as it stood at the end of their period only
         seen = c.get("/controls?format=json", headers=bearer("auditor")).json()
-        assert {r["control"]: r for r in seen}["A.8.12"]["state"] == "failing"
-        recent = c.get("/controls/A.8.12", headers=bearer("viewer")).text
+        assert {r["control"]: r for r in seen}["A.8.3"]["state"] == "failing"
+        recent = c.get("/controls/A.8.3", headers=bearer("viewer")).text
         newest = max(int(x.split('"')[0]) for x in recent.split('href="/records/')[1:])
         assert c.get(f"/records/{newest}", headers=bearer("auditor")).status_code == 404
     from storage import EvidenceStore
@@ -123,7 +123,7 @@ def test_forms_need_their_csrf_token_and_pages_send_security_headers(tmp_path, s
     config = write_config(tmp_path, sqlite_url, anonymous_role="editor")
     checks = seed(sqlite_url, config)
     with client(load_settings(config)) as c:
-        page = c.get("/controls/A.8.12")
+        page = c.get("/controls/A.8.3")
         assert page.status_code == 200
         headers = page.headers
         assert "default-src 'self'" in headers["content-security-policy"]
