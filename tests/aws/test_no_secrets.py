@@ -209,6 +209,7 @@ def test_planted_secrets_never_reach_evidence_logs_or_output(
         str(today + timedelta(days=1)),
         "--out",
         str(package),
+        "--example-soa",
         env=env,
     )
     assert exported.returncode == 0, exported.stderr

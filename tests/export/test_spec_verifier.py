@@ -58,7 +58,7 @@ def spec_verify(path: Path, public_pem: bytes | None = None) -> int:
 
 def test_spec_verifier_agrees_with_annexa(annexa_db, seeded, tmp_path: Path, key_files) -> None:
     out = tmp_path / "audit.zip"
-    period = ("--from", "2025-03-01", "--to", "2025-03-04")
+    period = ("--from", "2025-03-01", "--to", "2025-03-04", "--example-soa")
     code, _, err = annexa_db("export", *period, "--out", str(out), "--sign-key", str(key_files[0]))
     assert code == 0, err
     assert spec_verify(out, key_files[1].read_bytes()) == 8
