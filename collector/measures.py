@@ -32,6 +32,7 @@ from storage.records import EvidenceSummary, ManualEvidence
 
 __all__ = [
     "AGE_BANDS",
+    "MEASURE_COLUMNS",
     "ControlMeasures",
     "FindingAge",
     "Recurrence",
@@ -39,6 +40,8 @@ __all__ = [
     "age_band",
     "expiring_manual",
     "finding_history",
+    "hours",
+    "measure_fields",
     "measure_timeline",
     "split_period",
 ]
@@ -139,6 +142,48 @@ def measure_timeline(timeline: Timeline, start: datetime, end: datetime) -> Cont
         health=health,
         state_at_end=changes[-1][1],
     )
+
+
+MEASURE_COLUMNS = (
+    "state_at_end",
+    "passing_pct",
+    "went_failing",
+    "failing_at_start",
+    "mean_restore_h",
+    "worst_restore_h",
+    "failing_since",
+    "failing_h",
+    "accepted_days",
+    "stale_h",
+    "error_h",
+    "no_evidence_h",
+)
+
+
+def hours(value: timedelta | None) -> float | None:
+    """A duration in hours, rounded to 0.01 (None stays None)."""
+    return None if value is None else round(value.total_seconds() / 3600, 2)
+
+
+def measure_fields(m: ControlMeasures) -> dict[str, object]:
+    """One control's measures as flat fields (``MEASURE_COLUMNS``): percentages, hours, days."""
+    return {
+        "state_at_end": str(
+            m.state_at_end or ("not_applicable" if m.passing_share is None else "")
+        ),
+        "passing_pct": None if m.passing_share is None else round(100 * m.passing_share, 2),
+        "went_failing": m.went_failing,
+        "failing_at_start": m.failing_at_start,
+        "mean_restore_h": hours(m.mean_restore),
+        "worst_restore_h": hours(m.worst_restore),
+        "failing_since": m.open_failing_since,
+        "failing_h": hours(m.failing),
+        "accepted_days": round(m.accepted / timedelta(days=1), 2),
+        **{
+            f"{k}_h": hours(m.health.get(k, timedelta(0)))
+            for k in ("stale", "error", "no_evidence")
+        },
+    }
 
 
 def split_period(

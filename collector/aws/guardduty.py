@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.aws.guardduty import HIGH_SEVERITY, GuardDutyFindings, ThreatFinding
+from checks.aws.models import GuardDutyDetectors
 from collector.aws.paging import pages
 from collector.aws.scope import AwsScope
 from collector.clock import utcnow
@@ -18,13 +19,19 @@ _ACTIVE_HIGH = {
 
 @collects(
     GuardDutyFindings,
-    permissions=["guardduty:ListDetectors", "guardduty:ListFindings", "guardduty:GetFindings"],
+    permissions=[
+        "guardduty:ListDetectors",
+        "guardduty:GetDetector",
+        "guardduty:ListFindings",
+        "guardduty:GetFindings",
+    ],
     scope="region",
 )
 def guardduty_findings(scope: AwsScope) -> GuardDutyFindings:
-    """No detector: no findings to judge (``aws.guardduty.enabled`` judges that)."""
+    """No detector: no findings to judge (``aws.guardduty.enabled`` judges that). The detector
+    list is the region's ``GuardDutyDetectors`` snapshot, so ListDetectors runs once."""
     client, now = scope.client("guardduty"), utcnow()
-    detectors = tuple(pages(client, "list_detectors", "DetectorIds"))
+    detectors = tuple(d.detector_id for d in scope.get(GuardDutyDetectors).detectors)
     items = []
     for detector in detectors:
         ids = pages(

@@ -36,6 +36,7 @@ from collector.export.oscal import (
 )
 from collector.export.package import PackageWriter, fingerprint, load_signing_key
 from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_csv, write_xlsx
+from collector.measures import MEASURE_COLUMNS, ControlMeasures, measure_fields, measure_timeline
 from collector.report import duration, iso
 from collector.soa import Soa
 from collector.status import GOOD_STATES, ControlState, ControlStatus, Scope, max_age_for
@@ -408,6 +409,21 @@ class _Builder:
             )
         return rows
 
+    def _measure_rows(self, found: dict[str, Continuity]) -> list[dict[str, Any]]:
+        """Clause 9.1 measures per control over the package's period (up to now), from the
+        same continuity timelines as the SoA sheet (``annexa report`` has the trends)."""
+        end = min(self.end, self.now)
+        rows = []
+        for control in self.selected:
+            cont = found[control]
+            measured = (
+                measure_timeline(cont.timeline, self.start, end)
+                if cont.share is not None and end > self.start
+                else ControlMeasures(None)
+            )
+            rows.append({"control": control, **measure_fields(measured)})
+        return rows
+
     def _evidence_refs(self, control: str) -> list[str]:
         """Where the package holds the control's evidence: its record index, manual files."""
         refs = (
@@ -430,6 +446,7 @@ class _Builder:
             SOA_COLUMNS,
             rows,
             headers={"last_evidence_at": "last_evidence_at (UTC)"},
+            more=[("Measures", ("control", *MEASURE_COLUMNS), self._measure_rows(found))],
         )
         self.writer.copy("soa.xlsx", self.work / "soa.xlsx")
         run_rows = [r for r in (self.store.get_run(i) for i in sorted(runs)) if r is not None]

@@ -115,13 +115,29 @@ def write_xlsx(
     rows: Iterable[dict[str, Any]],
     *,
     headers: dict[str, str] | None = None,
+    more: Sequence[tuple[str, Sequence[str], Iterable[dict[str, Any]]]] = (),
 ) -> None:
-    """One-sheet workbook (openpyxl's write-only mode): typed cells, a frozen header row with
-    filters, and widths from the longest value of each column (capped). ``headers`` renames
-    columns in the header row."""
-    table = [[row.get(c) for c in columns] for row in rows]
-    labels = [(headers or {}).get(c, c) for c in columns]
+    """A workbook (openpyxl's write-only mode): typed cells, a frozen header row with filters,
+    and widths from the longest value of each column (capped). ``headers`` renames columns in
+    the header row; ``more`` adds sheets as ``(title, columns, rows)``, in order."""
     book = Workbook(write_only=True)
+    for sheet_title, sheet_columns, sheet_rows, names in (
+        (title, columns, rows, headers),
+        *((t, c, r, None) for t, c, r in more),
+    ):
+        _add_sheet(book, sheet_title, sheet_columns, sheet_rows, names or {})
+    book.save(path)
+
+
+def _add_sheet(
+    book: Workbook,
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    headers: dict[str, str],
+) -> None:
+    table = [[row.get(c) for c in columns] for row in rows]
+    labels = [headers.get(c, c) for c in columns]
     sheet = book.create_sheet(title)
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(columns))
@@ -132,4 +148,3 @@ def write_xlsx(
     sheet.append([_xlsx_cell(sheet, label) for label in labels])
     for values in table:
         sheet.append([_xlsx_cell(sheet, v) for v in values])
-    book.save(path)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import tempfile
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from collector.export.sheets import csv_bytes, write_xlsx
+from collector.measures import hours, measure_fields
 from collector.report import iso
 from collector.review.build import ControlReview, Review
 
@@ -55,10 +57,6 @@ METHOD = (
 )
 
 
-def _hours(value: timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds() / 3600, 2)
-
-
 def _pct(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 2)
 
@@ -73,9 +71,9 @@ def summary(review: Review) -> dict[str, Any]:
         "previous_mean_passing_pct": _pct(review.mean_share("previous")),
         "states_at_end": dict(sorted(review.states_at_end().items())),
         "went_failing": sum(c.current.went_failing for c in applicable),
-        "mean_restore_h": _hours(sum(restores, timedelta(0)) / len(restores) if restores else None),
-        "worst_restore_h": _hours(max(restores, default=None)),
-        "unhealthy_control_h": _hours(sum((c.current.unhealthy for c in applicable), timedelta(0))),
+        "mean_restore_h": hours(sum(restores, timedelta(0)) / len(restores) if restores else None),
+        "worst_restore_h": hours(max(restores, default=None)),
+        "unhealthy_control_h": hours(sum((c.current.unhealthy for c in applicable), timedelta(0))),
         "accepted_control_days": round(
             sum((c.current.accepted for c in applicable), timedelta(0)) / timedelta(days=1), 2
         ),
@@ -94,32 +92,20 @@ def control_rows(review: Review) -> list[dict[str, Any]]:
     """One row per control, the trend slices as ``passing_pct <slice>`` columns."""
     rows = []
     for c in review.controls:
-        m = c.current
         row: dict[str, Any] = {
             "control": c.control.id,
             "title": c.control.title,
             "owner": c.owner,
             "applicable": c.applicable,
-            "state_at_end": str(m.state_at_end or ("not_applicable" if not c.applicable else "")),
-            "passing_pct": _pct(m.passing_share),
+            **measure_fields(c.current),
             "previous_passing_pct": _pct(c.previous.passing_share),
             "change_pts": _pct(c.change),
-            "went_failing": m.went_failing,
-            "failing_at_start": m.failing_at_start,
-            "mean_restore_h": _hours(m.mean_restore),
-            "worst_restore_h": _hours(m.worst_restore),
-            "failing_since": iso(m.open_failing_since),
-            "failing_h": _hours(m.failing),
-            "accepted_days": round(m.accepted / timedelta(days=1), 2),
-            **{f"{k}_h": _hours(m.health.get(k, timedelta(0))) for k in _HEALTH_KEYS},
         }
+        row["failing_since"] = iso(row["failing_since"])
         for (start, _), sliced in zip(review.slices, c.trend, strict=True):
             row[f"passing_pct {_slice_label(review, start)}"] = _pct(sliced.passing_share)
         rows.append(row)
     return rows
-
-
-_HEALTH_KEYS = ("stale", "error", "no_evidence")
 
 
 def finding_rows(review: Review) -> list[dict[str, Any]]:
@@ -192,62 +178,35 @@ def render_json(review: Review) -> bytes:
     return (json.dumps(document, indent=2) + "\n").encode()
 
 
-def _text(value: Any) -> Any:
-    """A cell value safe in a spreadsheet: text that a spreadsheet would run as a formula is
-    prefixed with a quote (OWASP CSV injection); numbers and booleans stay as they are."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def render_csv(review: Review) -> bytes:
-    """The per-control measures as CSV (RFC 4180: CRLF line ends)."""
+    """The per-control measures as CSV (RFC 4180: CRLF line ends, formula-safe text)."""
     rows = control_rows(review)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({k: _text(v) for k, v in row.items()} for row in rows)
-    return buffer.getvalue().encode()
+    return csv_bytes(list(rows[0]), rows)
 
 
 def render_xlsx(review: Review) -> bytes:
     """A workbook: Summary, Controls, Open findings, Recurring, Expiring, Method."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
+    summary_rows = [
+        {"measure": k, "value": json.dumps(v) if isinstance(v, dict) else v}
+        for k, v in {**_period(review), **summary(review)}.items()
+    ]
     sheets = [
-        (
-            "Summary",
-            [
-                {"measure": k, "value": json.dumps(v) if isinstance(v, dict) else v}
-                for k, v in {**_period(review), **summary(review)}.items()
-            ],
-        ),
         ("Controls", control_rows(review)),
         ("Open findings", finding_rows(review)),
         ("Recurring", recurring_rows(review)),
         ("Expiring manual evidence", expiring_rows(review)),
         ("Method", [{"part": k, "text": v} for k, v in METHOD]),
     ]
-    book.remove(book.active)
-    for title, rows in sheets:
-        sheet = book.create_sheet(title)
-        header = list(rows[0]) if rows else ["(none)"]
-        sheet.append(header)
-        for row in rows:
-            sheet.append([_text(v) for v in row.values()])
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-        sheet.freeze_panes = "A2"
-        if rows:
-            sheet.auto_filter.ref = sheet.dimensions
-        for i, name in enumerate(header, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(10, len(name) + 2))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="annexa-review-") as folder:
+        path = Path(folder) / "review.xlsx"
+        write_xlsx(
+            path,
+            "Summary",
+            ("measure", "value"),
+            summary_rows,
+            more=[(title, list(rows[0]) if rows else ["none"], rows) for title, rows in sheets],
+        )
+        return path.read_bytes()
 
 
 def render_html(review: Review, charts: dict[str, str]) -> bytes:

@@ -145,3 +145,21 @@ def test_cli_csv_is_safe_and_crlf(annexa) -> None:
     assert code == 0 and out.endswith("\r\n") and out.count("\n") == out.count("\r\n")
     [row] = list(csv.DictReader(io.StringIO(out, newline="")))
     assert row["reason"] == "'=cmd|' /C calc'!A0" and row["approved_by"] == "'@ciso"
+
+
+def test_xlsx_measures_sheet_agrees_with_the_soa_continuity(package: zipfile.ZipFile) -> None:
+    """The clause 9.1 measures ride in the package's workbook, from the same timelines."""
+    book = load_workbook(io.BytesIO(package.read("soa.xlsx")))
+    assert book.sheetnames == ["SoA", "Measures"]
+    soa = {r["control"]: r for r in csv.DictReader(io.StringIO(package.read("soa.csv").decode()))}
+    sheet = book["Measures"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["control", "state_at_end", "passing_pct"]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)}
+    assert set(rows) == set(soa)
+    for control, row in rows.items():
+        expected = soa[control]["continuity_percent"]
+        assert (row["passing_pct"] is None) == (expected == ""), control
+        if expected:
+            assert row["passing_pct"] == float(expected), control
+    assert any((row["failing_h"] or 0) > 0 for row in rows.values())
