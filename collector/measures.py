@@ -9,7 +9,8 @@ Definitions (the report states them as its method):
 - *went failing*: entries into ``failing`` after the period's start.
 - *time to restore*: for a failing episode that began inside the period, the time from entering
   ``failing`` to the next ``passing``/``attested`` (time in ``error``/``stale`` in between counts:
-  nobody knew it was restored). Episodes still open at the end are reported as open, not timed.
+  nobody knew it was restored; so does time ``accepted``: an accepted failure is still one).
+  Episodes still open at the end are reported as open, not timed.
 - *collection health*: time in ``stale``, ``error`` and ``no_evidence``, kept apart from failure.
 - *accepted*: time in ``accepted`` (every failure covered by an active exception).
 - *open findings*: failing (check, target, resource) triples at the end, aged from the first

@@ -209,3 +209,19 @@ def test_expiring_manual_evidence_uses_the_governing_item_only() -> None:
     ]
     found = expiring_manual(items, at(48), 30 * D)
     assert [i.id for i in found] == [3]
+
+
+def test_accepted_time_is_counted_apart_and_does_not_end_the_failing_episode() -> None:
+    """An accepted failure is still a failure: the episode runs on until passing again."""
+    timeline = [
+        (START, S.PASSING),
+        (at(2), S.FAILING),
+        (at(3), S.ACCEPTED),
+        (at(8), S.FAILING),
+        (at(9), S.PASSING),
+    ]
+    m = measure_timeline(timeline, START, at(10))
+    assert m.accepted == 5 * H
+    assert m.failing == 2 * H
+    assert m.passing_share == pytest.approx(3 / 10)
+    assert m.went_failing == 1 and m.restore_times == (7 * H,)
