@@ -16,6 +16,7 @@ from collector.http import (
     NextLinkField,
     PageNumber,
     PageToken,
+    bearer,
     error_fields,
     rate_limit_reset_wait,
     retry_after_wait,
@@ -515,3 +516,9 @@ def test_an_answer_the_caller_calls_throttling_is_retried(api):
     limited = client(sleeps, throttled=lambda r: r.headers.get("X-RateLimit-Remaining") == "0")
     assert limited.get("/v1/items") == {"ok": True}
     assert (route.call_count, sleeps) == (2, [2.0])
+
+
+def test_bearer_token_header(api):
+    route = api.get(ITEMS).mock(return_value=httpx.Response(200, json={}))
+    client(auth=bearer(lambda: "t0k")).get("/v1/items")
+    assert route.calls[0].request.headers["Authorization"] == "Bearer t0k"
