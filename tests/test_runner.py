@@ -243,3 +243,16 @@ def test_interrupt_marks_run_interrupted(store):
         _run(store, ["lab.widgets.present", "lab.widgets.named"], on_record=stop)
     (run,) = store.runs(1)
     assert run.outcome == "interrupted" and run.records >= 1
+
+
+def test_run_record_says_what_was_planned_by_whom_and_when(store):
+    planned: list[int] = []
+    account = Account(
+        "lab", "lab-1", regions=("r1", "r2"), make_scope=lab_account().make_scope, identity="bot"
+    )
+    runner = Runner(REGISTRY, store, on_plan=planned.append)
+    result = runner.run(REGISTRY.select(ids=["lab.gadgets.ok"]), [account], trigger="ci")
+    run = store.get_run(result.run_id)
+    assert planned == [2] and (run.planned, run.trigger) == (2, "ci")
+    assert run.finished_at == result.finished_at and run.outcome == result.outcome == "complete"
+    assert run.collected_by == {"lab:lab-1": "bot"} and run.annexa_version
