@@ -27,12 +27,19 @@ SCRIPT = textwrap.dedent("""
     class Items(Snapshot):
         names: list[str]
 
+    class More(Snapshot):
+        names: list[str]
+
     class Hang(Snapshot):
         names: list[str]
 
     @collects(Items, permissions=["lab:List"])
     def items(scope):
         return Items(names=["a", "b"])
+
+    @collects(More, permissions=["lab:More"])
+    def more(scope):
+        return More(names=["a", "b"])
 
     @collects(Hang, permissions=["lab:Hang"])
     def hang(scope):
@@ -43,7 +50,7 @@ SCRIPT = textwrap.dedent("""
         yield from (Finding(resource=n, passed=True, message="ok") for n in items.names)
 
     @check(id="lab.items.two", title="t", severity="low")
-    def two(items: Items):
+    def two(items: More):  # its own fetch: the runner starts fetches before reuses
         yield from (Finding(resource=n, passed=False, message="no") for n in items.names)
 
     @check(id="lab.items.zhang", title="t", severity="low")
