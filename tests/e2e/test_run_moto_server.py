@@ -32,8 +32,9 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
         "AWS_DEFAULT_REGION": "us-east-1",
         "ANNEXA_DATA_DIR": str(tmp_path),
         "HOME": str(tmp_path),
-        # moto serves no Access Analyzer (it answers 500): no retries of server errors
-        "ANNEXA_AWS__TRANSIENT_RETRY_SECONDS": "0",
+        # moto serves no Access Analyzer (it answers 500): a short retry budget keeps that
+        # cheap while a connection the busy test server resets is still tried again
+        "ANNEXA_AWS__TRANSIENT_RETRY_SECONDS": "2",
         "ANNEXA_AWS__REGIONS": "session",  # one region keeps the run short
     }
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
