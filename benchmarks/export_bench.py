@@ -102,6 +102,22 @@ def seed(url: str, days: int) -> None:
     store.close()
 
 
+def seeded_history(description: str, repeat: int) -> tuple[argparse.Namespace, str, int]:
+    """The command line shared by the benchmarks over this history (``--db``, ``--records``,
+    ``--repeat``): parsed arguments, the seeded store's URL and its number of days."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/annexa-export-bench"))
+    parser.add_argument("--records", type=int, default=DAYS * CHECKS * TARGETS)
+    parser.add_argument("--repeat", type=int, default=repeat)
+    args = parser.parse_args()
+    days = max(1, args.records // (CHECKS * TARGETS))
+    args.db.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{args.db / f'evidence-{days}d.sqlite'}"
+    print(f"machine: {machine()}")
+    seed(url, days)
+    return args, url, days
+
+
 def export_once(url: str, out: Path, days: int, level: int = 1) -> dict:
     """One export in this process (called in a child): timings and peak RSS as JSON."""
     from collector.app import example_soa_path, load_workspace

@@ -10,7 +10,6 @@ child (``ru_maxrss`` of the waited-for children).
 
 from __future__ import annotations
 
-import argparse
 import resource
 import statistics
 import subprocess
@@ -22,8 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export_bench import CHECKS, DAYS, T0, TARGETS, seed
-from store_bench import machine
+from export_bench import CHECKS, T0, TARGETS, seeded_history
 
 
 def report_once(url: str, out_dir: Path, days: int) -> tuple[float, float]:
@@ -57,16 +55,7 @@ def report_once(url: str, out_dir: Path, days: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/tmp/annexa-export-bench"))
-    parser.add_argument("--records", type=int, default=DAYS * CHECKS * TARGETS)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    days = max(1, args.records // (CHECKS * TARGETS))
-    args.db.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{args.db / f'evidence-{days}d.sqlite'}"
-    print(f"machine: {machine()}")
-    seed(url, days)
+    args, url, days = seeded_history(__doc__.splitlines()[0], repeat=3)
     runs = []
     for _ in range(args.repeat):
         runs.append(report_once(url, args.db, days))

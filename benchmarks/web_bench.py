@@ -11,7 +11,6 @@ warm-up request; the median of ``--repeat`` requests is printed per page.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -21,8 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export_bench import CHECKS, DAYS, T0, TARGETS, bench_checks, seed
-from store_bench import machine
+from export_bench import T0, bench_checks, seeded_history
 
 PAGES = (
     "/",
@@ -37,16 +35,7 @@ PAGES = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, default=Path("/tmp/annexa-export-bench"))
-    parser.add_argument("--records", type=int, default=DAYS * CHECKS * TARGETS)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    days = max(1, args.records // (CHECKS * TARGETS))
-    args.db.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{args.db / f'evidence-{days}d.sqlite'}"
-    print(f"machine: {machine()}")
-    seed(url, days)
+    args, url, days = seeded_history(__doc__.splitlines()[0], repeat=5)
 
     from starlette.testclient import TestClient
 
