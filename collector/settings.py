@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from checks.deadlines import DeadlineDays
 from checks.network import InternetPrefix
 from collector.errors import UserError
 from collector.os_support import default_minimums
@@ -103,6 +104,11 @@ class AwsSettings(BaseModel):
     )
     finding_max_age_days: int = Field(
         7, ge=1, description="aws.guardduty.high_findings_triaged: longest a finding stays open"
+    )
+    vulnerability_deadline_days: DeadlineDays = Field(
+        default_factory=lambda: {"critical": 15, "high": 30},
+        description="aws.inspector.findings_within_deadline: days a critical / high finding "
+        "may stay active",
     )
     max_attempts: int = Field(
         10, ge=1, le=20, description="tries per API call (the first included) while throttled"

@@ -465,6 +465,38 @@ def _serve_operations_wire(session: boto3.Session, account: str, now: datetime) 
     serve_unrouted_wire_by_region(
         session, "config-service.DescribeComplianceByConfigRule", compliance
     )
+    serve_wire_by_region(
+        session,
+        "inspector2.ListFindings",
+        lambda region, _: json.dumps(
+            {"findings": _inspector_findings(region, account, now) if monitored(region) else []}
+        ).encode(),
+    )
+
+
+def _inspector_findings(region: str, account: str, now: datetime) -> list[dict[str, object]]:
+    """Two active package findings (docs.aws.amazon.com/inspector/v2/APIReference/
+    API_Finding.html; REST-JSON, epoch seconds): a critical one 40 days old, a high one 3."""
+    found = []
+    for cve, severity, days in (("CVE-2024-6387", "CRITICAL", 40), ("CVE-2024-3094", "HIGH", 3)):
+        seen = (now - timedelta(days=days)).timestamp()
+        found.append(
+            {
+                "awsAccountId": account,
+                "findingArn": f"arn:aws:inspector2:{region}:{account}:finding/demo-{cve.lower()}",
+                "type": "PACKAGE_VULNERABILITY",
+                "title": f"{cve} - openssh",
+                "description": "demo",
+                "severity": severity,
+                "status": "ACTIVE",
+                "firstObservedAt": seen,
+                "lastObservedAt": now.timestamp(),
+                "remediation": {"recommendation": {"text": "upgrade"}},
+                "resources": [{"id": "i-0demo0web", "type": "AWS_EC2_INSTANCE"}],
+                "packageVulnerabilityDetails": {"vulnerabilityId": cve, "source": "NVD"},
+            }
+        )
+    return found
 
 
 def serve_unrouted_wire_by_region(
