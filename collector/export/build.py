@@ -41,7 +41,7 @@ from collector.report import duration, iso
 from collector.soa import Soa
 from collector.status import GOOD_STATES, ControlState, ControlStatus, Scope, max_age_for
 from collector.version import annexa_version
-from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException
+from storage import EvidenceRecord, EvidenceStore, ManualEvidence, RiskException, RunRecord
 
 __all__ = ["ExportResult", "export_package"]
 
@@ -451,24 +451,7 @@ class _Builder:
         self.writer.copy("soa.xlsx", self.work / "soa.xlsx")
         run_rows = [r for r in (self.store.get_run(i) for i in sorted(runs)) if r is not None]
         run_rows.sort(key=lambda r: (r.started_at, r.id))
-        self.writer.add(
-            "runs.csv",
-            csv_bytes(
-                ("run", "started_at", "finished_at", "outcome", "trigger", "host", "records"),
-                (
-                    {
-                        "run": r.id,
-                        "started_at": iso(r.started_at),
-                        "finished_at": iso(r.finished_at),
-                        "outcome": r.outcome,
-                        "trigger": r.trigger,
-                        "host": r.host,
-                        "records": r.records,
-                    }
-                    for r in run_rows
-                ),
-            ),
-        )
+        self.writer.add("runs.csv", csv_bytes(RUN_COLUMNS, (run_row(r) for r in run_rows)))
         self.exceptions_in_period = [e for e in self.exceptions if self._exception_applies(e)]
         self.writer.add(
             "exceptions.csv",
@@ -629,6 +612,33 @@ _EXCEPTION_COLUMNS = (
 
 
 _FAILING_COLUMNS = ("check", "target", "resource", "accepted_by_exception")
+RUN_COLUMNS = (
+    "run",
+    "started_at",
+    "finished_at",
+    "outcome",
+    "trigger",
+    "host",
+    "annexa_version",
+    "collected_by",
+    "records",
+)
+
+
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """One ``runs.csv`` row: ``collected_by`` lists ``target=identity`` pairs as the run's
+    ledger entry seals them (the identity each target was read with)."""
+    return {
+        "run": run.id,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "outcome": run.outcome,
+        "trigger": run.trigger,
+        "host": run.host,
+        "annexa_version": run.annexa_version or "",
+        "collected_by": "; ".join(f"{k}={v}" for k, v in sorted((run.collected_by or {}).items())),
+        "records": run.records,
+    }
 
 
 def failing_path(control: str) -> str:

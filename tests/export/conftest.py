@@ -19,6 +19,7 @@ from collector.soa import load_soa
 from storage import EvidenceStore, NewEvidence
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
+COLLECTOR = "arn:aws:sts::111111111111:assumed-role/AnnexaAudit/annexa"  # who collected
 DAY = timedelta(days=1)
 S3 = "aws.s3.public_access_blocked"  # maps to A.8.3 (with other checks)
 TRAIL = "aws.cloudtrail.log_file_validation"  # maps to A.8.15 (among others)
@@ -53,14 +54,19 @@ def seed(store: EvidenceStore) -> None:
     run = store.start_run(started_at=T0 - DAY)
     store.append(record(run, S3, T0 - DAY))  # before the period
     for d in range(4):
-        run = store.start_run(started_at=T0 + d * DAY)
+        run = store.start_run(started_at=T0 + d * DAY, annexa_version="0.9.0")
         store.append_many(
             [
                 record(run, S3, T0 + d * DAY + timedelta(minutes=1), fail=d == 2),
                 record(run, TRAIL, T0 + d * DAY + timedelta(minutes=2)),
             ]
         )
-        store.finish_run(run, finished_at=T0 + d * DAY + timedelta(minutes=5), outcome="complete")
+        store.finish_run(
+            run,
+            finished_at=T0 + d * DAY + timedelta(minutes=5),
+            outcome="complete",
+            collected_by={"aws:111111111111": COLLECTOR, "github:acme": "app 42"},
+        )
     store.append(record(run, S3, T0 + 10 * DAY))  # after the period
     store.add_manual(
         ["A.5.1"],

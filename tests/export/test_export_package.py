@@ -20,7 +20,7 @@ from collector.export.evidence import reseal
 from collector.settings import load_settings
 from collector.soa import load_soa
 from storage import EvidenceStore
-from tests.export.conftest import DAY, S3, T0, TRAIL
+from tests.export.conftest import COLLECTOR, DAY, S3, T0, TRAIL
 
 HOUR = DAY / 24
 
@@ -87,7 +87,13 @@ def test_package_contents(workspace, seeded: EvidenceStore, tmp_path: Path) -> N
     chain = csv_rows(z, "evidence/records.csv")
     assert [r["chained_to"] for r in chain][1:] == [r["record_id"] for r in chain][:-1]
     # runs, manual evidence (file included, HTML-escaped in the index) and exceptions
-    assert len(csv_rows(z, "runs.csv")) == 4
+    runs = csv_rows(z, "runs.csv")
+    assert len(runs) == 4
+    # who collected each run and with which annexa, as the run's ledger entry seals it
+    assert {r["collected_by"] for r in runs} == {
+        f"aws:111111111111={COLLECTOR}; github:acme=app 42"
+    }
+    assert {r["annexa_version"] for r in runs} == {"0.9.0"}
     [manual] = csv_rows(z, "manual.csv")
     assert manual["control"] == "A.5.1" and z.read(manual["path"]) == b"%PDF- policy"
     assert manual["path"] == f"manual/{hashlib.sha256(b'%PDF- policy').hexdigest()}-policy_v2.pdf"
