@@ -43,9 +43,11 @@ class Snapshot(BaseModel):
     """Typed, immutable view of what a collector fetched for one target.
 
     Subclasses set ``provider`` and, for the "0 buckets" evidence line, ``resource_noun``.
+    Validators are built on first use (``defer_build``): commands that only list checks or
+    read the store never pay for the snapshot models of every provider.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     provider: ClassVar[str] = ""
     resource_noun: ClassVar[str] = "resources"
@@ -54,7 +56,7 @@ class Snapshot(BaseModel):
 class SnapshotPart(BaseModel):
     """An immutable piece of a snapshot (a bucket, a user, a policy): snapshot fields hold these."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 S = TypeVar("S", bound=Snapshot)

@@ -161,9 +161,11 @@ def permissions(workspace: Workspace, provider: str, checks: Sequence[CheckSpec]
 
 def open_store(settings: Settings) -> EvidenceStore:
     """Open (and migrate) the evidence store; mark runs killed on this host as interrupted."""
-    from collector.anchoring import checkpointer
+    hook = None
+    if settings.checkpoints.directory is not None or settings.checkpoints.s3 is not None:
+        from collector.anchoring import checkpointer  # signing libraries: only when anchoring
 
-    hook = checkpointer(settings)
+        hook = checkpointer(settings)
     try:
         store = EvidenceStore.open(settings.store_url)
     except StoreError as exc:

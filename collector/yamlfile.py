@@ -9,10 +9,12 @@ import yaml
 
 from collector.errors import UserError
 
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ~10x faster
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (YAML says keys are unique;
-    PyYAML would silently keep the last one)."""
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """SafeLoader (libyaml's parser where installed) that refuses a key given twice in one
+    mapping (YAML says keys are unique; PyYAML would silently keep the last one)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from storage.records import Checkpoint
+from storage.records import Checkpoint, Heads
 from storage.sealing import canonical_json
 
 FORMAT = "annexa-checkpoint"
@@ -153,16 +153,6 @@ def _verify(key: PublicKey, algorithm: str, signature: bytes, message: bytes) ->
 
 
 # -- the checkpoint document ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Heads:
-    """Where the chains stand: what a checkpoint signs."""
-
-    records: int
-    head: str
-    ledger: int
-    ledger_head: str
 
 
 def checkpoint_name(heads: Heads, at: datetime) -> str:

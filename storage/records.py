@@ -228,3 +228,13 @@ class Transition:
     reasons: tuple[str, ...]
     alert_state: AlertState
     alerted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Heads:
+    """Where the chains stand: what a checkpoint signs."""
+
+    records: int
+    head: str
+    ledger: int
+    ledger_head: str

@@ -24,13 +24,13 @@ from storage.base import (
     run_t,
     tombstone_t,
 )
-from storage.checkpoint import Heads
 from storage.errors import StoreError, mask_url, one_line
 from storage.history import HistoryStore, evidence_record
 from storage.ledger import append_row, ledger_head
 from storage.models import make_engine
 from storage.records import (
     EvidenceRecord,
+    Heads,
     NewEvidence,
     RunOutcome,
     RunRecord,
@@ -385,9 +385,9 @@ def _password(url: str) -> str:
 def _ensure_schema(engine: Engine, *, migrate: bool, masked: str) -> None:
     with engine.connect() as conn:
         current = migrations.revision_of(conn)
-    head = migrations.head_revision()
-    if current == head:
+    if current == migrations.HEAD:
         return
+    head = migrations.head_revision()
     if current is not None and not migrations.is_known_revision(current):
         raise StoreError(
             f"evidence store {masked} has schema revision {current}, newer than this "

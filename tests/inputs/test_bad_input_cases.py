@@ -134,9 +134,7 @@ def test_xlsx_intact_still_loads(annexa, tmp_path):
 def test_yaml_soa_nested_100000_levels(annexa, tmp_path):
     soa = tmp_path / "deep.yaml"
     soa.write_text("controls:\n  - " + "[" * 100_000 + "]" * 100_000 + "\n")
-    assert_refused(
-        annexa("status", "--soa", str(soa)), "deep.yaml: invalid YAML: nested too deeply"
-    )
+    assert_refused(annexa("status", "--soa", str(soa)), "deep.yaml", "invalid YAML:", "nest")
 
 
 def test_csv_soa_unterminated_quote(annexa, tmp_path):

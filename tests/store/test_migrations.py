@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
-from storage import EvidenceStore, current_revision, upgrade
+from storage import EvidenceStore, current_revision, migrate, upgrade
 from storage.migrate import head_revision
 from storage.models import Base
 
@@ -45,3 +45,9 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+
+
+def test_head_constant_is_alembic_head():
+    """Opening an up-to-date store compares with HEAD without importing alembic: it must be
+    the newest migration script, or a new migration would never run."""
+    assert head_revision() == migrate.HEAD
