@@ -207,6 +207,14 @@ class AzureSettings(BaseModel):
     )
 
 
+#: Organisation policy constraints enforced by default (gcp.orgpolicy.constraints_enforced).
+DEFAULT_ORG_CONSTRAINTS = (
+    "iam.allowedPolicyMemberDomains",
+    "compute.vmExternalIpAccess",
+    "storage.publicAccessPrevention",
+    "iam.disableServiceAccountKeyCreation",
+    "sql.restrictPublicIp",
+)
 _GCP_SCOPE = re.compile(r"(organizations|folders|projects)/[\w.:-]+")
 
 
@@ -224,6 +232,14 @@ class GcpSettings(BaseModel):
     quota_project: str | None = Field(None, description="project billed for Asset API quota")
     api_endpoint: str | None = Field(None, description="Cloud Asset API endpoint override")
     key_rotation_days: int = Field(90, ge=1, description="oldest SA key / KMS rotation period")
+    log_retention_days: int = Field(
+        365, ge=1, description="gcp.logging.bucket_retention_minimum: shortest accepted retention"
+    )
+    required_org_constraints: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ORG_CONSTRAINTS),
+        description="gcp.orgpolicy.constraints_enforced: constraints enforced at the "
+        "organisation and not weakened below it",
+    )
     timeout: float = Field(60.0, gt=0, description="seconds per API request")
 
     @model_validator(mode="after")

@@ -177,6 +177,9 @@ class SqlInstance(SnapshotPart):
     require_ssl: bool
     ssl_mode: str | None
     backups_enabled: bool
+    database_version: str = ""  # POSTGRES_15, MYSQL_8_0, SQLSERVER_2022_STANDARD, ...
+    point_in_time_recovery: bool = False  # PITR (Postgres, SQL Server) or binary log (MySQL)
+    availability_type: str = "ZONAL"  # REGIONAL: a standby in a second zone
 
 
 class GcpSqlInstances(_GcpSnapshot):

@@ -1,4 +1,5 @@
-"""Cloud SQL checks: no world-open public IP, SSL required, automated backups."""
+"""Cloud SQL checks: no world-open public IP, SSL required, automated backups with
+point-in-time recovery, regional availability."""
 
 from __future__ import annotations
 
@@ -73,4 +74,48 @@ def backups_enabled(snapshot: GcpSqlInstances) -> Iterator[Finding]:
             resource=instance.resource,
             passed=instance.backups_enabled,
             message=f"automated backups {'on' if instance.backups_enabled else 'off'}",
+        )
+
+
+@check(
+    id="gcp.sql.point_in_time_recovery",
+    title="Cloud SQL primary instances can be restored to a point in time",
+    severity="medium",
+    interval="24h",
+    remediation="gcloud sql instances patch <instance> --enable-point-in-time-recovery "
+    "(MySQL: --enable-bin-log).",
+)
+def point_in_time_recovery(snapshot: GcpSqlInstances) -> Iterator[Finding]:
+    """Backups and point-in-time recovery (MySQL: the binary log) both on; replicas and
+    on-premises instances are not judged."""
+    for instance in snapshot.instances:
+        if instance.instance_type != "CLOUD_SQL_INSTANCE":
+            continue
+        ok = instance.backups_enabled and instance.point_in_time_recovery
+        yield Finding(
+            resource=instance.resource,
+            passed=ok,
+            message=f"{instance.database_version or 'unknown engine'}: automated backups "
+            f"{'on' if instance.backups_enabled else 'off'}, point-in-time recovery "
+            f"{'on' if instance.point_in_time_recovery else 'off'}",
+        )
+
+
+@check(
+    id="gcp.sql.high_availability",
+    title="Cloud SQL primary instances are regional (a standby in another zone)",
+    severity="medium",
+    interval="24h",
+    remediation="gcloud sql instances patch <instance> --availability-type=REGIONAL.",
+)
+def high_availability(snapshot: GcpSqlInstances) -> Iterator[Finding]:
+    """Replicas and on-premises instances are not judged."""
+    for instance in snapshot.instances:
+        if instance.instance_type != "CLOUD_SQL_INSTANCE":
+            continue
+        regional = instance.availability_type == "REGIONAL"
+        yield Finding(
+            resource=instance.resource,
+            passed=regional,
+            message=f"availability type {instance.availability_type}",
         )

@@ -113,6 +113,13 @@ def sql_instances(scope: GcpScope) -> GcpSqlInstances:
     for _, name, data in _resources(scope, SQL_INSTANCE):
         settings = data.get("settings", {})
         ip = settings.get("ipConfiguration", {})
+        backup = settings.get("backupConfiguration", {})
+        version = data.get("databaseVersion", "")
+        # MySQL recovers to a point in time from its binary log; the others from a flag.
+        # The API omits false booleans, so an absent flag is off.
+        pitr = backup.get(
+            "binaryLogEnabled" if version.startswith("MYSQL") else "pointInTimeRecoveryEnabled"
+        )
         found.append(
             SqlInstance(
                 resource=name,
@@ -121,7 +128,10 @@ def sql_instances(scope: GcpScope) -> GcpSqlInstances:
                 authorized_networks=tuple(n["value"] for n in ip.get("authorizedNetworks", ())),
                 require_ssl=bool(ip.get("requireSsl", False)),
                 ssl_mode=ip.get("sslMode"),
-                backups_enabled=bool(settings.get("backupConfiguration", {}).get("enabled")),
+                backups_enabled=bool(backup.get("enabled")),
+                database_version=version,
+                point_in_time_recovery=bool(pitr),
+                availability_type=settings.get("availabilityType", "ZONAL"),  # the default
             )
         )
     return GcpSqlInstances(instances=tuple(found))

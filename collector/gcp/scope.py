@@ -30,6 +30,12 @@ LIST_PAGE_SIZE = 1000  # ListAssets maximum
 SEARCH_PAGE_SIZE = 500  # SearchAll* maximum
 LIST_RESOURCE = "cloudasset.assets.listResource"
 LIST_IAM_POLICY = "cloudasset.assets.listIamPolicy"
+LIST_ORG_POLICY = "cloudasset.assets.listOrgPolicy"
+_LIST_PERMISSION = {
+    "RESOURCE": LIST_RESOURCE,
+    "IAM_POLICY": LIST_IAM_POLICY,
+    "ORG_POLICY": LIST_ORG_POLICY,
+}
 SEARCH_RESOURCES = "cloudasset.assets.searchAllResources"
 SEARCH_IAM_POLICIES = "cloudasset.assets.searchAllIamPolicies"
 
@@ -99,7 +105,8 @@ class GcpScope:
         return self._cache.get(kind, self.target)
 
     def list_assets(self, content: str, asset_types: Iterable[str]) -> Iterator[dict[str, Any]]:
-        """``ListAssets`` under the scope, ``content`` ``RESOURCE`` or ``IAM_POLICY``."""
+        """``ListAssets`` under the scope, ``content`` ``RESOURCE``, ``IAM_POLICY`` or
+        ``ORG_POLICY``."""
         from google.cloud.asset_v1 import ContentType
 
         request = {
@@ -108,8 +115,7 @@ class GcpScope:
             "asset_types": list(asset_types),
             "page_size": LIST_PAGE_SIZE,
         }
-        permission = LIST_RESOURCE if content == "RESOURCE" else LIST_IAM_POLICY
-        yield from self._sweep(self.client.list_assets, request, permission)
+        yield from self._sweep(self.client.list_assets, request, _LIST_PERMISSION[content])
 
     def search_resources(self, asset_types: Iterable[str]) -> Iterator[dict[str, Any]]:
         """``SearchAllResources`` in the scope (standard fields only)."""

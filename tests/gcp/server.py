@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 RECORDINGS = Path(__file__).parent / "recordings"
 ORG = "organizations/100200300"
-CONTENT = {"RESOURCE": "1", "IAM_POLICY": "2"}
+CONTENT = {"RESOURCE": "1", "IAM_POLICY": "2", "ORG_POLICY": "4"}
 
 
 def recording(name: str) -> Any:
@@ -118,6 +118,18 @@ def org_routes(scope: str = ORG) -> dict[Route, list]:
         ),
         **pages(
             f"{v1}/assets", ["org/kms_keys.json"], ["cloudkms.googleapis.com/CryptoKey"], "RESOURCE"
+        ),
+        **pages(
+            f"{v1}/assets",
+            ["org/log_buckets_1.json", "org/log_buckets_2.json"],
+            ["logging.googleapis.com/LogBucket"],
+            "RESOURCE",
+        ),
+        **pages(
+            f"{v1}/assets",
+            ["org/org_policies.json"],
+            [f"{rm}/Organization", f"{rm}/Folder", f"{rm}/Project"],
+            "ORG_POLICY",
         ),
     }
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from checks.gcp.audit_logs import data_access_audit_logs
 from checks.gcp.compute import default_network_absent, no_internet_admin_ports, os_login_enforced
 from checks.gcp.iam import no_primitive_user_roles, no_public_bindings, service_account_keys_rotated
 from checks.gcp.kms import key_rotation
+from checks.gcp.log_buckets import GcpLogBuckets, bucket_retention_minimum, buckets_locked
 from checks.gcp.models import (
     GcpAuditConfigs,
     GcpBuckets,
@@ -16,7 +19,14 @@ from checks.gcp.models import (
     GcpServiceAccountKeys,
     GcpSqlInstances,
 )
-from checks.gcp.sql import backups_enabled, no_public_access, ssl_required
+from checks.gcp.org_policy import GcpOrgPolicies, constraints_enforced
+from checks.gcp.sql import (
+    backups_enabled,
+    high_availability,
+    no_public_access,
+    point_in_time_recovery,
+    ssl_required,
+)
 from checks.gcp.storage import public_access_prevention, uniform_bucket_access
 from checks.testing import findings, verdicts
 
@@ -136,25 +146,43 @@ def test_default_network_per_project(collect):
 def test_cloud_sql_checks(collect):
     sql = collect(GcpSqlInstances)
     i = "//cloudsql.googleapis.com/projects/{}/instances/{}"
-    prod, dev, office, replica = (
+    prod, dev, office, replica, ledger = (
         i.format("annexa-prod", "prod-db"),
         i.format("annexa-dev", "dev-db"),
         i.format("annexa-prod", "office-db"),
         i.format("annexa-prod", "prod-db-replica"),
+        i.format("annexa-prod", "ledger-db"),
     )
     assert verdicts(no_public_access, sql) == {
         (prod, True),
         (dev, False),
         (office, True),  # public IP, one office range authorized
         (replica, True),
+        (ledger, True),
     }
     assert verdicts(ssl_required, sql) == {
         (prod, True),
         (dev, False),
         (office, True),
         (replica, True),
+        (ledger, True),
     }
-    assert verdicts(backups_enabled, sql) == {(prod, True), (dev, False), (office, True)}
+    primaries = {(prod, True), (dev, False), (office, True), (ledger, True)}
+    assert verdicts(backups_enabled, sql) == primaries
+    assert verdicts(point_in_time_recovery, sql) == {
+        (prod, True),  # Postgres: pointInTimeRecoveryEnabled
+        (dev, False),  # neither backups nor PITR
+        (office, False),  # MySQL with backups, binary log off
+        (ledger, True),  # MySQL: binaryLogEnabled
+    }
+    assert verdicts(high_availability, sql) == {
+        (prod, True),
+        (dev, False),
+        (office, False),
+        (ledger, True),
+    }
+    messages = {f.resource: f.message for f in findings(point_in_time_recovery, sql)}
+    assert messages[office] == ("MYSQL_8_0: automated backups on, point-in-time recovery off")
 
 
 def test_kms_rotation(collect):
@@ -181,3 +209,59 @@ def test_data_access_audit_logs_with_inheritance(collect):
     assert messages[f"{RM}/projects/333333333333"] == (
         "not logged: DATA_READ exempts serviceAccount:etl@annexa-data.iam.gserviceaccount.com"
     )
+
+
+def test_log_bucket_retention_and_lock_across_pages(collect, api):
+    buckets = collect(GcpLogBuckets)
+    b = "//logging.googleapis.com/projects/{}/locations/{}/buckets/{}"
+    required, prod_default, archive, dev_default, app = (
+        b.format("annexa-prod", "global", "_Required"),
+        b.format("annexa-prod", "global", "_Default"),
+        b.format("annexa-prod", "europe-west1", "audit-archive"),
+        b.format("annexa-dev", "global", "_Default"),
+        b.format("annexa-dev", "europe-west1", "app-logs"),
+    )  # old-logs is pending deletion: not judged
+    assert verdicts(bucket_retention_minimum, buckets) == {
+        (required, True),
+        (prod_default, False),
+        (archive, True),
+        (dev_default, False),  # no retentionDays: the documented 30-day default
+        (app, True),
+    }
+    assert verdicts(buckets_locked, buckets) == {
+        (prod_default, False),
+        (archive, True),
+        (dev_default, False),
+        (app, False),
+    }  # _Required is Google's and cannot be locked by anyone
+    tokens = [
+        q.get("pageToken")
+        for p, q in api.requests
+        if q.get("assetTypes") == ["logging.googleapis.com/LogBucket"]
+    ]
+    assert tokens == [None, ["bG9ncy0y"]]
+
+
+def test_org_policy_constraints_at_the_organisation_and_below(collect):
+    policies = collect(GcpOrgPolicies)
+    org = "organizations/100200300"
+    assert verdicts(constraints_enforced, policies) == {
+        (f"{org}/policies/iam.allowedPolicyMemberDomains", True),  # the folder merges, keeps it
+        (f"{org}/policies/compute.vmExternalIpAccess", True),
+        ("projects/222222222222/policies/compute.vmExternalIpAccess", False),  # restoreDefault
+        (f"{org}/policies/storage.publicAccessPrevention", True),
+        ("projects/222222222222/policies/storage.publicAccessPrevention", False),
+        (f"{org}/policies/iam.disableServiceAccountKeyCreation", False),  # booleanPolicy {}
+        (f"{org}/policies/sql.restrictPublicIp", False),  # never set
+    }  # projects/111111111111 allows one instance an external IP: still restricted
+
+
+def test_org_policies_only_from_an_organisation_scope(endpoint, registry):
+    from collector.collect import Target
+    from collector.snapshots import SnapshotCache
+    from tests.gcp.conftest import anonymous_accounts
+
+    (account,) = anonymous_accounts(endpoint, ["projects/annexa-prod"])
+    cache = SnapshotCache(registry.collectors, account.make_scope)
+    with pytest.raises(ValueError, match="cannot see the policies it inherits"):
+        cache.get(GcpOrgPolicies, Target("gcp", "projects/annexa-prod"))

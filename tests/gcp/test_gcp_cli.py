@@ -12,6 +12,7 @@ def test_permissions_gcp_suggests_the_viewer_role(annexa):
     assert document["role"] == "roles/cloudasset.viewer"
     assert document["permissions"] == [
         "cloudasset.assets.listIamPolicy",
+        "cloudasset.assets.listOrgPolicy",
         "cloudasset.assets.listResource",
         "cloudasset.assets.searchAllIamPolicies",
         "cloudasset.assets.searchAllResources",
