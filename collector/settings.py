@@ -165,6 +165,12 @@ class EntraPolicy(BaseModel):
         description="object ids of the emergency-access users, or of the group holding them, "
         "that an all-users Conditional Access policy may exclude",
     )
+    access_review_days: int = Field(
+        366,
+        ge=1,
+        description="entra.access_reviews.privileged_and_guests: a review instance completed "
+        "within this",
+    )
 
 
 class IntunePolicy(BaseModel):
@@ -195,6 +201,35 @@ class AzureSettings(BaseModel):
             "Containers",
         ],
         description="Defender for Cloud plans that must be on the Standard tier",
+    )
+    vulnerability_sla_days: int = Field(
+        30,
+        ge=1,
+        description="azure.defender.vulnerabilities_within_sla: longest a resource may carry "
+        "open high or critical Defender vulnerability findings",
+    )
+    alert_max_age_days: int = Field(
+        7, ge=1, description="azure.defender.high_alerts_triaged: longest a high alert stays Active"
+    )
+    backup_window_days: int = Field(
+        2, ge=1, description="azure.backup.jobs_succeeded: a completed backup within this"
+    )
+    restore_test_days: int = Field(
+        90, ge=1, description="azure.backup.restore_tested: a completed restore within this"
+    )
+    log_retention_days: int = Field(
+        365,
+        ge=1,
+        description="azure.monitor.workspace_retention_minimum: shortest accepted retention",
+    )
+    diagnostic_resource_types: list[str] = Field(
+        default_factory=lambda: [
+            "Microsoft.KeyVault/vaults",
+            "Microsoft.Network/azureFirewalls",
+            "Microsoft.Network/applicationGateways",
+        ],
+        description="azure.monitor.resource_logs_exported: resource types whose logs a "
+        "diagnostic setting must export",
     )
     entra: EntraPolicy = Field(default_factory=EntraPolicy)
     intune: IntunePolicy = Field(default_factory=IntunePolicy)

@@ -28,6 +28,7 @@ MONITORS = {
     "aws.guardduty.enabled",
     "aws.securityhub.enabled",
     "azure.defender.plans_standard",
+    "azure.defender.high_alerts_triaged",
 }
 #: Pairs the 2026 review found wrong (see issue 20); they must not come back.
 WRONG_PAIRS = {

@@ -185,6 +185,7 @@ class WebApps(_AzureSnapshot):
 class ProtectedItem(SnapshotPart):
     vault: str
     source_id: str  # the VM
+    name: str | None = None  # friendlyName: how the vault's jobs name it (entityFriendlyName)
     state: str  # Protected, IRPending, ProtectionStopped, ProtectionError, ProtectionPaused
     policy: str | None
 
@@ -192,3 +193,4 @@ class ProtectedItem(SnapshotPart):
 class BackupProtectedItems(_AzureSnapshot):
     resource_noun: ClassVar[str] = "backup items"
     items: tuple[ProtectedItem, ...]
+    vaults: tuple[str, ...] = ()  # ids of the subscription's Recovery Services vaults

@@ -77,6 +77,18 @@ class ApiClient:
         """One JSON object from ``path`` (relative to the base URL, or an absolute URL)."""
         return self._client.get(path, params=_query(params, api_version), requires=requires)
 
+    def post(
+        self,
+        path: str,
+        *,
+        api_version: str | None = None,
+        requires: str | None = None,
+    ) -> dict[str, Any]:
+        """POST without a body to a read action (Policy Insights' ``summarize``)."""
+        query = "&".join(f"{k}={v}" for k, v in _query(None, api_version).items())
+        url = f"{path}?{query}" if query else path
+        return self._client.post_form(url, {}, requires=requires)
+
     def list(
         self,
         path: str,

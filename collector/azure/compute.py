@@ -58,7 +58,8 @@ def _disk(item: dict[str, Any]) -> ManagedDisk:
 def backup_protected_items(scope: AzureScope) -> BackupProtectedItems:
     """Azure VM backup items of every Recovery Services vault in the subscription."""
     items = []
-    for vault in list_resources(scope, "Microsoft.RecoveryServices/vaults", BACKUP_API):
+    vaults = list_resources(scope, "Microsoft.RecoveryServices/vaults", BACKUP_API)
+    for vault in vaults:
         answer = scope.api.list(
             f"{vault['id']}/backupProtectedItems",
             api_version=BACKUP_API,
@@ -73,6 +74,7 @@ def backup_protected_items(scope: AzureScope) -> BackupProtectedItems:
                     source_id=props["sourceResourceId"],
                     state=props.get("protectionState", ""),
                     policy=props.get("policyId") or None,
+                    name=props.get("friendlyName"),
                 )
             )
-    return BackupProtectedItems(items=tuple(items))
+    return BackupProtectedItems(items=tuple(items), vaults=tuple(v["id"] for v in vaults))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from checks.azure.models import ActivityLogExports, DefenderPlan, DefenderPlans, DiagnosticSetting
 from collector.azure.arm import READER, list_resources, properties
 from collector.azure.scope import AzureScope
@@ -36,19 +38,21 @@ def defender_plans(scope: AzureScope) -> DefenderPlans:
 @collects(ActivityLogExports, permissions=[READER])
 def activity_log_exports(scope: AzureScope) -> ActivityLogExports:
     """The subscription-level diagnostic settings that export the Activity Log."""
-    settings = []
-    for item in list_resources(scope, "Microsoft.Insights/diagnosticSettings", DIAGNOSTICS_API):
-        props = properties(item, "diagnostic setting")
-        settings.append(
-            DiagnosticSetting(
-                id=item["id"],
-                name=item.get("name", item["id"]),
-                destinations=tuple(kind for key, kind in _DESTINATIONS.items() if props.get(key)),
-                categories=tuple(
-                    log.get("category") or log.get("categoryGroup") or ""
-                    for log in props.get("logs", [])
-                    if log.get("enabled") is True
-                ),
-            )
-        )
-    return ActivityLogExports(subscription=scope.subscription, settings=tuple(settings))
+    listed = list_resources(scope, "Microsoft.Insights/diagnosticSettings", DIAGNOSTICS_API)
+    settings = tuple(diagnostic_setting(item) for item in listed)
+    return ActivityLogExports(subscription=scope.subscription, settings=settings)
+
+
+def diagnostic_setting(item: dict[str, Any]) -> DiagnosticSetting:
+    """A diagnostic setting's destinations and enabled log categories (or category groups)."""
+    props = properties(item, "diagnostic setting")
+    return DiagnosticSetting(
+        id=item["id"],
+        name=item.get("name", item["id"]),
+        destinations=tuple(kind for key, kind in _DESTINATIONS.items() if props.get(key)),
+        categories=tuple(
+            log.get("category") or log.get("categoryGroup") or ""
+            for log in props.get("logs") or []
+            if log.get("enabled") is True
+        ),
+    )

@@ -14,6 +14,7 @@ from tests.azure import test_azure_arm_data as data
 from tests.azure import test_azure_arm_infra as infra
 from tests.azure import test_azure_entra as entra
 from tests.azure import test_azure_intune as intune
+from tests.azure import test_azure_operations as ops
 from tests.azure.fakes import (
     NOW,
     SUB,
@@ -42,6 +43,14 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     )
     infra.serve_network(api)
     infra.serve_compute(api)
+    ops.serve_defender(api)
+    jobs = {"value": recording("arm/backup_jobs_page1.json")["value"]}  # one page
+    serve(api, arm(f"{ops.VAULT}/backupJobs"), body=jobs)
+    serve(
+        api, arm(f"{SUB}/providers/Microsoft.OperationalInsights/workspaces"), "arm/workspaces.json"
+    )
+    ops.serve_resource_logs(api)
+    ops.summarize(api, status_code=200, json=recording("arm/policy_summary.json"))
     entra.serve_ca(api)
     entra.serve_roles(api)
     serve(api, graph("/applications"), "graph/applications.json")
@@ -88,7 +97,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 29
+    assert len(result.records) == len(checks) == 36
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",
@@ -115,6 +124,9 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     assert statuses["azure.storage.secure_transfer_required"] == "fail"
     assert statuses["azure.sql.auditing_enabled"] == "not_applicable"  # no servers: 0 resources
     assert statuses["azure.monitor.activity_log_exported"] == "pass"
+    assert statuses["azure.defender.vulnerabilities_within_sla"] == "fail"
+    assert statuses["azure.backup.jobs_succeeded"] == "pass"  # vm-host's newest job completed
+    assert statuses["azure.policy.assignments_compliant"] == "fail"
     assert statuses["entra.conditional_access.mfa_all_users"] == "pass"
     assert statuses["entra.roles.global_admin_count"] == "fail"  # five, one group expanded
     assert statuses["intune.devices.compliant"] == "fail"
