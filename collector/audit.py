@@ -17,7 +17,7 @@ from typing import Any
 
 from checks.api import parse_duration
 from collector.app import Workspace
-from collector.continuity import Continuity, compress, continuity, tightest_max_ages
+from collector.continuity import Continuity, continuity, tightest_max_ages
 from collector.errors import UserError
 from collector.manual import current_items, read_upload
 from collector.report import iso
@@ -400,7 +400,7 @@ def period_continuity(
     scope: Scope | None = None,
 ) -> list[Continuity]:
     """Every control's continuity over ``[start, end)`` from the store, in bounded memory: the
-    timeline streams from the store run-length compressed (``continuity.compress``), so memory
+    timeline streams from the store run-length compressed (``timeline(max_ages=...)``), so memory
     grows with state changes, not records. ``controls`` limits the evidence read to the checks
     mapped to them (the other controls then show no evidence). ``scope``: default the
     config's."""
@@ -410,12 +410,13 @@ def period_continuity(
         checks = {c for c, _, _ in mapping.pairs()}
     else:
         checks = {c for control in controls for c in mapping.checks_for(control)}
-    history = store.timeline(start, end, check_ids=sorted(checks))
+    max_ages = tightest_max_ages(soa, mapping, intervals)
+    history = store.timeline(start, end, check_ids=sorted(checks), max_ages=max_ages)
     return continuity(
         workspace.catalogue,
         soa,
         mapping,
-        compress(history, tightest_max_ages(soa, mapping, intervals)),
+        history,
         intervals,
         start,
         end,

@@ -42,6 +42,7 @@ from collector.status import (
     max_age_for,
 )
 from storage.records import EvidenceSummary, ManualEvidence, RiskException
+from storage.runs import RunKey, collapse_runs
 
 __all__ = ["Continuity", "Gap", "compress", "continuity", "tightest_max_ages"]
 
@@ -287,9 +288,10 @@ def tightest_max_ages(
     return ages
 
 
-def _verdict(item: EvidenceSummary) -> tuple[object, ...]:
+def _run_key(item: EvidenceSummary) -> RunKey:
     conclusive = item.last_conclusive_at if item.status == "error" else None
-    return item.status, item.failing_resources, conclusive
+    verdict = (item.status, item.failing_resources, conclusive)
+    return (item.check_id, item.target_key), item.collected_at, item.last_conclusive_at, verdict
 
 
 def compress(
@@ -303,31 +305,12 @@ def compress(
     carrying the last one's ``last_conclusive_at``, as long as each follows the previous within
     the check's maximum age (so no staleness gap opened between them). Staleness is judged on
     ``last_conclusive_at`` alone, so the collapsed summary gives the same state at every instant,
-    for this maximum age and any longer one.
+    for this maximum age and any longer one. The rule is ``storage.runs.collapse_runs``, the one
+    ``EvidenceStore.timeline(max_ages=...)`` applies while reading.
     """
-    runs: dict[tuple[str, str], tuple[EvidenceSummary, EvidenceSummary]] = {}
-    for item in history:
-        key = (item.check_id, item.target_key)
-        run = runs.get(key)
-        if run is not None:
-            head, last = run
-            max_age = max_ages.get(item.check_id)
-            fresh = (
-                item.status == "error"  # same last conclusive time: identical staleness
-                or max_age is None
-                or last.last_conclusive_at is None
-                or item.collected_at - last.last_conclusive_at <= max_age
-            )
-            if fresh and _verdict(item) == _verdict(head):
-                runs[key] = (head, item)
-                continue
-            yield _collapsed(head, last)
-        runs[key] = (item, item)
-    for head, last in runs.values():
-        yield _collapsed(head, last)
-
-
-def _collapsed(head: EvidenceSummary, last: EvidenceSummary) -> EvidenceSummary:
-    if head is last:
-        return head
-    return replace(head, last_conclusive_at=last.last_conclusive_at)
+    pairs = ((item, _run_key(item)) for item in history)
+    for head, last_conclusive in collapse_runs(pairs, max_ages):
+        if head.last_conclusive_at == last_conclusive:
+            yield head
+        else:
+            yield replace(head, last_conclusive_at=last_conclusive)

@@ -3,15 +3,17 @@ per-record timeline that continuity is computed from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import fields
-from datetime import datetime
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import fields, replace
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, func, select, text
+from sqlalchemy import Row, String, Text, cast, func, select, text
 
 from storage.base import StoreBase, ev, failing_resources, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
+from storage.runs import RunKey, collapse_runs
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _SUMMARY_COLUMNS = (
@@ -132,18 +134,49 @@ class HistoryStore(StoreBase):
         *,
         check_ids: Iterable[str] | None = None,
         batch: int = 2_000,
+        max_ages: Mapping[str, timedelta | None] | None = None,
     ) -> Iterator[EvidenceSummary]:
         """What each (check, target) showed from ``start`` to ``end``, as summaries: first the
         latest evidence at ``start`` (the state the period opens with), then one summary per
         record collected in ``(start, end)``, oldest first, ``last_conclusive_at`` carried
-        forward. Continuity is computed from this."""
-        wanted = None if check_ids is None else list(check_ids)
+        forward. Continuity is computed from this.
+
+        With ``max_ages`` (each check's tightest maximum age) the timeline comes run-length
+        compressed while it is read (``storage.runs.collapse_runs``, the rule of
+        ``collector.continuity.compress``): one summary per run, not per record, and memory in
+        proportion to the state changes. Runs come out as they end, not in time order.
+        """
+        items = self._timeline_items(
+            start, end, None if check_ids is None else list(check_ids), batch
+        )
+        if max_ages is None:
+            for item, (_, _, conclusive_at, _) in items:
+                yield _as_summary(item, conclusive_at)
+            return
+        for head, conclusive_at in collapse_runs(items, max_ages):
+            yield _as_summary(head, conclusive_at)
+
+    def _timeline_items(
+        self, start: datetime, end: datetime, wanted: list[str] | None, batch: int
+    ) -> Iterator[tuple[EvidenceSummary | tuple[Any, ...], RunKey]]:
+        """The timeline's items, each with its ``RunKey``; a record in the period is left as
+        its row (a summary is built only for what the caller keeps). The findings come as
+        their stored JSON text, parsed only when a (check, target)'s text differs from its
+        previous record's: most records repeat the last verdict."""
         conclusive: dict[tuple[str, str], datetime | None] = {}
+        verdicts: dict[tuple[str, str], tuple[str | None, _Verdict]] = {}
         for summary in self.latest_at(start, wanted):
-            conclusive[(summary.check_id, summary.target_key)] = summary.last_conclusive_at
-            yield summary
+            key = (summary.check_id, summary.target_key)
+            at = summary.last_conclusive_at
+            conclusive[key] = at
+            run = (
+                summary.status,
+                summary.failing_resources,
+                at if summary.status == "error" else None,
+            )
+            yield summary, (key, summary.collected_at, at, run)
         query = (
-            select(*_SUMMARY_COLUMNS)
+            select(*_SUMMARY_COLUMNS[:-1], cast(ev.c.findings, Text))
             .where(ev.c.collected_at > start, ev.c.collected_at < end)
             .order_by(ev.c.collected_at, ev.c.id)
         )
@@ -151,10 +184,18 @@ class HistoryStore(StoreBase):
             query = query.where(ev.c.check_id.in_(wanted))
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=batch).execute(query):
-                key = (row.check_id, row.target_key)
-                if row.status != "error":
-                    conclusive[key] = row.collected_at
-                yield _summary_of(row, conclusive.get(key))
+                check_id, target_key, _, _, _, status, collected_at, _, _, _, text_ = row
+                key = (check_id, target_key)
+                known = verdicts.get(key)
+                if known is None or known[0] != text_:
+                    known = verdicts[key] = (text_, _verdict(json.loads(text_)))
+                if status == "error":
+                    at = conclusive.get(key)
+                    run = (status, known[1][2], at)
+                else:
+                    at = conclusive[key] = collected_at
+                    run = (status, known[1][2], None)
+                yield (*row[:10], known[1]), (key, collected_at, at, run)
 
 
 def _pair_keys() -> Any:
@@ -187,24 +228,49 @@ def _pair_keys() -> Any:
     return step.columns(check_id=String(), target_key=String()).subquery("pair")
 
 
+_Verdict = tuple[int, int, tuple[str, ...]]  # passed, failed, failing resources
+
+
+def _verdict(findings: list[dict] | None) -> _Verdict:
+    passed = sum(1 for f in findings or [] if f.get("passed"))
+    failed = len(findings or []) - passed
+    return passed, failed, failing_resources(findings) if failed else ()
+
+
 def _summary_of(row: Row[Any], last_conclusive_at: datetime | None) -> EvidenceSummary:
-    passed = sum(1 for f in row.findings or [] if f.get("passed"))
-    failed = len(row.findings or []) - passed
+    return _summary(tuple(row[:10]), last_conclusive_at, _verdict(row.findings))
+
+
+def _as_summary(
+    item: EvidenceSummary | tuple[Any, ...], last_conclusive_at: datetime | None
+) -> EvidenceSummary:
+    if isinstance(item, EvidenceSummary):
+        if item.last_conclusive_at == last_conclusive_at:
+            return item
+        return replace(item, last_conclusive_at=last_conclusive_at)
+    return _summary(item[:10], last_conclusive_at, item[10])
+
+
+def _summary(
+    row: tuple[Any, ...], last_conclusive_at: datetime | None, verdict: _Verdict
+) -> EvidenceSummary:
+    check_id, target_key, provider, account, region, status, collected_at, summary, error, id_ = row
+    passed, failed, failing = verdict
     return EvidenceSummary(
-        check_id=row.check_id,
-        target_key=row.target_key,
-        provider=row.provider,
-        account=row.account,
-        region=row.region,
-        status=row.status,
-        collected_at=row.collected_at,
+        check_id=check_id,
+        target_key=target_key,
+        provider=provider,
+        account=account,
+        region=region,
+        status=status,
+        collected_at=collected_at,
         last_conclusive_at=last_conclusive_at,
         passed=passed,
         failed=failed,
-        summary=row.summary,
-        evidence_id=row.evidence_id,
-        error=row.error,
-        failing_resources=failing_resources(row.findings) if failed else (),
+        summary=summary,
+        evidence_id=id_,
+        error=error,
+        failing_resources=failing,
     )
 
 

@@ -1,6 +1,6 @@
-"""Build a ``Review`` from the store: one read of the evidence timeline (run-length compressed),
-then continuity and measures for the period, the previous period of equal length and every
-month (or week) of the period, all from that one in-memory history."""
+"""Build a ``Review`` from the store: one read of the evidence timeline (run-length compressed
+as it is read), then continuity and measures for the period, the previous period of equal
+length and every month (or week) of the period, all from that one in-memory history."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from collector.app import Workspace
 from collector.catalogue import Control
-from collector.continuity import compress, continuity, tightest_max_ages
+from collector.continuity import continuity, tightest_max_ages
 from collector.errors import UserError
 from collector.exceptions import accepting
 from collector.measures import (
@@ -138,12 +138,8 @@ def build_review(
     mapping, catalogue = workspace.mapping, workspace.catalogue
     intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
     checks = sorted({c for c, _, _ in mapping.pairs()})
-    history = list(
-        compress(
-            store.timeline(previous[0], until, check_ids=checks),
-            tightest_max_ages(soa, mapping, intervals),
-        )
-    )
+    max_ages = tightest_max_ages(soa, mapping, intervals)
+    history = list(store.timeline(previous[0], until, check_ids=checks, max_ages=max_ages))
     manual, exceptions = store.manual_items(), store.exceptions()
     scope = workspace.scope()
 
