@@ -266,6 +266,17 @@ class GcpSettings(BaseModel):
     key_file: Path | None = Field(None, description="service-account key or WIF config file")
     quota_project: str | None = Field(None, description="project billed for Asset API quota")
     api_endpoint: str | None = Field(None, description="Cloud Asset API endpoint override")
+    security_center_endpoint: str | None = Field(
+        None, description="Security Command Center API endpoint override"
+    )
+    vulnerability_deadline_days: DeadlineDays = Field(
+        default_factory=lambda: {"critical": 15, "high": 30},
+        description="gcp.scc.vulnerabilities_within_deadline: days a critical / high "
+        "vulnerability finding may stay active",
+    )
+    threat_max_age_days: int = Field(
+        7, ge=1, description="gcp.scc.threats_triaged: longest a high threat finding stays active"
+    )
     key_rotation_days: int = Field(90, ge=1, description="oldest SA key / KMS rotation period")
     log_retention_days: int = Field(
         365, ge=1, description="gcp.logging.bucket_retention_minimum: shortest accepted retention"

@@ -8,9 +8,11 @@ every GCP check (and no other provider's).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import google.auth
 from google.api_core.client_options import ClientOptions
@@ -76,6 +78,16 @@ def make_client(credentials: Credentials, settings: GcpSettings) -> AssetService
     return AssetServiceClient(transport="rest", credentials=credentials, client_options=options)
 
 
+def make_security_center(credentials: Credentials, settings: GcpSettings) -> Any:
+    """The Security Command Center client (REST transport), made on first use."""
+    from google.cloud.securitycenter_v2 import SecurityCenterClient
+
+    options = ClientOptions(
+        api_endpoint=settings.security_center_endpoint, quota_project_id=settings.quota_project
+    )
+    return SecurityCenterClient(transport="rest", credentials=credentials, client_options=options)
+
+
 def resolve_accounts(
     settings: GcpSettings,
     *,
@@ -95,8 +107,17 @@ def resolve_accounts(
         cause = f"cannot authenticate to Google Cloud: {describe_error(exc)}"
         return [Account("gcp", scope, error=cause) for scope in scopes]
 
+    security_center = functools.cache(lambda: make_security_center(credentials, settings))
+
     def make_scope(target: Target, cache: SnapshotCache) -> GcpScope:
-        return GcpScope(target, client, cache, settings=settings, clock=clock)
+        return GcpScope(
+            target,
+            client,
+            cache,
+            settings=settings,
+            clock=clock,
+            security_center=security_center,
+        )
 
     identity = getattr(credentials, "service_account_email", None) or "application default"
     return [Account("gcp", scope, make_scope=make_scope, identity=identity) for scope in scopes]

@@ -21,6 +21,7 @@ from collector.settings import GcpSettings
 if TYPE_CHECKING:  # the Google SDK is imported when a scope is made, not by the registry
     from google.api_core.retry import Retry
     from google.cloud.asset_v1 import AssetServiceClient
+    from google.cloud.securitycenter_v2 import SecurityCenterClient
 
     from collector.snapshots import SnapshotCache
 
@@ -38,6 +39,8 @@ _LIST_PERMISSION = {
 }
 SEARCH_RESOURCES = "cloudasset.assets.searchAllResources"
 SEARCH_IAM_POLICIES = "cloudasset.assets.searchAllIamPolicies"
+LIST_FINDINGS = "securitycenter.findings.list"
+FINDINGS_PAGE_SIZE = 1000  # ListFindings maximum
 
 
 def default_retry(initial: float = 1.0, deadline: float = 120.0) -> Retry:
@@ -85,9 +88,11 @@ class GcpScope:
         settings: GcpSettings,
         clock: Callable[[], datetime] = utcnow,
         retry: Retry | None = None,
+        security_center: Callable[[], SecurityCenterClient] | None = None,
     ) -> None:
         self.target = target
         self.client = client
+        self._security_center = security_center
         self.settings = settings
         self._cache = cache
         self._clock = clock
@@ -130,6 +135,18 @@ class GcpScope:
         """``SearchAllIamPolicies`` in the scope: every policy, one result per resource."""
         request = {"scope": self.name, "page_size": SEARCH_PAGE_SIZE}
         yield from self._sweep(self.client.search_all_iam_policies, request, SEARCH_IAM_POLICIES)
+
+    def list_findings(self, filter: str) -> Iterator[dict[str, Any]]:
+        """Security Command Center ``ListFindings`` over every source in the scope (v2,
+        ``<scope>/sources/-``); each item is a ``ListFindingsResult`` (finding and resource)."""
+        if self._security_center is None:
+            raise ValueError("no Security Command Center client for this scope")
+        request = {
+            "parent": f"{self.name}/sources/-",
+            "filter": filter,
+            "page_size": FINDINGS_PAGE_SIZE,
+        }
+        yield from self._sweep(self._security_center().list_findings, request, LIST_FINDINGS)
 
     def _sweep(
         self, method: Callable[..., Iterable[Any]], request: dict[str, Any], permission: str

@@ -37,7 +37,9 @@ def endpoint(api: AssetApi) -> Iterator[str]:
 
 
 def anonymous_accounts(endpoint: str, scopes: list[str] | None = None) -> list[Account]:
-    settings = GcpSettings(scopes=scopes or [ORG], api_endpoint=endpoint)
+    settings = GcpSettings(
+        scopes=scopes or [ORG], api_endpoint=endpoint, security_center_endpoint=endpoint
+    )
     return resolve_accounts(
         settings, credential_factory=lambda _: AnonymousCredentials(), clock=lambda: NOW
     )

@@ -126,6 +126,10 @@ def org_routes(scope: str = ORG) -> dict[Route, list]:
             "RESOURCE",
         ),
         **pages(
+            f"/v2/{scope}/sources/-/findings",
+            ["org/scc_findings_1.json", "org/scc_findings_2.json"],
+        ),
+        **pages(
             f"{v1}/assets",
             ["org/org_policies.json"],
             [f"{rm}/Organization", f"{rm}/Folder", f"{rm}/Project"],

@@ -16,6 +16,7 @@ def test_permissions_gcp_suggests_the_viewer_role(annexa):
         "cloudasset.assets.listResource",
         "cloudasset.assets.searchAllIamPolicies",
         "cloudasset.assets.searchAllResources",
+        "securitycenter.findings.list",
     ]
 
 

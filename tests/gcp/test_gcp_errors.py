@@ -48,7 +48,7 @@ def test_denied_permission_is_error_for_its_checks_only(registry, tmp_path):
     assert by_check["gcp.compute.default_network_absent"].error == DENIED
     others = {r.status for c, r in by_check.items() if c != "gcp.compute.default_network_absent"}
     assert others == {"fail"}  # each recorded check has a failing resource
-    assert len(by_check) == len(gcp_checks) == 18
+    assert len(by_check) == len(gcp_checks) == 20
 
 
 def test_denied_without_details_names_the_permission_the_call_needs(endpoint, api, registry):
