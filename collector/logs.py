@@ -56,7 +56,7 @@ class _AnnexaHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def _route_stdlib_logging(renderer: Any) -> None:
-    """Libraries' stdlib logs (waitress, apscheduler, ...) in the same format as annexa's own:
+    """Libraries' stdlib logs (uvicorn, apscheduler, ...) in the same format as annexa's own:
     one JSON line each in ``json`` mode, tracebacks included as a field."""
     handler = _AnnexaHandler(_CurrentStderr())  # type: ignore[arg-type]
     handler.setFormatter(
@@ -78,4 +78,4 @@ def _route_stdlib_logging(renderer: Any) -> None:
     for old in [h for h in root.handlers if isinstance(h, _AnnexaHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" chatter
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # start/stop chatter

@@ -502,12 +502,17 @@ class AlertSettings(BaseModel):
 
 
 class DaemonSettings(BaseModel):
-    """The daemon's health and metrics HTTP endpoint (``/healthz``, ``/metrics``)."""
+    """The daemon's HTTP endpoint: ``/healthz``, ``/livez``, ``/metrics`` and, with ``web``, the
+    console."""
 
     model_config = ConfigDict(extra="forbid")
 
     host: str = Field("127.0.0.1", description="bind address (the container image: 0.0.0.0)")
     port: int = Field(9108, ge=0, le=65535, description="0: any free port")
+    web: bool = Field(
+        False,
+        description="also serve the web console here (sign-in and roles from web:)",
+    )
 
 
 class S3AnchorSettings(BaseModel):

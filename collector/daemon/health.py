@@ -1,4 +1,5 @@
-"""``/healthz`` and ``/metrics`` (Prometheus text format) on waitress, a maintained WSGI server.
+"""``/healthz``, ``/livez`` and ``/metrics`` (Prometheus text format), and the web console when
+the daemon serves it, on annexa's one HTTP server (``collector.web.server.HttpServer``).
 
 Metrics live in a dedicated ``CollectorRegistry`` per daemon (never the global one), so several
 daemons in one process (tests) do not collide.
@@ -7,7 +8,6 @@ daemons in one process (tests) do not collide.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -16,10 +16,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from waitress.server import create_server
-from waitress.wasyncore import close_all
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
-from collector.errors import UserError
 from collector.status import ControlState, ControlStatus
 
 LATENESS_BUCKETS = (
@@ -148,74 +150,62 @@ Probe = Callable[[], tuple[bool, dict[str, Any]]]
 
 class HealthServer:
     """Serves ``/healthz`` (readiness) and ``/livez`` (liveness) as JSON, 200 or 503, and
-    ``/metrics``, with waitress on a daemon thread. What the probes answer is decided in
-    ``collector.daemon.probes``.
-
-    Waitress reads each request whole in one event loop before a worker thread answers it, so
-    idle or half-sent connections cost a socket, never a thread; at most ``CONNECTIONS`` are
-    open at once (more wait in the listen backlog) and one idle for ``IDLE_TIMEOUT`` seconds is
-    closed. Its own logs go through the stdlib ``waitress`` logger, in the configured format.
+    ``/metrics``; with ``console`` (``daemon.web``), every other path is the web console, the
+    same application as ``annexa serve``. One HTTP server for both: ``HttpServer`` (uvicorn) on
+    a background thread. What the probes answer is decided in ``collector.daemon.probes``; they
+    and the metrics are in-memory reads, answered on the event loop without a worker thread.
     Raises UserError (one line) when the address cannot be bound.
     """
 
-    THREADS = 2
-    CONNECTIONS = 500
-    IDLE_TIMEOUT = 10
-
     def __init__(
-        self, host: str, port: int, health: Probe, metrics: Metrics, live: Probe | None = None
+        self,
+        host: str,
+        port: int,
+        health: Probe,
+        metrics: Metrics,
+        live: Probe | None = None,
+        console: ASGIApp | None = None,
     ) -> None:
-        try:
-            self._server = create_server(
-                _app({"/healthz": health, "/livez": live or health}, metrics),
-                host=host,
-                port=port,
-                threads=self.THREADS,
-                connection_limit=self.CONNECTIONS,
-                channel_timeout=self.IDLE_TIMEOUT,
-                cleanup_interval=max(1, self.IDLE_TIMEOUT // 2),
-                asyncore_use_poll=True,  # select() stops at 1,024 descriptors
-                ident="annexa",
-                clear_untrusted_proxy_headers=True,
-            )
-        except (OSError, ValueError) as exc:  # busy port, unknown or foreign address
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise UserError(f"daemon: cannot listen on {host}:{port}: {reason}") from None
-        self._thread = threading.Thread(target=self._server.run, name="annexa-health", daemon=True)
+        from collector.web.server import HttpServer
+
+        app = daemon_app({"/healthz": health, "/livez": live or health}, metrics, console)
+        self._server = HttpServer(app, host, port, what="daemon")
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port)  # type: ignore[union-attr]
+        return self._server.port
 
     def address(self) -> tuple[str, int]:
         """(host, port) as bound."""
-        return str(self._server.effective_host), self.port  # type: ignore[union-attr]
+        return self._server.address()
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def close(self) -> None:
-        self._server.task_dispatcher.shutdown(timeout=1)
-        close_all(self._server._map)  # the listening socket and every open connection
-        self._thread.join(timeout=5)
+        self._server.close()
 
 
-def _app(probes: dict[str, Probe], metrics: Metrics) -> Any:
-    """The WSGI application: read-only routes, the probes and the metrics."""
+def daemon_app(probes: dict[str, Probe], metrics: Metrics, console: ASGIApp | None) -> ASGIApp:
+    """The daemon's ASGI application: the probes and the metrics (GET/HEAD, no sign-in: they
+    carry no evidence), then the console when given (it authenticates), else 404."""
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            code, kind, body = "405 Method Not Allowed", "text/plain", b"GET only\n"
-        elif path in probes:
+    def probe(path: str) -> Callable[[Request], Response]:
+        async def answer(_: Request) -> Response:
             ok, status = probes[path]()
-            code = "200 OK" if ok else "503 Service Unavailable"
-            kind, body = "application/json", json.dumps(status).encode()
-        elif path == "/metrics":
-            code, kind, body = "200 OK", CONTENT_TYPE_LATEST, metrics.render()
-        else:
-            code, kind, body = "404 Not Found", "text/plain", b"not found\n"
-        start_response(code, [("Content-Type", kind), ("Content-Length", str(len(body)))])
-        return [body]
+            return Response(
+                json.dumps(status), status_code=200 if ok else 503, media_type="application/json"
+            )
 
-    return app
+        return answer
+
+    async def scrape(_: Request) -> Response:
+        return Response(metrics.render(), headers={"content-type": CONTENT_TYPE_LATEST})
+
+    routes: list[BaseRoute] = [
+        Route(path, probe(path), methods=["GET", "HEAD"]) for path in sorted(probes)
+    ]
+    routes.append(Route("/metrics", scrape, methods=["GET", "HEAD"]))
+    if console is not None:
+        routes.append(Mount("/", app=console))
+    return Starlette(routes=routes)

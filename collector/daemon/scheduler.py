@@ -102,6 +102,18 @@ class _Plan:
         return set(self.workspace.mapping.controls_for(check_id))
 
 
+def _console(settings: Settings, clock: Callable[[], datetime]) -> Any:
+    """The web console the daemon serves beside its probes (``daemon.web``), None when off;
+    UserError when the address reaches beyond loopback without any way to sign in."""
+    if not settings.daemon.web:
+        return None
+    from collector.web.app import LazyConsole
+    from collector.web.auth import check_bind
+
+    check_bind(settings.web, settings.daemon.host)
+    return LazyConsole(settings, host=settings.daemon.host, clock=clock)
+
+
 class Daemon:
     """The long-lived collector. ``run()`` blocks until ``request_stop()`` (or SIGTERM/SIGINT
     when run on the main thread) and returns the exit code."""
@@ -148,8 +160,14 @@ class Daemon:
         self._generations = SnapshotGenerations(1.0)
         self._check_pool: CheckPool | None = None
         self.metrics = Metrics(lambda: list(self._statuses.values()), clock)
+        self._console = _console(settings, clock)
         self._server = HealthServer(
-            settings.daemon.host, settings.daemon.port, self.health, self.metrics, self.live
+            settings.daemon.host,
+            settings.daemon.port,
+            self.health,
+            self.metrics,
+            self.live,
+            console=self._console,
         )
 
     # -- control -------------------------------------------------------------------------------
@@ -221,6 +239,8 @@ class Daemon:
             if self.store is not None:
                 self.store.close()
             self._server.close()
+            if self._console is not None:
+                self._console.close()
             restore()
             log.info("daemon stopped")
         return 0

@@ -35,7 +35,15 @@ from collector.soa import Soa
 from collector.web.auth import Principal, is_loopback, principal_for_token, principal_for_user
 from storage import EvidenceStore
 
-__all__ = ["WebContext", "create_app", "guarded", "not_found", "page", "principal"]
+__all__ = [
+    "LazyConsole",
+    "WebContext",
+    "create_app",
+    "guarded",
+    "not_found",
+    "page",
+    "principal",
+]
 
 _HEADERS = {
     "content-security-policy": (
@@ -230,6 +238,56 @@ def create_app(
         always_protect=_EveryPath(),
         skip_if_scope=_bearer,
     )
+
+
+class LazyConsole:
+    """The console as the daemon serves it (``daemon.web``): created on its first request, with
+    its own store connection, so the daemon starts (and answers ``/healthz``) while the store
+    is still unreachable; until the console can open the store, its pages answer 503."""
+
+    def __init__(
+        self, settings: Settings, *, host: str, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        import asyncio
+
+        self.settings, self.host, self.clock = settings, host, clock
+        self._app: ASGIApp | None = None
+        self._store: EvidenceStore | None = None
+        self._lock = asyncio.Lock()
+
+    def _create(self) -> ASGIApp:
+        store = EvidenceStore.open(self.settings.store_url)
+        try:
+            app = create_app(self.settings, host=self.host, clock=self.clock, store=store)
+        except BaseException:
+            store.close()
+            raise
+        self._store = store
+        return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.concurrency import run_in_threadpool
+
+        if self._app is None:
+            async with self._lock:
+                if self._app is None:
+                    try:
+                        self._app = await run_in_threadpool(self._create)
+                    except Exception as exc:  # store down: the daemon keeps serving /healthz
+                        cause = " ".join(str(exc).split()) or type(exc).__name__
+                        response = Response(
+                            f"The web console cannot open the evidence store: {cause}\n",
+                            status_code=503,
+                            media_type="text/plain",
+                        )
+                        await response(scope, receive, send)
+                        return
+        await self._app(scope, receive, send)
+
+    def close(self) -> None:
+        """Close the console's store connection (the daemon calls this when it stops)."""
+        if self._store is not None:
+            self._store.close()
 
 
 class _EveryPath:
