@@ -1,4 +1,5 @@
-"""Conditional Access checks: MFA for all users, legacy authentication blocked.
+"""Conditional Access checks: MFA for all users, legacy authentication blocked, phishing-resistant
+MFA for administrators.
 
 A policy counts only when it is enabled (not report-only), covers all users and all cloud
 apps, has no condition that narrows it (locations, platforms, risk levels, device filter) and
@@ -14,9 +15,13 @@ from collections.abc import Callable, Iterator
 
 from checks.api import Finding, check
 from checks.entra.models import ConditionalAccess, ConditionalAccessPolicy
+from checks.entra.roles import ROLE_NAMES
 
 LEGACY_CLIENTS = frozenset({"exchangeActiveSync", "other"})
 MODERN_CLIENTS = frozenset({"browser", "mobileAppsAndDesktopClients"})
+#: Methods that resist phishing (the built-in "Phishing-resistant MFA" strength allows these).
+PHISHING_RESISTANT = frozenset({"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"})
+PHISHING_RESISTANT_STRENGTH = "00000000-0000-0000-0000-000000000004"
 
 
 def _everyone_everywhere(policy: ConditionalAccessPolicy) -> bool:
@@ -114,3 +119,54 @@ def mfa_all_users(ca: ConditionalAccess) -> Iterator[Finding]:
 )
 def legacy_auth_blocked(ca: ConditionalAccess) -> Iterator[Finding]:
     yield _verdict(ca, _blocks_legacy, "legacy authentication blocked")
+
+
+def _phishing_resistant(policy: ConditionalAccessPolicy) -> bool:
+    """The policy's strength allows only phishing-resistant methods (the built-in one, or a
+    custom strength whose every combination is one of them)."""
+    combos = set(policy.strength_combinations)
+    if combos:
+        return combos <= PHISHING_RESISTANT
+    return policy.strength_id == PHISHING_RESISTANT_STRENGTH
+
+
+def _covers_role(policy: ConditionalAccessPolicy, role: str) -> bool:
+    clients = set(policy.client_app_types)
+    return (
+        policy.state == "enabled"
+        and ("All" in policy.include_users or role in policy.include_roles)
+        and "All" in policy.include_applications
+        and not policy.narrowed
+        and ("all" in clients or clients >= MODERN_CLIENTS)
+        and _phishing_resistant(policy)
+    )
+
+
+@check(
+    id="entra.conditional_access.phishing_resistant_admins",
+    title="Privileged roles must sign in with phishing-resistant MFA (Conditional Access)",
+    severity="high",
+    remediation="Create an enabled Conditional Access policy for the privileged directory roles "
+    "and All cloud apps granting access with the 'Phishing-resistant MFA' authentication "
+    "strength; exclude only the break-glass accounts (azure.entra.break_glass_accounts).",
+)
+def phishing_resistant_admins(ca: ConditionalAccess) -> Iterator[Finding]:
+    """One finding per privileged role: an enabled policy targeting it (or all users) on all
+    apps, not narrowed, requires a phishing-resistant strength and excludes no one beyond the
+    break-glass accounts. Security defaults do not count: they accept any MFA method."""
+    for role, name in ROLE_NAMES.items():
+        covering = [p for p in ca.policies if _covers_role(p, role)]
+        clean = [p.name for p in covering if not _exclusions(p, ca)]
+        if clean:
+            yield Finding(
+                resource=f"{ca.tenant}/{name}", passed=True, message=f"required by {clean[0]}"
+            )
+            continue
+        if covering:
+            excluded = "; ".join(
+                f"{p.name!r} excludes {', '.join(_exclusions(p, ca))}" for p in covering
+            )
+            message = f"phishing-resistant MFA not required for everyone: {excluded}"
+        else:
+            message = "no enabled policy requires phishing-resistant MFA for this role"
+        yield Finding(resource=f"{ca.tenant}/{name}", passed=False, message=message)

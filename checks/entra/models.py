@@ -87,6 +87,10 @@ class ConditionalAccessPolicy(SnapshotPart):
     built_in_controls: tuple[str, ...]  # mfa, block, compliantDevice, ...
     grant_operator: str = "OR"  # how built-in controls combine: AND | OR
     authentication_strength: bool = False  # requires an authentication strength (MFA or more)
+    #: the strength's id and allowed method combinations (fido2, windowsHelloForBusiness...)
+    strength_id: str | None = None
+    strength_combinations: tuple[str, ...] = ()
+    include_roles: tuple[str, ...] = ()  # role template ids the policy targets
     narrowed: tuple[str, ...] = ()  # conditions that limit where it applies (locations...)
     exclude_users: tuple[str, ...] = ()  # user ids, or "GuestsOrExternalUsers"
     exclude_groups: tuple[str, ...] = ()

@@ -136,6 +136,7 @@ def _policy(item: dict[str, Any]) -> ConditionalAccessPolicy:
     grant = item.get("grantControls") or {}
     people = conditions.get("users") or {}
     apps = conditions.get("applications") or {}
+    strength = grant.get("authenticationStrength") or {}
     return ConditionalAccessPolicy(
         id=item["id"],
         name=item.get("displayName") or item["id"],
@@ -150,7 +151,10 @@ def _policy(item: dict[str, Any]) -> ConditionalAccessPolicy:
         client_app_types=tuple(conditions.get("clientAppTypes") or ()),
         built_in_controls=tuple(grant.get("builtInControls") or ()),
         grant_operator=grant.get("operator") or "OR",
-        authentication_strength=bool(grant.get("authenticationStrength")),
+        authentication_strength=bool(strength),
+        strength_id=strength.get("id"),
+        strength_combinations=tuple(strength.get("allowedCombinations") or ()),
+        include_roles=tuple(people.get("includeRoles") or ()),
         narrowed=_narrowed(conditions),
     )
 

@@ -13,6 +13,7 @@ from storage import EvidenceStore
 from tests.azure import test_azure_arm_data as data
 from tests.azure import test_azure_arm_infra as infra
 from tests.azure import test_azure_entra as entra
+from tests.azure import test_azure_governance as governance
 from tests.azure import test_azure_intune as intune
 from tests.azure import test_azure_operations as ops
 from tests.azure.fakes import (
@@ -51,6 +52,9 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     )
     ops.serve_resource_logs(api)
     ops.summarize(api, status_code=200, json=recording("arm/policy_summary.json"))
+    governance.serve_pim(api)
+    governance.serve_reviews(api)
+    serve(api, graph("/policies/authorizationPolicy"), "graph/authorization_policy.json")
     entra.serve_ca(api)
     entra.serve_roles(api)
     serve(api, graph("/applications"), "graph/applications.json")
@@ -97,7 +101,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 36
+    assert len(result.records) == len(checks) == 40
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",
@@ -128,6 +132,8 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     assert statuses["azure.backup.jobs_succeeded"] == "pass"  # vm-host's newest job completed
     assert statuses["azure.policy.assignments_compliant"] == "fail"
     assert statuses["entra.conditional_access.mfa_all_users"] == "pass"
+    assert statuses["entra.pim.privileged_roles_eligible"] == "fail"  # alice is permanent
+    assert statuses["entra.apps.user_consent_restricted"] == "fail"  # the legacy default
     assert statuses["entra.roles.global_admin_count"] == "fail"  # five, one group expanded
     assert statuses["intune.devices.compliant"] == "fail"
     assert sleeps == [1.0]  # Intune throttled once
