@@ -383,6 +383,11 @@ class FleetSettings(BaseModel):
     token_env: str = Field("FLEET_API_TOKEN", description="env variable holding the API token")
     policies: FleetPolicyNames = Field(default_factory=FleetPolicyNames)
     per_page: int = Field(100, ge=1, le=10000, description="hosts per page")
+    vulnerability_deadline_days: DeadlineDays = Field(
+        default_factory=lambda: {"critical": 15, "high": 30},
+        description="fleet.vulnerabilities.within_deadline: days a critical / high CVE may "
+        "stay on a host",
+    )
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 

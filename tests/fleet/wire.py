@@ -1,6 +1,6 @@
 """A recorded Fleet server (fleet.example.com) served with respx: hosts in ``page``/``per_page``
 pages of two, each host's details, global policies, and the hosts passing / failing each
-policy. Shapes follow Fleet's REST API reference (fleetdm.com/docs/rest-api/rest-api): "List
+policy, and the vulnerabilities in three pages. Shapes follow Fleet's REST API reference (fleetdm.com/docs/rest-api/rest-api): "List
 hosts" (no ``meta``, no ``disk_encryption_enabled``), "Get host" (``{"host": {...}}`` with
 ``disk_encryption_enabled``, null where Fleet has no answer), "List policies", "Me"."""
 
@@ -67,4 +67,7 @@ def serve_fleet(router: respx.MockRouter) -> dict[str, respx.Route]:
             return_value=answer("global_policies")
         ),
         "hosts": router.get(url("/api/v1/fleet/hosts")).mock(side_effect=hosts_answer),
+        "vulnerabilities": router.get(url("/api/v1/fleet/vulnerabilities")).mock(
+            side_effect=lambda r: answer(f"vulnerabilities_page{r.url.params['page']}")
+        ),
     }
