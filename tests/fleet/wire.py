@@ -1,8 +1,9 @@
 """A recorded Fleet server (fleet.example.com) served with respx: hosts in ``page``/``per_page``
-pages of two, each host's details, global policies, and the hosts passing / failing each
-policy, and the vulnerabilities in three pages. Shapes follow Fleet's REST API reference (fleetdm.com/docs/rest-api/rest-api): "List
-hosts" (no ``meta``, no ``disk_encryption_enabled``), "Get host" (``{"host": {...}}`` with
-``disk_encryption_enabled``, null where Fleet has no answer), "List policies", "Me"."""
+pages of two, each host's details, global policies, the hosts passing / failing each policy,
+and vulnerabilities in three pages. Shapes follow Fleet's REST API reference
+(fleetdm.com/docs/rest-api/rest-api): "List hosts" (no ``meta``, no
+``disk_encryption_enabled``), "Get host" (``{"host": {...}}`` with ``disk_encryption_enabled``,
+null where Fleet has no answer), "List policies", "List vulnerabilities", "Me"."""
 
 from __future__ import annotations
 
