@@ -259,3 +259,38 @@ def test_policy_compliance_unknown_is_an_error(
     summarize(api, status_code=status, json=content)
     with pytest.raises(error):
         collect(PolicyCompliance)
+
+
+def test_vulnerability_without_severity_or_denied_is_an_error(api: respx.MockRouter) -> None:
+    serve_defender(api)
+    subs = recording("arm/defender_sub_assessments.json")
+    del subs["value"][4]["properties"]["status"]["severity"]  # vm-app's high finding
+    path = arm(f"{SUB}/providers/Microsoft.Security/subAssessments")
+    api.routes.clear()
+    serve(api, path, body=subs)
+    page = arm(f"{SUB}/providers/Microsoft.Security/assessments")
+    serve(api, page, "arm/defender_assessments_page2.json", **{SKIP: "eyJza2lwIjozfQ"})
+    serve(api, page, "arm/defender_assessments_page1.json")
+    with pytest.raises(
+        MalformedResponse, match=r"subAssessments: CVE-2024-6387 has no status\.severity"
+    ):
+        collect(DefenderVulnerabilities)
+    api.routes.clear()
+    serve(api, page, "arm/error_authorization_failed.json", status=403)
+    with pytest.raises(AzureApiError) as denied:
+        collect(DefenderVulnerabilities)
+    assert denied.value.permission == "Microsoft.Storage/storageAccounts/read"  # as ARM names it
+
+
+def test_resource_logs_denied_is_an_error(api: respx.MockRouter) -> None:
+    serve_resource_logs(api)
+    api.routes.clear()
+    serve(
+        api,
+        arm(f"{KV}/kv-logged/providers/Microsoft.Insights/diagnosticSettings"),
+        "arm/error_authorization_failed.json",
+        status=403,
+    )
+    serve(api, arm(f"{SUB}/resources"), "arm/resources_keyvaults.json")
+    with pytest.raises(AzureApiError, match="HTTP 403 AuthorizationFailed"):
+        collect(ResourceLogExports)
