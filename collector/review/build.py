@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from collector.app import Workspace
 from collector.catalogue import Control
-from collector.continuity import continuity, tightest_max_ages
+from collector.continuity import Continuity, continuity, tightest_max_ages
 from collector.errors import UserError
 from collector.exceptions import accepting
 from collector.measures import (
@@ -27,7 +27,15 @@ from collector.measures import (
 from collector.soa import Soa
 from storage import EvidenceStore, ManualEvidence
 
-__all__ = ["ControlReview", "OpenFinding", "Review", "build_review"]
+__all__ = [
+    "ControlReview",
+    "OpenFinding",
+    "PeriodMeasures",
+    "Review",
+    "build_review",
+    "findings_by_band",
+    "period_measures",
+]
 
 
 @dataclass(frozen=True)
@@ -108,11 +116,106 @@ class Review:
 
     def findings_by_band(self) -> dict[str, Counter[str]]:
         """Severity -> age band -> number of open failing findings not accepted."""
-        table: dict[str, Counter[str]] = {}
-        for finding in self.open_findings:
-            if finding.accepted_by is None:
-                table.setdefault(finding.severity, Counter())[finding.band] += 1
-        return table
+        return findings_by_band(self.open_findings)
+
+
+def findings_by_band(open_findings: Sequence[OpenFinding]) -> dict[str, Counter[str]]:
+    """Severity -> age band -> number of open failing findings not accepted."""
+    table: dict[str, Counter[str]] = {}
+    for finding in open_findings:
+        if finding.accepted_by is None:
+            table.setdefault(finding.severity, Counter())[finding.band] += 1
+    return table
+
+
+@dataclass(frozen=True)
+class PeriodMeasures:
+    """The report's measures for one period (the web console's view of them): per control its
+    continuity and measures, the open failing findings at the end, manual evidence expiring."""
+
+    start: datetime
+    end: datetime  # clipped to ``now``
+    continuity: dict[str, Continuity]  # control id -> continuity (its state timeline)
+    measures: dict[str, ControlMeasures]
+    open_findings: tuple[OpenFinding, ...]
+    expiring: tuple[ManualEvidence, ...]
+    expiring_within: timedelta
+
+    def mean_share(self) -> float | None:
+        """Mean passing share over the controls measured (None: none applicable)."""
+        known = [m.passing_share for m in self.measures.values() if m.passing_share is not None]
+        return sum(known) / len(known) if known else None
+
+
+def _period(start: datetime, end: datetime, now: datetime) -> datetime:
+    """The period's end clipped at ``now``; UserError when nothing of it is left."""
+    until = min(end, now)
+    if until <= start:
+        raise UserError(
+            f"--from {start.isoformat()} is not before --to "
+            f"{until.isoformat()}{' (now)' if until == now else ''}"
+        )
+    return until
+
+
+def _measured(found: Sequence[Continuity], start: datetime, end: datetime) -> list[ControlMeasures]:
+    return [
+        measure_timeline(c.timeline, start, end) if c.share is not None else ControlMeasures(None)
+        for c in found
+    ]
+
+
+def period_measures(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa | None,
+    *,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    controls: Sequence[str] | None = None,
+    expiring_within: timedelta = timedelta(days=30),
+) -> PeriodMeasures:
+    """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
+    ``now``, computed as ``build_review`` computes them, reading only the evidence of the checks
+    mapped to those controls; UserError on an empty period."""
+    until = _period(start, end, now)
+    mapping, catalogue = workspace.mapping, workspace.catalogue
+    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
+    wanted = None if controls is None else set(controls)
+    checks = sorted({c for c, control, _ in mapping.pairs() if wanted is None or control in wanted})
+    max_ages = tightest_max_ages(soa, mapping, intervals)
+    history = list(store.timeline(start, until, check_ids=checks, max_ages=max_ages))
+    manual, exceptions = store.manual_items(), store.exceptions()
+    found = [
+        c
+        for c in continuity(
+            catalogue,
+            soa,
+            mapping,
+            history,
+            intervals,
+            start,
+            until,
+            scope=workspace.scope(),
+            manual=manual,
+            exceptions=exceptions,
+        )
+        if wanted is None or c.control.id in wanted
+    ]
+    ages, _ = finding_history(history, start, until)
+    mine = [m for m in manual if wanted is None or m.control_id in wanted]
+    return PeriodMeasures(
+        start=start,
+        end=until,
+        continuity={c.control.id: c for c in found},
+        measures={
+            c.control.id: m for c, m in zip(found, _measured(found, start, until), strict=True)
+        },
+        open_findings=tuple(_open(workspace, ages, exceptions, until)),
+        expiring=tuple(expiring_manual(mine, now, expiring_within)),
+        expiring_within=expiring_within,
+    )
 
 
 def build_review(
@@ -127,12 +230,7 @@ def build_review(
     expiring_within: timedelta = timedelta(days=30),
 ) -> Review:
     """The review of ``[start, end)`` (clipped at ``now``); UserError on an empty period."""
-    until = min(end, now)
-    if until <= start:
-        raise UserError(
-            f"--from {start.isoformat()} is not before --to "
-            f"{until.isoformat()}{' (now)' if until == now else ''}"
-        )
+    until = _period(start, end, now)
     length = until - start
     previous = (start - length, start)
     mapping, catalogue = workspace.mapping, workspace.catalogue
@@ -156,10 +254,7 @@ def build_review(
             manual=manual,
             exceptions=exceptions,
         )
-        return [
-            measure_timeline(c.timeline, a, b) if c.share is not None else ControlMeasures(None)
-            for c in found
-        ]
+        return _measured(found, a, b)
 
     slices = tuple(split_period(start, until, unit))
     current, before = measured(start, until), measured(*previous)

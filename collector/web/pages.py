@@ -15,6 +15,8 @@ from starlette.responses import Response
 
 from collector import audit, report
 from collector.errors import UserError
+from collector.measures import AGE_BANDS, measure_fields
+from collector.review.build import PeriodMeasures, findings_by_band, period_measures
 from collector.status import SEVERITY_ORDER, ControlState, ControlStatus
 from collector.web.app import WebContext, not_found, page
 from collector.web.auth import Principal
@@ -62,7 +64,8 @@ def _providers(ctx: WebContext, status: ControlStatus) -> set[str]:
 
 @_safe
 def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
-    """Controls by state, theme and owner, and what changed in the last day and week."""
+    """Controls by state, theme and owner, what changed in the last day and week, and the
+    clause 9.1 measures of every control over the chosen period (default: the last 30 days)."""
     at, historic = _instant(request, ctx, who)
     now_statuses = statuses_at(ctx, at, historic)
     by_state = Counter(str(s.state) for s in now_statuses)
@@ -71,18 +74,20 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
     for s in now_statuses:
         themes.setdefault(s.control.theme, Counter())[str(s.state)] += 1
         owners.setdefault(s.owner or "(no owner)", Counter())[str(s.state)] += 1
+    start, end = _period(request, ctx, who, at)
+    measured = period_measures(
+        ctx.workspace, ctx.store, ctx.soa, start=start, end=end, now=ctx.clock()
+    )
     changes = {}
     for label, delta in (("24 h", timedelta(days=1)), ("7 days", timedelta(days=7))):
-        before = {
-            s.control.id: s.state
-            for s in audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, who.clamp(at - delta))
-        }
+        before = _states_before(ctx, measured, at, who.clamp(at - delta))
         changes[label] = [
             (s.control, before.get(s.control.id), s.state)
             for s in now_statuses
             if before.get(s.control.id) is not s.state
         ]
     chart = _change_chart(changes)
+    summary = _measure_summary(measured, now_statuses)
     return page(
         request,
         "overview.html.j2",
@@ -95,10 +100,107 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
             "owners": owners,
             "changes": changes,
             "chart": chart,
-            "json": {"at": report.iso(at), "by_state": by_state, "themes": themes},
+            "start": start,
+            "end": measured.end,
+            "measured": measured,
+            "summary": summary,
+            "bands": [label for label, _ in AGE_BANDS],
+            "by_band": findings_by_band(measured.open_findings),
+            "json": {
+                "at": report.iso(at),
+                "by_state": by_state,
+                "themes": themes,
+                "changes": {
+                    label: [
+                        {"control": c.id, "before": before and str(before), "now": str(now)}
+                        for c, before, now in moved
+                    ]
+                    for label, moved in changes.items()
+                },
+                "measures": _measures_json(measured),
+            },
         },
         who=who,
     )
+
+
+def _states_before(
+    ctx: WebContext, measured: PeriodMeasures, at: datetime, when: datetime
+) -> dict[str, ControlState]:
+    """Every control's state at ``when``: read off the period's continuity timelines when the
+    period covers ``[when, at]`` (the same state ``status --at`` gives), else evaluated."""
+    if not (measured.start <= when and measured.end == at):
+        return {
+            s.control.id: s.state
+            for s in audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, when)
+        }
+    states = {}
+    for control_id, found in measured.continuity.items():
+        state = ControlState.NOT_APPLICABLE if found.share is None else None
+        for instant, changed in found.timeline:
+            if instant > when:
+                break
+            state = changed
+        if state is not None:
+            states[control_id] = state
+    return states
+
+
+def _measure_summary(measured: PeriodMeasures, statuses: list[ControlStatus]) -> dict[str, Any]:
+    """The overview's figures over every applicable control's measures for the period."""
+    applicable = [m for m in measured.measures.values() if m.passing_share is not None]
+    restores = [t for m in applicable for t in m.restore_times]
+    health: Counter[str] = Counter()
+    for m in applicable:
+        for cause, spent in m.health.items():
+            health[cause] += int(spent.total_seconds())
+    owner = {s.control.id: s.owner for s in statuses}
+    lowest = sorted(
+        (m.passing_share, cid, owner.get(cid, ""), m)
+        for cid, m in measured.measures.items()
+        if m.passing_share is not None and m.passing_share < 1
+    )
+    return {
+        "mean_share": measured.mean_share(),
+        "went_failing": sum(m.went_failing for m in applicable),
+        "controls_went_failing": sum(1 for m in applicable if m.went_failing),
+        "mean_restore": sum(restores, timedelta(0)) / len(restores) if restores else None,
+        "worst_restore": max(restores, default=None),
+        "failing": sum((m.failing for m in applicable), timedelta(0)),
+        "accepted_days": sum(m.accepted / timedelta(days=1) for m in applicable),
+        "health": {cause: timedelta(seconds=n) for cause, n in health.items()},
+        "lowest": [(cid, who, m) for _, cid, who, m in lowest[:10]],
+    }
+
+
+def _measures_json(measured: PeriodMeasures) -> dict[str, Any]:
+    """The period's measures as JSON: per control ``measure_fields``, open findings, expiring."""
+    return {
+        "from": report.iso(measured.start),
+        "to": report.iso(measured.end),
+        "controls": {
+            cid: {k: report.iso(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+            for cid, m in measured.measures.items()
+            for fields in [measure_fields(m)]
+        },
+        "open_findings": [
+            {
+                "check": f.age.check_id,
+                "target": f.age.target_key,
+                "resource": f.age.resource,
+                "failing_since": report.iso(f.age.failing_since),
+                "since_before_period": f.age.since_before,
+                "age_band": f.band,
+                "severity": f.severity,
+                "accepted_by": f.accepted_by,
+            }
+            for f in measured.open_findings
+        ],
+        "expiring_manual": [
+            {"control": m.control_id, "file": m.file_name, "valid_until": report.iso(m.valid_until)}
+            for m in measured.expiring
+        ],
+    }
 
 
 def _change_chart(changes: dict[str, list[Any]]) -> list[dict[str, Any]]:
@@ -172,17 +274,16 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
     start, end = _period(request, ctx, who, at)
     exceptions = ctx.store.exceptions()
     manual = ctx.store.manual_items([control_id])
-    found = audit.period_continuity(
+    measured = period_measures(
         ctx.workspace,
         ctx.store,
         ctx.soa,
-        start,
-        end,
-        manual=manual,
-        exceptions=exceptions,
+        start=start,
+        end=end,
+        now=ctx.clock(),
         controls=[control_id],
     )
-    continuity = next(c for c in found if c.control.id == control_id)
+    continuity = measured.continuity[control_id]
     check_ids = [c for c, _ in checks]
     latest = ctx.store.latest_at(at, check_ids) if check_ids else []
     failing = [
@@ -212,7 +313,11 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
             "exceptions": [e for e in exceptions if e.check_id in check_ids],
             "manual": manual,
             "now": ctx.clock(),
-            "json": report.status_rows([status])[0],
+            "measured": measured,
+            "measures": measured.measures[control_id],
+            "bands": [label for label, _ in AGE_BANDS],
+            "by_band": findings_by_band(measured.open_findings),
+            "json": {**report.status_rows([status])[0], "measures": _measures_json(measured)},
         },
         who=who,
     )
