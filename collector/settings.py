@@ -231,6 +231,21 @@ class AzureSettings(BaseModel):
         description="azure.monitor.resource_logs_exported: resource types whose logs a "
         "diagnostic setting must export",
     )
+    change_alert_operations: list[str] = Field(
+        default_factory=lambda: [
+            "Microsoft.Authorization/policyAssignments/write",
+            "Microsoft.Authorization/policyAssignments/delete",
+            "Microsoft.Network/networkSecurityGroups/write",
+            "Microsoft.Network/networkSecurityGroups/delete",
+            "Microsoft.Network/networkSecurityGroups/securityRules/write",
+            "Microsoft.Network/networkSecurityGroups/securityRules/delete",
+            "Microsoft.Security/securitySolutions/write",
+            "Microsoft.Security/securitySolutions/delete",
+            "Microsoft.Sql/servers/firewallRules/write",
+            "Microsoft.Sql/servers/firewallRules/delete",
+        ],
+        description="azure.monitor.change_alerts: operations an activity log alert must watch",
+    )
     entra: EntraPolicy = Field(default_factory=EntraPolicy)
     intune: IntunePolicy = Field(default_factory=IntunePolicy)
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")

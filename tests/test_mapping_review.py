@@ -29,6 +29,7 @@ MONITORS = {
     "aws.securityhub.enabled",
     "azure.defender.plans_standard",
     "azure.defender.high_alerts_triaged",
+    "azure.monitor.change_alerts",
     "gcp.scc.threats_triaged",
 }
 #: Pairs the 2026 review found wrong (see issue 20); they must not come back.

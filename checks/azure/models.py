@@ -47,6 +47,7 @@ class StorageAccount(SnapshotPart):
     https_only: bool
     allow_blob_public_access: bool | None  # None: not set on the account
     minimum_tls_version: str | None  # TLS1_0, TLS1_1, TLS1_2, TLS1_3; None: not set
+    replication: str | None = None  # sku.name: Standard_LRS, Standard_ZRS, Standard_GRS, ...
 
 
 class StorageAccounts(_AzureSnapshot):

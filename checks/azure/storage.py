@@ -1,4 +1,5 @@
-"""Storage account checks: HTTPS only, no anonymous blob access, TLS 1.2 or later."""
+"""Storage account checks: HTTPS only, no anonymous blob access, TLS 1.2 or later, copies kept
+beyond one datacenter."""
 
 from __future__ import annotations
 
@@ -70,4 +71,25 @@ def minimum_tls_1_2(storage: StorageAccounts) -> Iterator[Finding]:
             resource=account.id,
             passed=tls_at_least_1_2(account.minimum_tls_version),
             message=f"minimum TLS version {account.minimum_tls_version or 'not set (TLS 1.0)'}",
+        )
+
+
+@check(
+    id="azure.storage.zone_or_geo_redundant",
+    title="Storage accounts keep copies in more than one zone or region",
+    severity="medium",
+    interval="24h",
+    remediation="Change the account's redundancy to ZRS, GRS, RA-GRS, GZRS or RA-GZRS "
+    "(az storage account update --sku Standard_ZRS; some changes need a conversion request).",
+)
+def zone_or_geo_redundant(storage: StorageAccounts) -> Iterator[Finding]:
+    """Locally redundant storage (``*_LRS``) keeps every copy in one datacenter and fails; an
+    account whose SKU is not reported fails too."""
+    for account in storage.accounts:
+        sku = account.replication
+        passed = sku is not None and not sku.upper().endswith("_LRS")
+        yield Finding(
+            resource=account.id,
+            passed=passed,
+            message=f"replication {sku}" if sku else "replication (SKU) not reported",
         )

@@ -45,7 +45,7 @@ def list_resources(scope: AzureScope, provider_type: str, api_version: str) -> l
 
 @collects(StorageAccounts, permissions=[READER])
 def storage_accounts(scope: AzureScope) -> StorageAccounts:
-    """Storage accounts with their transport, public-access and TLS settings."""
+    """Storage accounts with their transport, public-access, TLS and replication settings."""
     accounts = []
     for item in list_resources(scope, "Microsoft.Storage/storageAccounts", STORAGE_API):
         props = properties(item, "storage account")
@@ -56,6 +56,7 @@ def storage_accounts(scope: AzureScope) -> StorageAccounts:
                 https_only=props.get("supportsHttpsTrafficOnly") is True,
                 allow_blob_public_access=props.get("allowBlobPublicAccess"),
                 minimum_tls_version=props.get("minimumTlsVersion"),
+                replication=(item.get("sku") or {}).get("name"),
             )
         )
     return StorageAccounts(accounts=tuple(accounts))

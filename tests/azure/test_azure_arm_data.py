@@ -45,6 +45,11 @@ def test_storage_accounts_over_two_pages(api: respx.MockRouter) -> None:
         (account("stlegacy"), False),
         (account("stunset"), False),
     }
+    assert verdicts(storage.zone_or_geo_redundant, accounts) == {
+        (account("stsecure"), True),  # RA-GZRS
+        (account("stlegacy"), False),  # LRS: one datacenter
+        (account("stunset"), True),  # ZRS
+    }
 
 
 def test_no_storage_accounts_is_no_finding(api: respx.MockRouter) -> None:

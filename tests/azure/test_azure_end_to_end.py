@@ -52,6 +52,11 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     )
     ops.serve_resource_logs(api)
     ops.summarize(api, status_code=200, json=recording("arm/policy_summary.json"))
+    serve(
+        api,
+        arm(f"{SUB}/providers/Microsoft.Insights/activityLogAlerts"),
+        "arm/activity_log_alerts.json",
+    )
     governance.serve_pim(api)
     governance.serve_reviews(api)
     serve(api, graph("/policies/authorizationPolicy"), "graph/authorization_policy.json")
@@ -101,7 +106,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 40
+    assert len(result.records) == len(checks) == 42
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",

@@ -8,7 +8,8 @@ import httpx
 import pytest
 import respx
 
-from checks.azure import backup, defender, logs, policy
+from checks.azure import alerts, backup, defender, logs, policy
+from checks.azure.alerts import ActivityLogAlerts
 from checks.azure.backup import BackupJobs
 from checks.azure.defender import DefenderAlerts, DefenderVulnerabilities
 from checks.azure.logs import LogWorkspaces, ResourceLogExports
@@ -294,3 +295,26 @@ def test_resource_logs_denied_is_an_error(api: respx.MockRouter) -> None:
     serve(api, arm(f"{SUB}/resources"), "arm/resources_keyvaults.json")
     with pytest.raises(AzureApiError, match="HTTP 403 AuthorizationFailed"):
         collect(ResourceLogExports)
+
+
+def test_change_alerts(api: respx.MockRouter) -> None:
+    path = arm(f"{SUB}/providers/Microsoft.Insights/activityLogAlerts")
+    serve(api, path, "arm/activity_log_alerts.json", **{"api-version": "2020-10-01"})
+    watched = collect(ActivityLogAlerts)
+    ops = f"{SUB}/operations"
+    assert verdicts(alerts.change_alerts, watched) == {
+        (f"{ops}/Microsoft.Authorization/policyAssignments/write", True),  # anyOf
+        (f"{ops}/Microsoft.Authorization/policyAssignments/delete", True),
+        (f"{ops}/Microsoft.Network/networkSecurityGroups/write", False),  # no action group
+        (f"{ops}/Microsoft.Network/networkSecurityGroups/delete", False),  # disabled
+        (f"{ops}/Microsoft.Network/networkSecurityGroups/securityRules/write", False),  # one RG
+        (f"{ops}/Microsoft.Network/networkSecurityGroups/securityRules/delete", False),
+        (f"{ops}/Microsoft.Security/securitySolutions/write", True),  # containsAny
+        (f"{ops}/Microsoft.Security/securitySolutions/delete", True),
+        (f"{ops}/Microsoft.Sql/servers/firewallRules/write", True),  # lower case, enabled unset
+        (f"{ops}/Microsoft.Sql/servers/firewallRules/delete", False),  # ServiceHealth category
+    }
+    api.routes.clear()
+    serve(api, path, "arm/error_authorization_failed.json", status=403)
+    with pytest.raises(AzureApiError):
+        collect(ActivityLogAlerts)
