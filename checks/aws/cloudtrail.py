@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import ClassVar
 
-from checks.api import Finding, check
-from checks.aws.models import CloudTrailTrails, Trail
+from checks.api import Finding, SnapshotPart, check
+from checks.aws.models import CloudTrailTrails, Trail, _AwsSnapshot
 
 #: CloudWatch Logs delivery older than this (before collection) fails
 #: ``aws.cloudtrail.cloudwatch_integration``.
@@ -137,3 +138,54 @@ def cloudwatch_integration(snapshot: CloudTrailTrails) -> Iterator[Finding]:
                 f"({'within' if passed else 'over'} the {limit} h limit)"
             )
         yield Finding(resource=trail.arn, passed=passed, message=message)
+
+
+class TrailBucket(SnapshotPart):
+    """A bucket trails deliver to: Object Lock default retention and MFA delete."""
+
+    name: str
+    trails: tuple[str, ...]
+    object_lock: bool
+    retention_mode: str | None  # COMPLIANCE or GOVERNANCE; None: no default retention
+    retention_days: int | None
+    mfa_delete: bool
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:s3:::{self.name}"
+
+
+class CloudTrailBuckets(_AwsSnapshot):
+    """The S3 buckets the account's trails deliver log files to."""
+
+    resource_noun: ClassVar[str] = "trail buckets"
+
+    account_arn: str
+    buckets: tuple[TrailBucket, ...]
+
+
+@check(
+    id="aws.cloudtrail.bucket_delete_protected",
+    title="CloudTrail log buckets lock objects (Object Lock) or require MFA to delete",
+    severity="medium",
+    interval="24h",
+    remediation="Deliver the trail to a bucket created with Object Lock and a default retention "
+    "(COMPLIANCE mode), or enable MFA delete on the bucket with the root user.",
+)
+def bucket_delete_protected(snapshot: CloudTrailBuckets) -> Iterator[Finding]:
+    """One finding per trail bucket: Object Lock with a default retention, or MFA delete."""
+    for bucket in snapshot.buckets:
+        locked = bucket.object_lock and bucket.retention_mode is not None
+        lock = (
+            f"Object Lock {bucket.retention_mode} {bucket.retention_days} days"
+            if locked
+            else "Object Lock on, no default retention"
+            if bucket.object_lock
+            else "no Object Lock"
+        )
+        mfa = "MFA delete on" if bucket.mfa_delete else "no MFA delete"
+        yield Finding(
+            resource=bucket.arn,
+            passed=locked or bucket.mfa_delete,
+            message=f"{lock}, {mfa} (trails: {', '.join(bucket.trails)})",
+        )

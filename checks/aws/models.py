@@ -249,6 +249,7 @@ class Trail(SnapshotPart):
     management_reads: bool = False
     management_writes: bool = False
     management_excluded: tuple[str, ...] = ()  # event sources left out (kms, rdsdata...)
+    s3_bucket: str | None = None  # where the trail delivers its log files
 
 
 class CloudTrailTrails(_AwsSnapshot):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from checks.aws.cloudtrail import CloudTrailBuckets, TrailBucket
 from checks.aws.models import CloudTrailTrails, Trail
+from collector.aws.paging import each
+from collector.aws.s3 import absent_as_none
 from collector.aws.scope import AwsScope
 from collector.collect import collects
 
@@ -52,11 +55,53 @@ def cloudtrail_trails(scope: AwsScope) -> CloudTrailTrails:
             management_reads=reads,
             management_writes=writes,
             management_excluded=excluded,
+            s3_bucket=listed.get("S3BucketName") or None,
         )
     return CloudTrailTrails(
         account_arn=f"arn:aws:iam::{scope.account_id}:root",
         collected_at=collected_at,
         trails=tuple(sorted(seen.values(), key=lambda t: t.arn)),
+    )
+
+
+NO_OBJECT_LOCK = "ObjectLockConfigurationNotFoundError"  # S3's documented "not configured"
+
+
+@collects(
+    CloudTrailBuckets,
+    permissions=[
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudtrail:GetEventSelectors",
+        "s3:GetBucketObjectLockConfiguration",
+        "s3:GetBucketVersioning",
+    ],
+)
+def cloudtrail_buckets(scope: AwsScope) -> CloudTrailBuckets:
+    """Each trail bucket's Object Lock default retention and MFA delete, read once per bucket.
+    A bucket in another account that denies the read is an error, not a verdict."""
+    trails = scope.get(CloudTrailTrails).trails
+    names = sorted({t.s3_bucket for t in trails if t.s3_bucket})
+    s3 = scope.client("s3")
+    return CloudTrailBuckets(
+        account_arn=f"arn:aws:iam::{scope.account_id}:root",
+        buckets=tuple(each(lambda name: _trail_bucket(s3, name, trails), names)),
+    )
+
+
+def _trail_bucket(s3: Any, name: str, trails: tuple[Trail, ...]) -> TrailBucket:
+    answer = absent_as_none(NO_OBJECT_LOCK, lambda: s3.get_object_lock_configuration(Bucket=name))
+    lock = (answer or {}).get("ObjectLockConfiguration") or {}
+    retention = (lock.get("Rule") or {}).get("DefaultRetention") or {}
+    days = retention.get("Days") or 365 * (retention.get("Years") or 0) or None
+    versioning = s3.get_bucket_versioning(Bucket=name)
+    return TrailBucket(
+        name=name,
+        trails=tuple(sorted(t.name for t in trails if t.s3_bucket == name)),
+        object_lock=lock.get("ObjectLockEnabled") == "Enabled",
+        retention_mode=retention.get("Mode"),
+        retention_days=days,
+        mfa_delete=versioning.get("MFADelete") == "Enabled",
     )
 
 

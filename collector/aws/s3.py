@@ -48,7 +48,7 @@ def s3_buckets(scope: AwsScope) -> S3Buckets:
     s3 = scope.client("s3")
     account_block = None
     if "account_block" in read:
-        account_block = _absent_as_none(
+        account_block = absent_as_none(
             NO_BLOCK,
             lambda: scope.client("s3control").get_public_access_block(AccountId=scope.account_id),
         )
@@ -67,11 +67,11 @@ def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
     block = encryption = policy = None
     versioning = logging = {}
     if "public_access_block" in read:
-        block = _absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
+        block = absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
     if "encryption" in read:
-        encryption = _absent_as_none(NO_ENCRYPTION, lambda: s3.get_bucket_encryption(Bucket=name))
+        encryption = absent_as_none(NO_ENCRYPTION, lambda: s3.get_bucket_encryption(Bucket=name))
     if "policy" in read:
-        policy = _absent_as_none(NO_POLICY, lambda: s3.get_bucket_policy(Bucket=name))
+        policy = absent_as_none(NO_POLICY, lambda: s3.get_bucket_policy(Bucket=name))
     if "versioning" in read:
         versioning = s3.get_bucket_versioning(Bucket=name)
     if "logging" in read:
@@ -87,7 +87,7 @@ def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
     )
 
 
-def _absent_as_none(absent_code: str, call: Any) -> dict[str, Any] | None:
+def absent_as_none(absent_code: str, call: Any) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
     try:
