@@ -5,7 +5,11 @@ Pure functions of what continuity already derives (each control's state timeline
 Nothing here reads a clock or the store: ``start``, ``end`` and ``now`` are parameters.
 
 Definitions (the report states them as its method):
-- *passing share*: time in ``passing`` or ``attested`` divided by the period's length.
+- *passing share*: time in ``passing`` or ``attested`` divided by the time the control was
+  applicable in the period (None when it never was).
+- *excluded*: time in ``not_applicable`` (the SoA excluded the control for part of the
+  period); it counts toward no other measure, and an exclusion ends a failing episode untimed
+  (it was neither shown restored nor failing on).
 - *went failing*: entries into ``failing`` after the period's start.
 - *time to restore*: for a failing episode that began inside the period, the time from entering
   ``failing`` to the next ``passing``/``attested`` (time in ``error``/``stale`` in between counts:
@@ -65,7 +69,8 @@ AGE_BANDS: tuple[tuple[str, timedelta | None], ...] = (
 
 @dataclass(frozen=True)
 class ControlMeasures:
-    """One control's measures over ``[start, end)`` (``passing_share`` None: not applicable)."""
+    """One control's measures over ``[start, end)`` (``passing_share`` None: not applicable
+    at any time in it)."""
 
     passing_share: float | None
     went_failing: int = 0
@@ -74,6 +79,7 @@ class ControlMeasures:
     open_failing_since: datetime | None = None
     failing: timedelta = timedelta(0)
     accepted: timedelta = timedelta(0)
+    excluded: timedelta = timedelta(0)
     health: dict[str, timedelta] = field(default_factory=dict)  # stale / error / no_evidence
     state_at_end: ControlState | None = None
 
@@ -107,7 +113,7 @@ def measure_timeline(timeline: Timeline, start: datetime, end: datetime) -> Cont
     changes = [(when, state) for when, state in timeline if when < end]
     if not changes or changes[0][0] != start:
         raise ValueError("a control timeline must start at the period's start")
-    good = failing = accepted = timedelta(0)
+    good = failing = accepted = excluded = timedelta(0)
     health: dict[str, timedelta] = {}
     went_failing, restores = 0, []
     episode_start: datetime | None = None  # the current failing episode, when it began inside
@@ -129,17 +135,22 @@ def measure_timeline(timeline: Timeline, start: datetime, end: datetime) -> Cont
                     episode_start = when
         elif state is ControlState.ACCEPTED:
             accepted += span
-        elif state is not ControlState.NOT_APPLICABLE:
+        elif state is ControlState.NOT_APPLICABLE:
+            excluded += span
+            open_since = episode_start = None
+        else:
             cause = _HEALTH.get(state, "no_evidence")
             health[cause] = health.get(cause, timedelta(0)) + span
+    applicable = end - start - excluded
     return ControlMeasures(
-        passing_share=good / (end - start),
+        passing_share=good / applicable if applicable else None,
         went_failing=went_failing,
         failing_at_start=changes[0][1] is ControlState.FAILING,
         restore_times=tuple(restores),
         open_failing_since=open_since,
         failing=failing,
         accepted=accepted,
+        excluded=excluded,
         health=health,
         state_at_end=changes[-1][1],
     )
@@ -158,6 +169,7 @@ MEASURE_COLUMNS = (
     "stale_h",
     "error_h",
     "no_evidence_h",
+    "excluded_days",
 )
 
 
@@ -184,6 +196,7 @@ def measure_fields(m: ControlMeasures) -> dict[str, object]:
             f"{k}_h": hours(m.health.get(k, timedelta(0)))
             for k in ("stale", "error", "no_evidence")
         },
+        "excluded_days": round(m.excluded / timedelta(days=1), 2),
     }
 
 

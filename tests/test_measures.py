@@ -10,6 +10,7 @@ from collector.measures import (
     age_band,
     expiring_manual,
     finding_history,
+    measure_fields,
     measure_timeline,
     split_period,
 )
@@ -225,3 +226,34 @@ def test_accepted_time_is_counted_apart_and_does_not_end_the_failing_episode() -
     assert m.failing == 2 * H
     assert m.passing_share == pytest.approx(3 / 10)
     assert m.went_failing == 1 and m.restore_times == (7 * H,)
+
+
+def test_a_control_excluded_halfway_is_measured_over_its_applicable_time_only() -> None:
+    """The SoA excluded it at 10 h: the share is of the 10 applicable hours, and the open
+    failing episode ends untimed (it was never shown restored, nor failing on after)."""
+    timeline = [
+        (START, S.PASSING),
+        (at(6), S.FAILING),
+        (at(10), S.NOT_APPLICABLE),
+    ]
+    m = measure_timeline(timeline, START, at(20))
+    assert m.passing_share == pytest.approx(6 / 10)
+    assert m.excluded == 10 * H
+    assert m.failing == 4 * H
+    assert m.went_failing == 1
+    assert m.restore_times == () and m.open_failing_since is None
+    assert m.state_at_end is S.NOT_APPLICABLE
+    fields = measure_fields(m)
+    assert fields["passing_pct"] == 60.0 and fields["excluded_days"] == round(10 / 24, 2)
+    assert fields["state_at_end"] == "not_applicable"
+
+
+def test_applicable_again_counts_a_new_failure_and_a_wholly_excluded_slice_is_none() -> None:
+    timeline = [(START, S.NOT_APPLICABLE), (at(12), S.FAILING), (at(15), S.PASSING)]
+    m = measure_timeline(timeline, START, at(24))
+    assert m.passing_share == pytest.approx(9 / 12)
+    assert m.went_failing == 1 and m.restore_times == (3 * H,)
+    assert m.failing_at_start is False
+    whole = measure_timeline(timeline, START, at(12))
+    assert whole.passing_share is None and whole.excluded == 12 * H
+    assert measure_fields(whole)["passing_pct"] is None
