@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from collector.applicability import Applicability
 from collector.catalogue import Catalogue, Control
 from collector.manual import governing
 from collector.mapping import Mapping, Strength
@@ -70,9 +71,11 @@ class Gap:
 class Continuity:
     """One control over a period: share of time with fresh passing evidence, and the gaps.
 
-    ``share`` is None for a control the SoA excludes (not evaluated). ``timeline`` holds the
-    control's state from each instant on, the first at the period's start (empty when
-    excluded); clause 9.1 measures (``collector.measures``) are derived from it.
+    ``share`` is None for a control excluded for the whole period (not evaluated), else the
+    share of the time it was applicable. ``timeline`` holds the control's state from each
+    instant on, the first at the period's start (empty when excluded throughout;
+    ``not_applicable`` while excluded); clause 9.1 measures (``collector.measures``) are
+    derived from it.
     """
 
     control: Control
@@ -97,9 +100,12 @@ def continuity(
     manual: Iterable[ManualEvidence] = (),
     exceptions: Iterable[RiskException] = (),
     stale_factor: float = 2.0,
+    applicable: cabc.Mapping[str, Applicability] | None = None,
 ) -> list[Continuity]:
     """Continuity of every catalogue control over ``[start, end)``, in catalogue order, over
-    ``scope`` (None: every mapped check counts).
+    ``scope`` (None: every mapped check counts). ``applicable`` corrects the SoA for the
+    controls whose applicability changed (``collector.applicability``): their time excluded
+    is ``not_applicable`` in the timeline and counts toward neither the share nor a gap.
 
     Raises ValueError when the period is empty or inverted.
     """
@@ -132,7 +138,13 @@ def continuity(
     results = []
     for control in catalogue.controls:
         entry = soa.entry(control.id) if soa is not None else None
-        if entry is not None and not entry.applicable:
+        changed = (applicable or {}).get(control.id)
+        windows = changed.windows(start, end) if changed is not None else None
+        if (
+            not any(a for _, a in windows)
+            if windows is not None
+            else entry is not None and not entry.applicable
+        ):
             results.append(Continuity(control, None, ()))
             continue
         checks = [c for c in mapping.checks_for(control.id) if scope is None or c in scope.checks]
@@ -151,8 +163,25 @@ def continuity(
             changes = _control_changes(per_check, manual_changes, start)
         else:
             changes = manual_changes
+        if windows is not None:
+            changes = _within(changes, windows)
         results.append(_summarise(control, changes, period))
     return results
+
+
+def _within(changes: Changes, windows: list[tuple[datetime, bool]]) -> Changes:
+    """A control's timeline with ``not_applicable`` wherever ``windows`` says it was not."""
+    found: Changes = []
+    state, applies, i, j = None, True, 0, 0
+    for point in sorted({when for when, _ in changes} | {when for when, _ in windows}):
+        while i < len(changes) and changes[i][0] <= point:
+            state, i = changes[i][1], i + 1
+        while j < len(windows) and windows[j][0] <= point:
+            applies, j = windows[j][1], j + 1
+        current = state if applies else ControlState.NOT_APPLICABLE
+        if not found or found[-1][1] is not current:
+            found.append((point, current))
+    return found
 
 
 def _key_changes(
@@ -248,19 +277,22 @@ def _manual_changes(items: list[ManualEvidence], period: tuple[datetime, datetim
 
 def _summarise(control: Control, changes: Changes, period: tuple[datetime, datetime]) -> Continuity:
     start, end = period
-    good = timedelta(0)
+    good = excluded = timedelta(0)
     gaps: list[Gap] = []
     bounds = [when for when, _ in changes[1:]] + [end]
     for (when, state), until in zip(changes, bounds, strict=True):
         if state in GOOD_STATES:
             good += until - when
             continue
+        if state is ControlState.NOT_APPLICABLE:
+            excluded += until - when
+            continue
         cause = _CAUSE[state] if state is not None else "no_evidence"
         if gaps and gaps[-1].cause == cause and gaps[-1].end == when:
             gaps[-1] = Gap(gaps[-1].start, until, cause)
         else:
             gaps.append(Gap(when, until, cause))
-    return Continuity(control, good / (end - start), tuple(gaps), tuple(changes))
+    return Continuity(control, good / (end - start - excluded), tuple(gaps), tuple(changes))
 
 
 # -- bounded input: the run-length compressed timeline ----------------------------------------
@@ -271,13 +303,15 @@ def tightest_max_ages(
     mapping: Mapping,
     intervals: cabc.Mapping[str, timedelta],
     stale_factor: float = 2.0,
+    also: cabc.Collection[str] = (),
 ) -> dict[str, timedelta | None]:
     """Per mapped check, the smallest maximum evidence age over the controls it maps to that
-    the SoA does not exclude (None: never stale); what ``compress`` needs."""
+    the SoA does not exclude, or that are in ``also`` (applicable at some other time); None:
+    never stale. What ``compress`` needs."""
     ages: dict[str, timedelta | None] = {}
     for check, control, _ in mapping.pairs():
         entry = soa.entry(control) if soa is not None else None
-        if entry is not None and not entry.applicable:
+        if entry is not None and not entry.applicable and control not in also:
             continue
         age = max_age_for(check, entry, intervals, stale_factor)
         if age is not None:

@@ -197,3 +197,45 @@ def test_cli_refuses_bad_output_and_keeps_existing_files(annexa, tmp_path) -> No
         "report", "--from", "2024-03-01", "--to", "2024-02-01", "--out", str(tmp_path / "r2.json")
     )
     assert code == 2 and err.count("\n") == 1 and not (tmp_path / "r2.json").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("setup")
+def test_a_control_excluded_halfway_is_measured_while_it_applied(store_url, tmp_path) -> None:
+    """The SoA given (today's) excludes A.8.3; the daemon recorded it excluded from day 10, so
+    the first ten days are measured (the first failure) and the rest is excluded time."""
+    soa_path = tmp_path / "soa-now.yaml"
+    soa_path.write_text(
+        "controls:\n"
+        "  - {control: A.8.3, applicable: no, justification: moved to the provider, "
+        "max_evidence_age: 30d}\n"
+    )
+    workspace = load_workspace(load_settings(tmp_path / "annexa.yaml"))
+    soa = load_soa(soa_path, workspace.catalogue)
+    with EvidenceStore.open(store_url) as store:
+        store.record_transition("A.8.3", None, "passing", at=START - D)
+        store.record_transition("A.8.3", "passing", "failing", at=START + 5 * D)
+        store.record_transition("A.8.3", "failing", "passing", at=START + 6 * D + 12 * H)
+        store.record_transition("A.8.3", "passing", "not_applicable", at=START + 10 * D)
+        review = build_review(
+            workspace,
+            store,
+            soa,
+            start=START,
+            end=START + 20 * D,
+            now=datetime(2024, 6, 1, tzinfo=UTC),
+        )
+    control = next(c for c in review.controls if c.control.id == "A.8.3")
+    assert control.applicable is True
+    m = control.current
+    assert m.passing_share == pytest.approx((240 - 36) / 240)
+    assert m.went_failing == 1 and m.restore_times == (36 * H,)  # day 12's failure: excluded
+    assert m.excluded == 10 * D
+    assert m.state_at_end.value == "not_applicable"
+    # April 20 - May 1 applicable until April 30; May wholly excluded
+    assert [s.passing_share for s in control.trend] == [pytest.approx((240 - 36) / 240), None]
+    # the previous 20 days: the SoA given (excluded) until the daemon's first record a day
+    # before START, then applicable without evidence
+    assert control.previous.excluded == 19 * D and control.previous.passing_share == 0.0
+    other = next(c for c in review.controls if c.control.id == "A.8.12")
+    assert other.applicable and other.current.excluded == timedelta(0)

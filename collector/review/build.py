@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from collector.app import Workspace
+from collector.applicability import applicability
 from collector.catalogue import Control
 from collector.continuity import Continuity, continuity, tightest_max_ages
 from collector.errors import UserError
@@ -44,7 +45,7 @@ class ControlReview:
 
     control: Control
     owner: str
-    applicable: bool
+    applicable: bool  # at some instant of the period (the SoA, corrected by recorded changes)
     current: ControlMeasures
     previous: ControlMeasures
     trend: tuple[ControlMeasures, ...]
@@ -236,7 +237,8 @@ def build_review(
     mapping, catalogue = workspace.mapping, workspace.catalogue
     intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
     checks = sorted({c for c, _, _ in mapping.pairs()})
-    max_ages = tightest_max_ages(soa, mapping, intervals)
+    changed = applicability(store.transitions(), soa)
+    max_ages = tightest_max_ages(soa, mapping, intervals, also=set(changed))
     history = list(store.timeline(previous[0], until, check_ids=checks, max_ages=max_ages))
     manual, exceptions = store.manual_items(), store.exceptions()
     scope = workspace.scope()
@@ -253,6 +255,7 @@ def build_review(
             scope=scope,
             manual=manual,
             exceptions=exceptions,
+            applicable=changed,
         )
         return _measured(found, a, b)
 
@@ -266,7 +269,7 @@ def build_review(
             ControlReview(
                 control=control,
                 owner=entry.owner if entry is not None else "",
-                applicable=entry is None or entry.applicable,
+                applicable=current[i].passing_share is not None,
                 current=current[i],
                 previous=before[i],
                 trend=tuple(s[i] for s in per_slice),

@@ -41,7 +41,11 @@ METHOD = (
         "in the store. Time to restore runs from entering failing to the next passing or attested "
         "state, for failing episodes that began inside the period. A finding is aged from the "
         "first record showing it failing without a fix in between; for findings already failing "
-        "when the period began the age is a lower bound.",
+        "when the period began the age is a lower bound. A control counts only while it was "
+        "applicable: the Statement of Applicability given to this report decides, corrected by "
+        "the state changes recorded in the store (the daemon records when the SoA it runs with "
+        "excludes a control, or applies it again); time excluded is shown apart and weighs in "
+        "no other measure, and an exclusion ends a failing episode untimed.",
     ),
     (
         "When",
