@@ -25,6 +25,7 @@ from collector.soa import Soa
 from collector.status import ControlStatus, Scope, evaluate
 from storage import (
     EvidenceStore,
+    EvidenceSummary,
     ManualEvidence,
     RiskException,
     Tombstone,
@@ -49,6 +50,7 @@ __all__ = [
     "revoke_exception",
     "status_over_period",
     "statuses_at",
+    "statuses_from",
     "verify",
     "write_manual_file",
 ]
@@ -342,11 +344,25 @@ def _evaluate_at(
     exceptions: Sequence[RiskException],
     scope: Scope | None,
 ) -> list[ControlStatus]:
+    return statuses_from(workspace, soa, store.latest_at(at), at, manual, exceptions, scope)
+
+
+def statuses_from(
+    workspace: Workspace,
+    soa: Soa | None,
+    latest: Sequence[EvidenceSummary],
+    at: datetime,
+    manual: Sequence[ManualEvidence],
+    exceptions: Sequence[RiskException],
+    scope: Scope | None = None,
+) -> list[ControlStatus]:
+    """Every control's status at ``at`` from ``latest`` (the newest evidence per (check,
+    target) then); a control's status needs only the evidence of its mapped checks."""
     return evaluate(
         workspace.catalogue,
         soa,
         workspace.mapping,
-        store.latest_at(at),
+        latest,
         _intervals(workspace),
         at,
         scope=scope or workspace.scope(),

@@ -226,18 +226,34 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
         until: datetime | None = None,
         limit: int | None = 100,
     ) -> list[EvidenceRecord]:
-        """Records collected in ``[since, until]``, newest first."""
+        """Records collected in ``[since, until]``, newest first.
+
+        With ``check_ids`` and ``limit``, the newest ``limit`` of each check are found first, each
+        by one walk down the (check, collected_at) index, so the cost follows ``limit`` and the
+        number of checks, never the history (one sort over every record of the checks
+        otherwise)."""
         query = select(ev, obs.c.content).join(obs, obs.c.sha256 == ev.c.observations_hash)
-        if check_ids is not None:
-            query = query.where(ev.c.check_id.in_(list(check_ids)))
-        if since is not None:
-            query = query.where(ev.c.collected_at >= since)
-        if until is not None:
-            query = query.where(ev.c.collected_at <= until)
-        query = query.order_by(ev.c.collected_at.desc(), ev.c.id.desc())
-        if limit is not None:
-            query = query.limit(limit)
         with self.engine.connect() as conn:
+            if check_ids is not None and limit is not None:
+                newest = []
+                for check_id in sorted(set(check_ids)):
+                    per_check = _in_window(
+                        select(ev.c.id, ev.c.collected_at).where(ev.c.check_id == check_id),
+                        since,
+                        until,
+                    )
+                    newest += conn.execute(
+                        per_check.order_by(ev.c.collected_at.desc(), ev.c.id.desc()).limit(limit)
+                    ).all()
+                newest.sort(key=lambda r: (r.collected_at, r.id), reverse=True)
+                query = query.where(ev.c.id.in_([r.id for r in newest[:limit]]))
+            elif check_ids is not None:
+                query = query.where(ev.c.check_id.in_(list(check_ids)))
+            query = _in_window(query, since, until).order_by(
+                ev.c.collected_at.desc(), ev.c.id.desc()
+            )
+            if limit is not None:
+                query = query.limit(limit)
             return [evidence_record(row) for row in conn.execute(query)]
 
     def heads(self) -> Heads:
@@ -320,6 +336,15 @@ class _Prepared:
             content_hash=self.content_hash,
             previous_hash=self.previous_hash,
         )
+
+
+def _in_window(query: Any, since: datetime | None, until: datetime | None) -> Any:
+    """``query`` limited to records collected in ``[since, until]`` (either end optional)."""
+    if since is not None:
+        query = query.where(ev.c.collected_at >= since)
+    if until is not None:
+        query = query.where(ev.c.collected_at <= until)
+    return query
 
 
 def _chain_head(conn: Connection) -> str:

@@ -268,12 +268,16 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
     if control_id not in ctx.workspace.catalogue:
         return not_found(request, f"control {control_id}", who)
     at, historic = _instant(request, ctx, who)
-    status = next(s for s in statuses_at(ctx, at, historic) if s.control.id == control_id)
     mapping = ctx.workspace.mapping
     checks = [(c, mapping.pair(c, control_id)) for c in mapping.checks_for(control_id)]
+    check_ids = [c for c, _ in checks]
+    # the status reads only this control's checks' latest evidence (as status --at reads it)
+    latest = ctx.store.latest_at(at if historic else None, check_ids) if check_ids else []
     start, end = _period(request, ctx, who, at)
     exceptions = ctx.store.exceptions()
     manual = ctx.store.manual_items([control_id])
+    evaluated = audit.statuses_from(ctx.workspace, ctx.soa, latest, at, manual, exceptions)
+    status = next(s for s in evaluated if s.control.id == control_id)
     measured = period_measures(
         ctx.workspace,
         ctx.store,
@@ -284,8 +288,6 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
         controls=[control_id],
     )
     continuity = measured.continuity[control_id]
-    check_ids = [c for c, _ in checks]
-    latest = ctx.store.latest_at(at, check_ids) if check_ids else []
     failing = [
         (summary, resource, console_url(resource))
         for summary in latest

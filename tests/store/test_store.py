@@ -239,3 +239,30 @@ def test_reconcile_leaves_live_runs_alone(store: EvidenceStore) -> None:
     run = store.start_run(started_at=datetime.now(UTC))
     assert store.reconcile_interrupted() == []
     assert store.get_run(run).outcome == "running"  # type: ignore[union-attr]
+
+
+def test_history_of_several_checks_is_the_newest_across_them(store):
+    """``history(check_ids=..., limit=N)``: the N newest records of those checks together,
+    newest first, inside ``[since, until]``, whichever check they belong to."""
+    run = store.start_run(started_at=T0)
+    a, b, other = "aws.s3.public_access_blocked", "aws.iam.root_mfa_enabled", "aws.x.other"
+    hours = {a: (1, 2, 3, 10), b: (4, 5, 11), other: (6, 12)}
+    store.append_many(
+        evidence(run, check_id=check, at=T0 + timedelta(hours=h))
+        for check, times in hours.items()
+        for h in times
+    )
+
+    def shown(**window):
+        found = store.history(check_ids=[a, b], **window)
+        return [(r.check_id, int((r.collected_at - T0) / timedelta(hours=1))) for r in found]
+
+    assert shown(limit=3) == [(b, 11), (a, 10), (b, 5)]
+    assert shown(limit=3, until=T0 + timedelta(hours=9)) == [(b, 5), (b, 4), (a, 3)]
+    assert shown(limit=10, since=T0 + timedelta(hours=3), until=T0 + timedelta(hours=10)) == [
+        (a, 10),
+        (b, 5),
+        (b, 4),
+        (a, 3),
+    ]
+    assert shown(limit=None) == shown(limit=100)

@@ -1,9 +1,11 @@
 """Clause 9.1 measures on the console: the overview and a control's page show, for the chosen
 period, the figures ``annexa report`` computes (``build_review``) for the same store and period;
-the overview's "what changed" states are those of ``status --at`` a day and a week before."""
+the overview's "what changed" states are those of ``status --at`` a day and a week before, and a
+control's page shows the CLI's status of that control (now and ``--at``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,19 +37,24 @@ def _report(settings):
         )
         before = {
             label: {
-                s.control.id: s.state
-                for s in audit.statuses_at(workspace, store, soa, NOW - delta)
+                s.control.id: s.state for s in audit.statuses_at(workspace, store, soa, NOW - delta)
             }
             for label, delta in (("24 h", timedelta(days=1)), ("7 days", timedelta(days=7)))
         }
-        current = {s.control.id: s.state for s in workspace.statuses(store, soa, NOW)}
-    return review, before, current
+        statuses = workspace.statuses(store, soa, NOW)
+        current = {s.control.id: s.state for s in statuses}
+        rows = {r["control"]: r for r in report.status_rows(statuses)}
+        past = audit.statuses_at(
+            workspace, store, soa, datetime(2026, 6, 14, 23, 59, 59, 999999, tzinfo=UTC)
+        )
+        rows_past = {r["control"]: r for r in report.status_rows(past)}
+    return review, before, current, rows, rows_past
 
 
 @pytest.mark.postgres
 def test_overview_and_control_page_show_the_reports_measures(estate):
     settings, checks = estate
-    review, before, current = _report(settings)
+    review, before, current, rows, rows_past = _report(settings)
     expected = {c.control.id: _json_fields(measure_fields(c.current)) for c in review.controls}
     # the history makes these figures non-trivial: A.8.3 failing since its first record
     a83 = expected["A.8.3"]
@@ -60,6 +67,7 @@ def test_overview_and_control_page_show_the_reports_measures(estate):
         control = c.get(f"/controls/A.8.3?{query}", headers=VIEWER).json()
         html = c.get("/controls/A.8.3?from=2026-06-10&to=2026-06-15", headers=VIEWER).text
         overview_html = c.get("/?from=2026-06-10&to=2026-06-15", headers=VIEWER).text
+        shown_past = c.get("/controls/A.8.3?at=2026-06-14&format=json", headers=VIEWER).json()
     measures = overview["measures"]
     assert (measures["from"], measures["to"]) == (report.iso(FROM), report.iso(NOW))
     assert measures["controls"] == expected
@@ -74,6 +82,9 @@ def test_overview_and_control_page_show_the_reports_measures(estate):
             (f["check"], f["resource"], f["age_band"], f["severity"], f["accepted_by"])
             for f in shown
         ] == opened
+    # a control's page: the CLI's status of it, now and as it stood on a past date
+    for shown, cli in ((control, rows["A.8.3"]), (shown_past, rows_past["A.8.3"])):
+        assert {k: v for k, v in shown.items() if k != "measures"} == json.loads(json.dumps(cli))
     assert "Mean time to restore" in html and "Open failing findings by age" in html
     assert 'id="measures"' in overview_html and "Lowest continuity" in overview_html
     # what changed: the states of status --at one day and one week before
