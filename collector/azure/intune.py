@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
+from checks.intune.protection import ProtectionState, WindowsProtection
 from collector.azure.entra import needs
 from collector.azure.errors import MalformedResponse
 from collector.azure.scope import AzureScope
@@ -56,3 +57,27 @@ def tenant_settings(scope: AzureScope) -> IntuneSettings:
     if not isinstance(value, bool):
         raise MalformedResponse("GET /v1.0/deviceManagement", "no settings.secureByDefault")
     return IntuneSettings(tenant=scope.target.account, secure_by_default=value)
+
+
+@collects(WindowsProtection, permissions=DEVICES, fan_out=True)
+def windows_protection(scope: AzureScope) -> WindowsProtection:
+    """``windowsProtectionState`` of every Windows managed device (one call per device)."""
+    states = []
+    for device in scope.get(IntuneDevices).devices:
+        if device.os.lower() != "windows":
+            continue
+        state = scope.api.get(
+            f"/deviceManagement/managedDevices/{device.id}/windowsProtectionState",
+            requires=needs(DEVICES),
+        )
+        states.append(
+            ProtectionState(
+                device_id=device.id,
+                device=device.name,
+                malware_protection=state.get("malwareProtectionEnabled"),
+                real_time_protection=state.get("realTimeProtectionEnabled"),
+                signatures_overdue=state.get("signatureUpdateOverdue"),
+                health=state.get("deviceState"),
+            )
+        )
+    return WindowsProtection(devices=tuple(states))

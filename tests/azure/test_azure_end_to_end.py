@@ -76,6 +76,7 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     api.get(graph("/deviceManagement/managedDevices")).mock(side_effect=[throttled, devices])
     entra.serve_users(api)
     intune.serve_settings(api, True)
+    intune.serve_protection(api)
     users_page2 = serve(
         api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"}
     )
@@ -106,7 +107,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 42
+    assert len(result.records) == len(checks) == 43
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import respx
 
-from checks.intune import devices
+from checks.intune import devices, protection
 from checks.intune.models import IntuneDevices, IntuneSettings
+from checks.intune.protection import WindowsProtection
 from checks.testing import findings, verdicts
 from collector.azure.errors import AzureApiError, MalformedResponse
 from collector.os_support import as_of, default_minimums
@@ -119,3 +120,47 @@ def test_intune_403_names_the_scope_it_asks_for(api: respx.MockRouter) -> None:
     with pytest.raises(AzureApiError) as denied:
         collect(IntuneDevices, "intune")
     assert denied.value.permission == "DeviceManagementManagedDevices.Read.All"
+
+
+def serve_protection(api: respx.MockRouter, second: dict | None = None) -> None:
+    """``windowsProtectionState`` per Windows device (v1.0 "Get windowsProtectionState")."""
+    for n in (1, 2):
+        path = graph(f"/deviceManagement/managedDevices/d0000000-0000-4000-8000-00000000000{n}")
+        name = f"graph/windows_protection_{n}.json"
+        if n == 2 and second is not None:
+            serve(api, f"{path}/windowsProtectionState", body=recording(name) | second)
+        else:
+            serve(api, f"{path}/windowsProtectionState", name)
+
+
+def test_windows_antimalware_health(api: respx.MockRouter) -> None:
+    serve(api, DEVICES, "graph/managed_devices.json")
+    serve_protection(api)
+    snapshot = collect(WindowsProtection, "intune")
+    assert [
+        (f.resource, f.passed, f.message)
+        for f in findings(protection.antimalware_healthy, snapshot)
+    ] == [
+        (LAPTOP1, True, "protected (clean)"),
+        (LAPTOP2, False, "real-time protection off; signatures overdue"),
+    ]  # iOS, macOS and Linux devices are not asked
+
+
+def test_windows_protection_not_reported_is_not_a_pass(api: respx.MockRouter) -> None:
+    serve(api, DEVICES, "graph/managed_devices.json")
+    unreported = {"malwareProtectionEnabled": None, "realTimeProtectionEnabled": None}
+    serve_protection(api, unreported | {"signatureUpdateOverdue": None, "deviceState": None})
+    snapshot = collect(WindowsProtection, "intune")
+    assert findings(protection.antimalware_healthy, snapshot)[1].message == (
+        "anti-malware not reported; real-time protection not reported; signature age not reported"
+    )
+    assert not findings(protection.antimalware_healthy, snapshot)[1].passed
+
+
+def test_windows_protection_denied_is_an_error(api: respx.MockRouter) -> None:
+    serve(api, DEVICES, "graph/managed_devices.json")
+    path = graph("/deviceManagement/managedDevices/d0000000-0000-4000-8000-000000000001")
+    serve(api, f"{path}/windowsProtectionState", "graph/error_intune_forbidden.json", status=403)
+    with pytest.raises(AzureApiError) as denied:
+        collect(WindowsProtection, "intune")
+    assert denied.value.status == 403
