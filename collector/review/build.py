@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from collector.app import Workspace
-from collector.applicability import applicability
+from collector.applicability import Applicability, applicability
 from collector.catalogue import Control
 from collector.continuity import Continuity, continuity, tightest_max_ages
 from collector.errors import UserError
@@ -26,7 +26,8 @@ from collector.measures import (
     split_period,
 )
 from collector.soa import Soa
-from storage import EvidenceStore, ManualEvidence
+from collector.status import Scope
+from storage import EvidenceStore, EvidenceSummary, ManualEvidence, RiskException
 
 __all__ = [
     "ControlReview",
@@ -178,34 +179,22 @@ def period_measures(
     expiring_within: timedelta = timedelta(days=30),
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
-    ``now``, computed as ``build_review`` computes them, reading only the evidence of the checks
-    mapped to those controls; UserError on an empty period."""
+    ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
+    only the evidence of the checks mapped to those controls; UserError on an empty period."""
     until = _period(start, end, now)
-    mapping, catalogue = workspace.mapping, workspace.catalogue
-    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
     wanted = None if controls is None else set(controls)
-    checks = sorted({c for c, control, _ in mapping.pairs() if wanted is None or control in wanted})
-    max_ages = tightest_max_ages(soa, mapping, intervals)
-    history = list(store.timeline(start, until, check_ids=checks, max_ages=max_ages))
-    manual, exceptions = store.manual_items(), store.exceptions()
+    checks = sorted(
+        {c for c, control, _ in workspace.mapping.pairs() if wanted is None or control in wanted}
+    )
+    inputs = _inputs(workspace, store, soa)
+    history = list(store.timeline(start, until, check_ids=checks, max_ages=inputs.max_ages))
     found = [
         c
-        for c in continuity(
-            catalogue,
-            soa,
-            mapping,
-            history,
-            intervals,
-            start,
-            until,
-            scope=workspace.scope(),
-            manual=manual,
-            exceptions=exceptions,
-        )
+        for c in _continuity(workspace, soa, inputs, history, start, until)
         if wanted is None or c.control.id in wanted
     ]
     ages, _ = finding_history(history, start, until)
-    mine = [m for m in manual if wanted is None or m.control_id in wanted]
+    mine = [m for m in inputs.manual if wanted is None or m.control_id in wanted]
     return PeriodMeasures(
         start=start,
         end=until,
@@ -213,9 +202,57 @@ def period_measures(
         measures={
             c.control.id: m for c, m in zip(found, _measured(found, start, until), strict=True)
         },
-        open_findings=tuple(_open(workspace, ages, exceptions, until)),
+        open_findings=tuple(_open(workspace, ages, inputs.exceptions, until)),
         expiring=tuple(expiring_manual(mine, now, expiring_within)),
         expiring_within=expiring_within,
+    )
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What continuity needs besides the evidence timeline, read once per report or page."""
+
+    intervals: dict[str, timedelta]
+    changed: dict[str, Applicability]  # controls whose recorded applicability differs
+    max_ages: dict[str, timedelta | None]
+    manual: Sequence[ManualEvidence]
+    exceptions: Sequence[RiskException]
+    scope: Scope
+
+
+def _inputs(workspace: Workspace, store: EvidenceStore, soa: Soa | None) -> _Inputs:
+    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
+    changed = applicability(store.transitions(), soa)
+    return _Inputs(
+        intervals=intervals,
+        changed=changed,
+        max_ages=tightest_max_ages(soa, workspace.mapping, intervals, also=set(changed)),
+        manual=store.manual_items(),
+        exceptions=store.exceptions(),
+        scope=workspace.scope(),
+    )
+
+
+def _continuity(
+    workspace: Workspace,
+    soa: Soa | None,
+    inputs: _Inputs,
+    history: Sequence[EvidenceSummary],
+    start: datetime,
+    end: datetime,
+) -> list[Continuity]:
+    return continuity(
+        workspace.catalogue,
+        soa,
+        workspace.mapping,
+        history,
+        inputs.intervals,
+        start,
+        end,
+        scope=inputs.scope,
+        manual=inputs.manual,
+        exceptions=inputs.exceptions,
+        applicable=inputs.changed,
     )
 
 
@@ -234,30 +271,14 @@ def build_review(
     until = _period(start, end, now)
     length = until - start
     previous = (start - length, start)
-    mapping, catalogue = workspace.mapping, workspace.catalogue
-    intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
-    checks = sorted({c for c, _, _ in mapping.pairs()})
-    changed = applicability(store.transitions(), soa)
-    max_ages = tightest_max_ages(soa, mapping, intervals, also=set(changed))
-    history = list(store.timeline(previous[0], until, check_ids=checks, max_ages=max_ages))
-    manual, exceptions = store.manual_items(), store.exceptions()
-    scope = workspace.scope()
+    catalogue = workspace.catalogue
+    checks = sorted({c for c, _, _ in workspace.mapping.pairs()})
+    inputs = _inputs(workspace, store, soa)
+    history = list(store.timeline(previous[0], until, check_ids=checks, max_ages=inputs.max_ages))
+    manual, exceptions = inputs.manual, inputs.exceptions
 
     def measured(a: datetime, b: datetime) -> list[ControlMeasures]:
-        found = continuity(
-            catalogue,
-            soa,
-            mapping,
-            history,
-            intervals,
-            a,
-            b,
-            scope=scope,
-            manual=manual,
-            exceptions=exceptions,
-            applicable=changed,
-        )
-        return _measured(found, a, b)
+        return _measured(_continuity(workspace, soa, inputs, history, a, b), a, b)
 
     slices = tuple(split_period(start, until, unit))
     current, before = measured(start, until), measured(*previous)

@@ -96,3 +96,21 @@ def test_overview_and_control_page_show_the_reports_measures(estate):
         }
         assert {m["control"]: (m["before"], m["now"]) for m in overview["changes"][label]} == moved
     assert "A.8.3" in {m["control"] for m in overview["changes"]["7 days"]}
+
+
+def test_a_control_excluded_part_of_the_period_is_measured_as_the_report_measures_it(estate):
+    """The daemon recorded A.8.3 going not applicable a day before NOW: the console measures
+    it only while it applied, as the report does (same inputs: SoA corrected by transitions)."""
+    settings, _ = estate
+    with EvidenceStore.open(settings.store_url) as store:
+        store.record_transition("A.8.3", None, "failing", at=NOW - timedelta(hours=48))
+        store.record_transition("A.8.3", "failing", "not_applicable", at=NOW - timedelta(hours=24))
+    review, *_ = _report(settings)
+    expected = {c.control.id: _json_fields(measure_fields(c.current)) for c in review.controls}
+    assert expected["A.8.3"]["excluded_days"] == 1.0
+    query = "from=2026-06-10&to=2026-06-15&format=json"
+    with TestClient(create_app(settings, clock=lambda: NOW)) as c:
+        overview = c.get(f"/?{query}", headers=VIEWER).json()
+        control = c.get(f"/controls/A.8.3?{query}", headers=VIEWER).json()
+    assert overview["measures"]["controls"] == expected
+    assert control["measures"]["controls"] == {"A.8.3": expected["A.8.3"]}
