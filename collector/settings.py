@@ -176,6 +176,12 @@ class EntraPolicy(BaseModel):
 class IntunePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    screen_lock_max_minutes: int = Field(
+        15,
+        ge=1,
+        description="longest idle time before the screen locks a compliance policy may allow",
+    )
+
     sync_within_days: int = Field(7, ge=1, description="a device must have synced this recently")
     min_os_versions: dict[str, str] = Field(
         default_factory=lambda: default_minimums("intune"),

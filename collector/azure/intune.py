@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
+from checks.intune.policies import CompliancePolicies, CompliancePolicy
 from checks.intune.protection import ProtectionState, WindowsProtection
 from collector.azure.entra import needs
 from collector.azure.errors import MalformedResponse
@@ -81,3 +84,60 @@ def windows_protection(scope: AzureScope) -> WindowsProtection:
             )
         )
     return WindowsProtection(devices=tuple(states))
+
+
+#: Compliance policy types (@odata.type) -> the platform name Intune gives their devices, and
+#: the names of the lock and encryption settings in each.
+_POLICY_TYPES = {
+    "windows10CompliancePolicy": (
+        "Windows",
+        "password",
+        ("bitLockerEnabled", "storageRequireEncryption"),
+    ),
+    "macOSCompliancePolicy": ("macOS", "password", ("storageRequireEncryption",)),
+    "iosCompliancePolicy": ("iOS", "passcode", ()),
+    "androidCompliancePolicy": ("Android", "password", ("storageRequireEncryption",)),
+    "androidWorkProfileCompliancePolicy": ("Android", "password", ("storageRequireEncryption",)),
+}
+
+
+@collects(CompliancePolicies, permissions=CONFIGURATION)
+def compliance_policies(scope: AzureScope) -> CompliancePolicies:
+    """Device compliance policies with their assignments, and the platforms of the managed
+    devices (from :class:`IntuneDevices`)."""
+    listed = scope.api.list(
+        "/deviceManagement/deviceCompliancePolicies",
+        params={"$expand": "assignments"},
+        requires=needs(CONFIGURATION),
+    )
+    policies = [p for p in map(_compliance_policy, listed) if p is not None]
+    devices = scope.get(IntuneDevices).devices
+    known = {platform for platform, _, _ in _POLICY_TYPES.values()}
+    return CompliancePolicies(
+        tenant=scope.target.account,
+        platforms=tuple(sorted({d.os for d in devices if d.os in known})),
+        max_lock_minutes=scope.settings.intune.screen_lock_max_minutes,
+        policies=tuple(policies),
+    )
+
+
+def _compliance_policy(item: dict[str, Any]) -> CompliancePolicy | None:
+    kind = str(item.get("@odata.type", "")).rpartition(".")[2]
+    if kind not in _POLICY_TYPES:
+        return None  # other platforms (Windows 8.1, Windows Phone...) are not judged
+    platform, word, encryption = _POLICY_TYPES[kind]
+    if not isinstance(item.get("assignments"), list):
+        raise MalformedResponse(
+            "GET /v1.0/deviceManagement/deviceCompliancePolicies",
+            f"{item['id']} has no assignments",
+        )
+    return CompliancePolicy(
+        id=item["id"],
+        name=item.get("displayName") or item["id"],
+        platform=platform,
+        assigned=bool(item["assignments"]),
+        password_required=item.get(f"{word}Required") is True,
+        lock_minutes=item.get(f"{word}MinutesOfInactivityBeforeLock"),
+        encryption_required=any(item.get(k) is True for k in encryption)
+        or (platform == "iOS" and item.get("passcodeRequired") is True),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import respx
 
-from checks.intune import devices, protection
+from checks.intune import devices, policies, protection
 from checks.intune.models import IntuneDevices, IntuneSettings
+from checks.intune.policies import CompliancePolicies
 from checks.intune.protection import WindowsProtection
 from checks.testing import findings, verdicts
 from collector.azure.errors import AzureApiError, MalformedResponse
@@ -164,3 +165,46 @@ def test_windows_protection_denied_is_an_error(api: respx.MockRouter) -> None:
     with pytest.raises(AzureApiError) as denied:
         collect(WindowsProtection, "intune")
     assert denied.value.status == 403
+
+
+def serve_compliance_policies(api: respx.MockRouter) -> None:
+    path = graph("/deviceManagement/deviceCompliancePolicies")
+    serve(api, path, "graph/compliance_policies_page2.json", **{"$skiptoken": "Q1AyCg"})
+    serve(api, path, "graph/compliance_policies_page1.json", **{"$expand": "assignments"})
+
+
+def test_compliance_policies_lock_and_encryption(api: respx.MockRouter) -> None:
+    serve(api, DEVICES, "graph/managed_devices.json")
+    serve_compliance_policies(api)
+    snapshot = collect(CompliancePolicies, "intune")
+    assert [
+        (f.resource, f.passed, f.message) for f in findings(policies.lock_and_encryption, snapshot)
+    ] == [
+        (f"{TENANT}/Windows", True, "required by Windows baseline"),
+        (f"{TENANT}/iOS", False, "'iOS baseline': no inactivity lock"),  # page 2; null
+        (f"{TENANT}/macOS", False, "'macOS baseline': locks after 30 min"),
+    ]  # the unassigned Windows pilot does not count; Linux has no compliance policy type
+    relaxed = AzureSettings(intune=IntunePolicy(screen_lock_max_minutes=30))
+    api.routes.clear()
+    serve(api, DEVICES, "graph/managed_devices.json")
+    serve_compliance_policies(api)
+    loose = collect(CompliancePolicies, "intune", settings=relaxed)
+    assert (f"{TENANT}/macOS", True) in verdicts(policies.lock_and_encryption, loose)
+
+
+def test_compliance_policies_unknown_is_an_error(api: respx.MockRouter) -> None:
+    serve(api, DEVICES, "graph/managed_devices.json")
+    page = recording("graph/compliance_policies_page2.json")
+    del page["value"][0]["assignments"]  # not expanded: who it targets is unknown
+    serve(api, graph("/deviceManagement/deviceCompliancePolicies"), body=page)
+    with pytest.raises(MalformedResponse, match="has no assignments"):
+        collect(CompliancePolicies, "intune")
+    api.routes.clear()
+    serve(
+        api,
+        graph("/deviceManagement/deviceCompliancePolicies"),
+        "graph/error_intune_forbidden.json",
+        status=403,
+    )
+    with pytest.raises(AzureApiError):
+        collect(CompliancePolicies, "intune")
