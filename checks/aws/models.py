@@ -196,6 +196,7 @@ class S3Bucket(SnapshotPart):
     policy: dict[str, Any] | None  # the bucket policy document, parsed
     versioning: str | None  # "Enabled" or "Suspended"; None: never enabled
     access_log_target: str | None  # server access logging target bucket
+    expiry_rules: tuple[str, ...] = ()  # enabled lifecycle rules that expire objects/versions
 
 
 #: The settings an S3 snapshot can read, each with its own call (per bucket, or per account).
@@ -206,6 +207,7 @@ S3_SETTINGS = (
     "policy",
     "versioning",
     "logging",
+    "lifecycle",
 )
 
 

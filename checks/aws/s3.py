@@ -197,3 +197,24 @@ def _wildcard(pattern: str, value: str) -> bool:
     """IAM resource matching: ``*`` any run of characters, ``?`` one character."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(pattern))
     return re.fullmatch(regex, value) is not None
+
+
+@check(
+    id="aws.s3.lifecycle_expiration",
+    title="S3 buckets delete data they no longer need by lifecycle rules",
+    severity="low",
+    interval="24h",
+    remediation="Add a lifecycle rule that expires objects (and noncurrent versions) after the "
+    "retention your policy sets (aws s3api put-bucket-lifecycle-configuration).",
+)
+def lifecycle_expiration(snapshot: S3Buckets) -> Iterator[Finding]:
+    """Each bucket has at least one enabled rule that expires objects or noncurrent versions."""
+    for bucket in snapshot.buckets:
+        rules = ", ".join(bucket.expiry_rules)
+        yield Finding(
+            resource=bucket.arn,
+            passed=bool(bucket.expiry_rules),
+            message=f"{bucket.name} expires data by {rules}"
+            if rules
+            else f"{bucket.name} has no enabled expiration rule",
+        )

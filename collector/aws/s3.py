@@ -14,6 +14,7 @@ from collector.collect import collects
 NO_BLOCK = "NoSuchPublicAccessBlockConfiguration"
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
 NO_POLICY = "NoSuchBucketPolicy"
+NO_LIFECYCLE = "NoSuchLifecycleConfiguration"
 
 
 @collects(
@@ -26,6 +27,7 @@ NO_POLICY = "NoSuchBucketPolicy"
         "s3:GetBucketPolicy",
         "s3:GetBucketVersioning",
         "s3:GetBucketLogging",
+        "s3:GetLifecycleConfiguration",
     ],
     parts={
         "aws.s3.public_access_blocked": ["account_block", "public_access_block"],
@@ -34,6 +36,7 @@ NO_POLICY = "NoSuchBucketPolicy"
         "aws.s3.tls_only_policy": ["policy"],
         "aws.s3.versioning_enabled": ["versioning"],
         "aws.s3.access_logging_enabled": ["logging"],
+        "aws.s3.lifecycle_expiration": ["lifecycle"],
     },
     fan_out=True,
 )
@@ -64,7 +67,7 @@ def s3_buckets(scope: AwsScope) -> S3Buckets:
 
 def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
     """One bucket's settings in ``read``: one getter each, an answer or a documented absence."""
-    block = encryption = policy = None
+    block = encryption = policy = lifecycle = None
     versioning = logging = {}
     if "public_access_block" in read:
         block = absent_as_none(NO_BLOCK, lambda: s3.get_public_access_block(Bucket=name))
@@ -76,6 +79,10 @@ def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
         versioning = s3.get_bucket_versioning(Bucket=name)
     if "logging" in read:
         logging = s3.get_bucket_logging(Bucket=name).get("LoggingEnabled") or {}
+    if "lifecycle" in read:
+        lifecycle = absent_as_none(
+            NO_LIFECYCLE, lambda: s3.get_bucket_lifecycle_configuration(Bucket=name)
+        )
     return S3Bucket(
         name=name,
         arn=f"arn:aws:s3:::{name}",
@@ -84,7 +91,21 @@ def _bucket(s3: Any, name: str, read: frozenset[str]) -> S3Bucket:
         policy=json.loads(policy["Policy"]) if policy else None,
         versioning=versioning.get("Status"),
         access_log_target=logging.get("TargetBucket") or None,
+        expiry_rules=_expiry_rules(lifecycle),
     )
+
+
+def _expiry_rules(answer: dict[str, Any] | None) -> tuple[str, ...]:
+    """Enabled rules that delete current objects (Expiration Days/Date) or noncurrent
+    versions (NoncurrentVersionExpiration); a delete-marker-only cleanup deletes no data."""
+    found = []
+    for rule in (answer or {}).get("Rules", ()):
+        if rule.get("Status") != "Enabled":
+            continue
+        current = {"Days", "Date"} & set(rule.get("Expiration") or {})
+        if current or rule.get("NoncurrentVersionExpiration"):
+            found.append(rule.get("ID") or "(unnamed rule)")
+    return tuple(found)
 
 
 def absent_as_none(absent_code: str, call: Any) -> dict[str, Any] | None:

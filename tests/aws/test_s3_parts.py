@@ -70,6 +70,7 @@ def test_every_s3_check_together_reads_every_setting(estate) -> None:
             "GetBucketPolicy": n,
             "GetBucketVersioning": n,
             "GetBucketLogging": n,
+            "GetBucketLifecycleConfiguration": n,
         }
     )
 
