@@ -80,6 +80,24 @@ class HistoryStore(StoreBase):
         with self.engine.connect() as conn:
             return [_summary_of(row, row.last_conclusive_at) for row in conn.execute(query)]
 
+    def newest_conclusive_id(self, check_id: str, target_key: str, at: datetime) -> int | None:
+        """The id of the newest record of (check, target) collected at or before ``at`` whose
+        status is not "error": the record ``latest_at``'s ``last_conclusive_at`` is the time
+        of."""
+        query = (
+            select(ev.c.id)
+            .where(
+                ev.c.check_id == check_id,
+                ev.c.target_key == target_key,
+                ev.c.collected_at <= at,
+                ev.c.status != "error",
+            )
+            .order_by(ev.c.collected_at.desc(), ev.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
     def latest(self, check_ids: Iterable[str] | None = None) -> list[EvidenceSummary]:
         """The newest evidence per (check, target), recomputed from the sealed records."""
         return self.latest_at(None, check_ids)

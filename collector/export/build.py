@@ -26,6 +26,13 @@ from collector.errors import UserError
 from collector.exceptions import accepting
 from collector.export.evidence import RECORDS_COLUMNS, record_json, record_path
 from collector.export.html import HTML_FAILING_SHOWN, render_index, state_summary
+from collector.export.inputs import (
+    BUILD_INPUTS,
+    FORMAT_VERSION,
+    OPENING_RECORDS,
+    BuildInputs,
+    encode_inputs,
+)
 from collector.export.ocsf import OcsfEvents
 from collector.export.oscal import (
     PLAN_PATH,
@@ -36,6 +43,7 @@ from collector.export.oscal import (
 )
 from collector.export.package import PackageWriter, fingerprint, load_signing_key
 from collector.export.sheets import SOA_COLUMNS, csv_bytes, write_csv, write_xlsx
+from collector.mapping import Mapping
 from collector.measures import MEASURE_COLUMNS, ControlMeasures, measure_fields, measure_timeline
 from collector.report import duration, iso
 from collector.soa import Soa
@@ -101,13 +109,15 @@ def export_package(
     progress: Progress | None = None,
     compresslevel: int = 1,
     checkpoints: Sequence[tuple[str, bytes]] = (),
+    version: str | None = None,
 ) -> ExportResult:
     """Write the audit package for ``[start, end)`` to ``out`` (atomically); UserError on bad
     input, before anything is written. The period stops at ``now`` (``clip_period``); status
     is judged over ``scope`` (default: the config's). ``compresslevel``: deflate level (1:
     fastest; 6 makes the package about 8 % smaller and the export about 10 % slower, see
     BENCHMARKS.md). ``checkpoints``: (name, document) of the anchored checkpoints covering the
-    period, copied to ``checkpoints/``."""
+    period, copied to ``checkpoints/``. ``version``: the annexa version the package states
+    (default: this one; ``verify --package`` rebuilds with the package's own)."""
     start, end, note = clip_period(start, end, now)
     scope = scope or workspace.scope()
     selected = _select(workspace, controls)
@@ -120,6 +130,7 @@ def export_package(
                 builder = _Builder(
                     workspace, store, soa, selected, start, end, now, writer, work, scope
                 )
+                builder.version = version or builder.version
                 records = builder.write(progress)
                 for name, document in checkpoints:
                     writer.add(f"checkpoints/{name}", document)
@@ -277,6 +288,7 @@ class _Builder:
         self.writer.copy("findings.ocsf.jsonl", ocsf_path)
         found = self._continuity()
         self._write_tables(statuses, found, runs)
+        self._write_inputs(runs | self._write_opening())
         self._write_index_files()
         render_index(self.writer, self._html_context(statuses, found, pairs, count))
         self.writer.add("README.txt", _readme())
@@ -513,6 +525,58 @@ class _Builder:
             yield (*row, previous[0] if linked else "")  # type: ignore[index]
             previous = row
 
+    # -- what verify rebuilds the package from ---------------------------------------------
+
+    def _write_opening(self) -> set[str]:
+        """Write the records outside the period that status and continuity start from (per
+        (check, target) the newest and the newest conclusive one at the start and at the end);
+        return their runs."""
+        ids: set[int] = set()
+        for at in (self.start, self.end):
+            for s in self.store.latest_at(at, self.checks):
+                ids.add(s.evidence_id)
+                if s.status == "error" and s.last_conclusive_at is not None:
+                    conclusive = self.store.newest_conclusive_id(s.check_id, s.target_key, at)
+                    ids.update([conclusive] if conclusive is not None else [])
+        runs = set()
+        for record_id in sorted(ids):
+            record = self.store.record_by_id(record_id)
+            if record is not None and not self.start <= record.collected_at < self.end:
+                self.writer.add(f"{OPENING_RECORDS}{record.id}.json", record_json(record))
+                runs.add(record.run_id)
+        return runs
+
+    def _write_inputs(self, runs: set[str]) -> None:
+        """``inputs/build.json``: what the build read besides the records, narrowed to what can
+        change the selected controls' figures."""
+        selected, checks = set(self.selected), set(self.checks)
+        specs = self.workspace.registry.checks
+        found = {i: self.store.get_run(i) for i in sorted(runs)}
+        inputs = BuildInputs(
+            annexa_version=self.version,
+            generated_at=self.now,
+            start=self.start,
+            end=self.end,
+            controls=tuple(self.selected),
+            scope=Scope(
+                self.scope.checks & checks,
+                {c: p for c, p in self.scope.providers.items() if c in checks},
+                self.scope.targets,
+            ),
+            checks={c: specs[c] for c in self.checks if c in specs},
+            catalogue=self.workspace.catalogue,
+            mapping=Mapping({c: self.workspace.mapping.controls_for(c) for c in self.checks}),
+            soa=self.soa,
+            exceptions=tuple(
+                e for e in self.exceptions if e.check_id in checks and e.created_at <= self.end
+            ),
+            manual=tuple(
+                m for m in self.manual if m.control_id in selected and m.uploaded_at <= self.end
+            ),
+            runs={i: r for i, r in found.items() if r is not None},
+        )
+        self.writer.add(BUILD_INPUTS, encode_inputs(inputs))
+
     # -- html and manifest ----------------------------------------------------------------
 
     def _html_context(
@@ -569,7 +633,7 @@ class _Builder:
     def _manifest(self, count: int) -> bytes:
         manifest = {
             "format": "annexa-audit-package",
-            "format_version": 1,
+            "format_version": FORMAT_VERSION,
             "annexa_version": self.version,
             "created_at": iso(self.now),
             "period": {"from": iso(self.start), "to": iso(self.end)},
