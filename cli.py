@@ -971,7 +971,8 @@ def verify(
 ) -> None:
     """Recompute every evidence hash, the chain, the ledger and manual evidence file hashes,
     and check the store against its anchored checkpoints; with --package: check an export
-    package's files, signature, checkpoints, record seals and chain links."""
+    package's files, signature, checkpoints, record seals and chain links, and rebuild its
+    reports from its records to compare them."""
     keys = public_key or []
     if package is not None:
         from collector.export.cli import verify_package_command

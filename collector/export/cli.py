@@ -98,6 +98,7 @@ def verify_package_command(
         )
     sys.stdout.write(
         f"package intact: {report.files} files, {signature}; {report.records} evidence records "
-        f"re-sealed, {report.links} chain links verified; {report.checkpoints}\n"
+        f"re-sealed, {report.links} chain links verified; {report.rederived} files re-derived "
+        f"from the records and inputs, all equal; {report.checkpoints}\n"
     )
     return 0

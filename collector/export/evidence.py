@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 from storage import EvidenceRecord, NewEvidence
 from storage.sealing import canonical_json
 
-__all__ = ["RECORDS_COLUMNS", "SEALED_FIELDS", "record_json", "record_path", "reseal"]
+__all__ = [
+    "RECORDS_COLUMNS",
+    "SEALED_FIELDS",
+    "record_json",
+    "record_of",
+    "record_path",
+    "reseal",
+]
 
 # evidence/records.csv: every record of a package by id (written by build, read by verify)
 RECORDS_COLUMNS = (
@@ -80,3 +88,17 @@ def reseal(document: dict[str, Any]) -> tuple[str, str]:
     payload["observations_hash"] = observations_hash
     payload["previous_hash"] = document["previous_hash"]
     return observations_hash, hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def record_of(document: dict[str, Any]) -> EvidenceRecord:
+    """The record a parsed record file holds (``record_json``'s inverse); KeyError, TypeError
+    or ValueError for a document that is not one."""
+    values = {name: document[name] for name in SEALED_FIELDS}
+    values["collected_at"] = datetime.fromisoformat(values["collected_at"])
+    return EvidenceRecord(
+        **values,
+        observations=document["observations"],
+        id=int(document["id"]),
+        content_hash=document["content_hash"],
+        previous_hash=document["previous_hash"],
+    )

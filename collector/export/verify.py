@@ -16,13 +16,19 @@ Checked, in order, stopping at the first problem (named with its file):
 
 5. the checkpoints in ``checkpoints/`` (copies of the store's anchored checkpoints covering
    the period): each must be signed by a pinned key; the report counts the checkpoint heads
-   that are records of the package.
+   that are records of the package;
+6. every other file is re-derived (``rederive``): the export's build runs again on the
+   package's sealed records and build inputs (``inputs/``), and each file it writes must equal
+   the package's (``soa.xlsx``: the same cell values), with no file left over. A package of
+   format 1 (before ``inputs/``) fails here with a message saying so.
 
 Folders (zip entries ending in ``/``) are not files: a package re-zipped with directory
 entries verifies, any extra or missing file does not. Memory stays bounded: entries are read
 one at a time (``ziplist``) and the expected sums and record hashes live in a temporary SQLite
-database. What an unsigned package cannot prove: anyone can recompute ``SHA256SUMS``, so its
-derived reports (SoA, HTML, OCSF, OSCAL) are only as trustworthy as its sender.
+database; the re-derivation writes a second package to a temporary directory. What an
+unsigned package cannot prove: anyone can recompute ``SHA256SUMS`` and re-seal a whole chain,
+so a package forged from end to end (records, inputs and reports made to agree) is only as
+trustworthy as its sender; step 6 makes a report edited on its own fail.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from collector.errors import UserError
 from collector.export.evidence import RECORDS_COLUMNS, reseal
 from collector.export.package import PUBLIC_KEY, SIGNATURE, SUMS, fingerprint, key_kind
-from collector.export.ziplist import Entry, NotAZip, entries, read_chunks
+from collector.export.rederive import Mismatch, rederive
+from collector.export.ziplist import ChunkReader, Entry, NotAZip, entries, read_chunks
 from storage import checkpoint
 
 __all__ = ["PackageProblem", "PackageReport", "verify_package"]
@@ -71,6 +78,7 @@ class PackageReport:
     signed_by: str | None  # fingerprint of the key the signature verified with
     trusted: bool = False  # that key is one the verifier pinned
     checkpoints: str = "no checkpoints"  # what the package's checkpoints showed
+    rederived: int = 0  # files rebuilt from the package's records and inputs, all equal
 
 
 def load_public_keys(paths: Sequence[Path]) -> list[Any]:
@@ -132,7 +140,7 @@ class _Verifier:
         path: Path,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        self.directory, self.data, self.path = directory, data, path
+        self.directory, self.data, self.path, self.work = directory, data, path, work
         self.progress, self.total = progress, 0
         self.checkpoints: list[tuple[str, bytes]] = []
         self.db = sqlite3.connect(work / "verify.sqlite", isolation_level=None)
@@ -162,7 +170,13 @@ class _Verifier:
         if missing:
             raise PackageProblem(f"{missing[0]}: listed in SHA256SUMS but missing from the package")
         links = self._chain()
-        return PackageReport(files, records, links, signed_by, trusted, self._checkpoints(pinned))
+        checkpoints = self._checkpoints(pinned)
+        try:
+            manifest = self.read(special[MANIFEST])
+            rederived = rederive(self.directory, self.data, self.work, self.db, manifest)
+        except Mismatch as exc:
+            raise PackageProblem(str(exc)) from None
+        return PackageReport(files, records, links, signed_by, trusted, checkpoints, rederived)
 
     def _refuse_bomb(self, entry: Entry) -> None:
         ratio = entry.size / max(entry.compressed, 1)
@@ -229,7 +243,7 @@ class _Verifier:
 
     def _load_sums(self, entry: Entry) -> None:
         self.db.execute("BEGIN")
-        text = io.TextIOWrapper(_ChunkReader(read_chunks(self.data, entry)), "utf-8", "replace")
+        text = io.TextIOWrapper(ChunkReader(read_chunks(self.data, entry)), "utf-8", "replace")
         for number, line in enumerate(text, 1):
             digest, sep, name = line.rstrip("\n").partition("  ")
             if not sep or len(digest) != 64 or not name:
@@ -301,7 +315,7 @@ class _Verifier:
         entry = next((e for e in entries(self.directory) if e.name == RECORDS), None)
         if entry is None:
             raise PackageProblem(f"{RECORDS}: missing")
-        text = io.TextIOWrapper(_ChunkReader(read_chunks(self.data, entry)), encoding="utf-8")
+        text = io.TextIOWrapper(ChunkReader(read_chunks(self.data, entry)), encoding="utf-8")
         links, listed, previous = 0, 0, None
         reader = csv.DictReader(text)
         if tuple(reader.fieldnames or ()) != RECORDS_COLUMNS:
@@ -341,24 +355,3 @@ class _Verifier:
         if total != listed:
             raise PackageProblem(f"{RECORDS}: lists {listed} records, the package holds {total}")
         return links
-
-
-class _ChunkReader(io.RawIOBase):
-    """A readable stream over an iterator of byte chunks."""
-
-    def __init__(self, chunks: object) -> None:
-        self._chunks = iter(chunks)  # type: ignore[call-overload]
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-        n = min(len(target), len(self._buffer))
-        target[:n], self._buffer = self._buffer[:n], self._buffer[n:]
-        return n

@@ -4,13 +4,14 @@ streamed with its CRC checked."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-__all__ = ["Entry", "NotAZip", "entries", "read_chunks"]
+__all__ = ["ChunkReader", "Entry", "NotAZip", "entries", "read_chunks"]
 
 _EOCD = struct.Struct("<4s4H2LH")
 _LOCATOR = struct.Struct("<4sLQL")
@@ -128,3 +129,24 @@ def read_chunks(fp: BinaryIO, entry: Entry) -> Iterator[bytes]:
         yield data
     if crc != entry.crc or size != entry.size:
         raise NotAZip(f"{entry.name}: CRC or size mismatch (corrupted)")
+
+
+class ChunkReader(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks."""
+
+    def __init__(self, chunks: object) -> None:
+        self._chunks = iter(chunks)  # type: ignore[call-overload]
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: bytearray) -> int:  # type: ignore[override]
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(target), len(self._buffer))
+        target[:n], self._buffer = self._buffer[:n], self._buffer[n:]
+        return n

@@ -103,19 +103,28 @@ def test_edited_report_with_recomputed_sums_fails_the_signature(annexa_db, signe
 def test_swapped_key_is_never_valid(annexa_db, signed, tmp_path) -> None:
     package = signed["package"]
     _, forger_public, forger = pem_pair(tmp_path, "forger")
-    data = zipfile.ZipFile(package).read("soa.csv").replace(b"failing", b"passing")
-    sums = sums_for(package, {"soa.csv": data})
-    rewrite(
-        package,
-        {
-            "soa.csv": data,
-            "SHA256SUMS": sums,
-            "SHA256SUMS.sig": base64.b64encode(forger.sign(sums)) + b"\n",
-            "SHA256SUMS.pub": forger_public.read_bytes(),
-        },
-    )
+
+    def resign(changes: dict[str, bytes]) -> None:
+        sums = sums_for(package, changes)
+        rewrite(
+            package,
+            {
+                **changes,
+                "SHA256SUMS": sums,
+                "SHA256SUMS.sig": base64.b64encode(forger.sign(sums)) + b"\n",
+                "SHA256SUMS.pub": forger_public.read_bytes(),
+            },
+        )
+
+    resign({})  # the same files, signed by another key
     code, out, _ = annexa_db("verify", "--package", str(package))
     assert code == 0 and "signed by an unknown key SHA256:" in out and "valid" not in out
+    original = zipfile.ZipFile(package).read("soa.csv")
+    data = original.replace(b"no_evidence", b"passing")
+    assert data != original
+    resign({"soa.csv": data})
+    code, _, err = annexa_db("verify", "--package", str(package))
+    assert code == 1 and "soa.csv differs from what the sealed records give" in err
     code, _, err = annexa_db(
         "verify", "--package", str(package), "--public-key", str(signed["public"])
     )
