@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from collector.app import Workspace
 from collector.errors import UserError
 from collector.export.build import export_package
-from collector.export.evidence import record_of
+from collector.export.evidence import record_of, reseal
 from collector.export.inputs import (
     BUILD_INPUTS,
     FORMAT_VERSION,
@@ -60,6 +60,7 @@ from storage.replica import copy_records, copy_runs
 __all__ = ["Mismatch", "rederive"]
 
 DERIVED = "differs from what the sealed records give"
+MAX_DOCUMENT = 64 * 1024 * 1024  # a record or the inputs read whole into memory
 _SNIPPET = 40  # characters shown either side of a difference
 
 
@@ -148,6 +149,10 @@ class _Package:
         self.manual: dict[str, Entry] = {}  # sha256 -> its file
 
     def read(self, entry: Entry) -> bytes:
+        if entry.size > MAX_DOCUMENT:
+            raise UserError(
+                f"refusing {entry.name}: {entry.size} bytes is too large for one document"
+            )
         return b"".join(read_chunks(self.data, entry))
 
     def entry(self, name: str) -> Entry | None:
@@ -182,9 +187,18 @@ class _Package:
             record = name.endswith(".json") and name.startswith(("evidence/", OPENING_RECORDS))
             if record:
                 try:
-                    yield record_of(json.loads(self.read(entry)))
+                    document = json.loads(self.read(entry))
+                    # the period's records were re-sealed before; the opening ones are here
+                    sealed = not name.startswith(OPENING_RECORDS) or reseal(document) == (
+                        document["observations_hash"],
+                        document["content_hash"],
+                    )
+                    found = record_of(document)
                 except (ValueError, KeyError, TypeError) as exc:
                     raise Mismatch(f"{name}: not a valid evidence record ({exc})") from None
+                if not sealed:
+                    raise Mismatch(f"{name}: record seal broken (its fields do not give its hash)")
+                yield found
 
     def blob(self, sha256: str) -> bytes | None:
         entry = self.manual.get(sha256)
@@ -278,8 +292,8 @@ class _Comparison:
             compared += 1
         self.sums.execute("COMMIT")
         extra = self.sums.execute(
-            "SELECT path FROM sums WHERE rebuilt = 0 AND path NOT LIKE 'checkpoints/%' "
-            "ORDER BY path"
+            "SELECT path FROM sums WHERE rebuilt = 0 "
+            "AND NOT (path LIKE 'checkpoints/%' AND path LIKE '%.json') ORDER BY path"
         ).fetchone()
         if extra:
             raise Mismatch(f"{extra[0]}: not produced by the package's records and inputs")

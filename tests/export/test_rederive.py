@@ -160,6 +160,21 @@ def test_dropped_opening_record(package: Path) -> None:
     assert DERIVED in message or "missing from the package" in message
 
 
+def test_edited_opening_record(package: Path) -> None:
+    [opening] = [n for n in zipfile.ZipFile(package).namelist() if n.startswith("inputs/records/")]
+    document = json.loads(read(package, opening))
+    document["status"] = "pass" if document["status"] != "pass" else "fail"
+    forge(package, {opening: json.dumps(document).encode()})
+    assert problem(package) == f"{opening}: record seal broken (its fields do not give its hash)"
+
+
+def test_file_beside_the_checkpoints(package: Path) -> None:
+    forge(package, {"checkpoints/notes.txt": b"trust me"})
+    assert problem(package) == (
+        "checkpoints/notes.txt: not produced by the package's records and inputs"
+    )
+
+
 def test_edited_inputs_change_the_reports(package: Path) -> None:
     """An exception made up in the inputs alone: the reports built from them differ."""
     inputs = json.loads(read(package, "inputs/build.json"))
