@@ -496,6 +496,49 @@ def daemon(
 
 @app.command(
     epilog=_examples(
+        "annexa --config /etc/annexa/annexa.yaml worker",
+        "annexa worker --queues aws --concurrency 8",
+    )
+)
+def worker(
+    ctx: typer.Context,
+    queues: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queues",
+            help="Providers whose queues to consume, repeatable or comma-separated (default: all).",
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Tasks run at once.")
+    ] = 2,
+    pool: Annotated[
+        str,
+        typer.Option("--pool", help="Celery pool: prefork (processes), threads or solo."),
+    ] = "prefork",
+    hostname: Annotated[
+        str | None, typer.Option("--hostname", help="Worker name (default: celery@host).")
+    ] = None,
+) -> None:
+    """Collect for a daemon with executor: celery: a Celery worker taking due (check, target)
+    batches from the broker and appending their sealed evidence to the shared store."""
+    from collector.worker.app import run_worker
+
+    if pool not in ("prefork", "threads", "solo"):
+        raise UserError(f"--pool: {pool!r} is not prefork, threads or solo")
+    raise typer.Exit(
+        run_worker(
+            _settings(ctx),
+            providers=_many(queues) or (),
+            concurrency=concurrency,
+            pool=pool,
+            hostname=hostname,
+        )
+    )
+
+
+@app.command(
+    epilog=_examples(
         "annexa serve",
         "annexa serve --host 0.0.0.0 --port 8080",
     )

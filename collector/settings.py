@@ -541,6 +541,55 @@ class DaemonSettings(BaseModel):
     )
 
 
+_RATE = re.compile(r"\s*\d+\s*(/|per)\s*\d*\s*(second|minute|hour|day)s?\s*")
+
+
+class CelerySettings(BaseModel):
+    """``executor: celery``: the daemon publishes due jobs to a broker; ``annexa worker``
+    processes collect them into the shared store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="redis://... or amqp://user:pass@host:5672/vhost"
+    )
+    queue_prefix: str = Field(
+        "annexa.", pattern=r"^[\w.:-]*$", description="queues are <prefix><provider>"
+    )
+    task_time_limit: float | None = Field(
+        None, gt=0, description="seconds a batch may run (default: check_timeout); then ERROR"
+    )
+    redeliver_after: Duration = Field(
+        timedelta(minutes=15),
+        description="a published job not stored by then is published again (same job key)",
+    )
+    max_deliveries: int = Field(
+        3, ge=1, le=20, description="publications of a job before the leader stores an ERROR"
+    )
+    visibility_timeout: int = Field(
+        3600, ge=10, description="Redis: seconds before an unacknowledged task is redelivered"
+    )
+    rate_limit: str | None = Field(
+        "20/second", description="API calls per (account, service) across all workers"
+    )
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict, description="per service override: {'aws:ec2': '10/second'}"
+    )
+    rate_limit_storage: str | None = Field(
+        None, description="limits storage URL (default: the broker's Redis, else per process)"
+    )
+
+    @model_validator(mode="after")
+    def _limits(self) -> CelerySettings:
+        limits = {"rate_limit": self.rate_limit} | {
+            f"rate_limits.{k}": v for k, v in self.rate_limits.items()
+        }
+        for name, value in limits.items():
+            if value is not None and not _RATE.fullmatch(value):
+                raise ValueError(f"{name}: {value!r} is not N/second (or minute, hour, day)")
+        return self
+
+
 class S3AnchorSettings(BaseModel):
     """An S3 bucket created with Object Lock enabled; checkpoints get COMPLIANCE retention."""
 
@@ -667,6 +716,10 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    executor: Literal["local", "celery"] = Field(
+        "local", description="the daemon collects itself (local) or through Celery workers"
+    )
+    celery: CelerySettings = Field(default_factory=CelerySettings)
     checkpoints: CheckpointSettings = Field(default_factory=CheckpointSettings)
 
     web: WebSettings = Field(default_factory=WebSettings)

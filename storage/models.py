@@ -98,6 +98,9 @@ class Evidence(Base):
         Index("ix_evidence_key_collected", "check_id", "target_key", "collected_at", "id"),
         # prune: finding observations no remaining record references
         Index("ix_evidence_observations", "observations_hash"),
+        # a Celery worker's job: one record per (check, target, scheduled slot), however often
+        # its task is delivered (NULL for the CLI's and the local daemon's records)
+        Index("ux_evidence_job_key", "job_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -119,6 +122,9 @@ class Evidence(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # Unique: two writers can never chain onto the same parent, even if locking failed.
     previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # ``check@target@slot``: not sealed (an operational key, read by no status); verify checks
+    # it names the record's own check and target
+    job_key: Mapped[str | None] = mapped_column(String(400))
 
 
 class LedgerEntry(Base):

@@ -243,6 +243,10 @@ def _record_problem(row: Any, expected: str, bad_observations: set[str]) -> Inte
                 f"record ({value!r})"
             )
             return IntegrityProblem("unsealed_column", row.id, detail)
+    job_key = getattr(row, "job_key", None)
+    if job_key is not None and not job_key.startswith(f"{row.check_id}@{row.target_key}@"):
+        detail = f"unsealed column job_key = {job_key!r} names another check or target"
+        return IntegrityProblem("unsealed_column", row.id, detail)
     return None
 
 

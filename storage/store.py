@@ -198,11 +198,44 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
 
     def append_many(self, items: Iterable[NewEvidence]) -> list[EvidenceRecord]:
         """Seal, chain and commit several records in one transaction, in the given order."""
-        prepared = [_Prepared.of(item) for item in items]
+        return self._append([_Prepared.of(item) for item in items])
+
+    def append_jobs(self, items: Iterable[tuple[str, NewEvidence]]) -> list[EvidenceRecord]:
+        """Like ``append_many`` for (job key, evidence) pairs, skipping every pair whose job
+        key is already stored (checked under the chain lock, so two workers delivering the
+        same task store it once); returns the records appended by this call."""
+        prepared = []
+        for job_key, item in items:
+            if not job_key.startswith(f"{item.check_id}@{item.target_key}@"):
+                raise ValueError(f"job key {job_key!r} names another check or target")
+            prepared.append(replace(_Prepared.of(item), job_key=job_key))
+        return self._append(prepared)
+
+    def stored_jobs(self, job_keys: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Job key -> (status, error) of those of ``job_keys`` already stored."""
+        keys = sorted(set(job_keys))
+        found: dict[str, tuple[str, str | None]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                query = select(ev.c.job_key, ev.c.status, ev.c.error).where(
+                    ev.c.job_key.in_(keys[start : start + 500])
+                )
+                found |= {row.job_key: (row.status, row.error) for row in conn.execute(query)}
+        return found
+
+    def _append(self, prepared: list[_Prepared]) -> list[EvidenceRecord]:
         if not prepared:
             return []
         with self._write() as conn:
             lock_chain(conn)
+            keys = [p.job_key for p in prepared if p.job_key is not None]
+            if keys:
+                done = set(
+                    conn.execute(select(ev.c.job_key).where(ev.c.job_key.in_(keys))).scalars()
+                )
+                prepared = [p for p in _first_per_key(prepared) if p.job_key not in done]
+                if not prepared:
+                    return []
             previous = _chain_head(conn)
             _insert_observations(conn, prepared)
             rows = []
@@ -299,6 +332,7 @@ class _Prepared:
     failed: int
     previous_hash: str = ""
     content_hash: str = ""
+    job_key: str | None = None
 
     @classmethod
     def of(cls, evidence: NewEvidence) -> _Prepared:
@@ -326,6 +360,7 @@ class _Prepared:
             "observations_hash": self.obs_hash,
             "content_hash": self.content_hash,
             "previous_hash": self.previous_hash,
+            "job_key": self.job_key,
         }
 
     def record(self, id_: int) -> EvidenceRecord:
@@ -345,6 +380,18 @@ def _in_window(query: Any, since: datetime | None, until: datetime | None) -> An
     if until is not None:
         query = query.where(ev.c.collected_at <= until)
     return query
+
+
+def _first_per_key(prepared: list[_Prepared]) -> list[_Prepared]:
+    """``prepared`` without a second item for a job key already listed."""
+    seen: set[str] = set()
+    kept = []
+    for p in prepared:
+        if p.job_key is None or p.job_key not in seen:
+            kept.append(p)
+        if p.job_key is not None:
+            seen.add(p.job_key)
+    return kept
 
 
 def _chain_head(conn: Connection) -> str:

@@ -139,6 +139,35 @@ class Metrics:
         self.leader = Gauge(
             "annexa_leader", "1 when this daemon holds the collection lock", registry=r
         )
+        # executor: celery (the leader's view of its workers, read from the store)
+        self.tasks_published = Counter(
+            "annexa_tasks_published",
+            "Celery tasks (batches of co-due jobs of one account) published",
+            ["provider"],
+            registry=r,
+        )
+        self.worker_jobs = Counter(
+            "annexa_worker_jobs",
+            "Jobs workers stored, by provider and evidence status",
+            ["provider", "status"],
+            registry=r,
+        )
+        self.worker_job_duration = Histogram(
+            "annexa_worker_job_seconds",
+            "From a job's first publication to its record in the store",
+            ["provider"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.jobs_waiting = Gauge(
+            "annexa_jobs_waiting",
+            "Jobs due but not yet published (broker unreachable), and published not yet stored",
+            ["stage"],
+            registry=r,
+        )
+        self.broker_up = Gauge(
+            "annexa_broker_up", "1 when the last publication reached the broker", registry=r
+        )
         r.register(_StatusCollector(statuses, now))
 
     def render(self) -> bytes:

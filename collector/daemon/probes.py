@@ -4,9 +4,9 @@ server only serves them).
 - Liveness (``/livez``): the process serves and, when it leads, its scheduler runs. Only a
   restart can fix a failed liveness, so the container HEALTHCHECK uses this one.
 - Readiness (``/healthz``): whether the daemon is producing trustworthy evidence now.
-  ``degraded`` (503) when the store is unreachable or every job of a provider is erroring
-  (missing credentials, a revoked role), with each cause; restarting fixes neither, so it is
-  for alerting and load balancers, not for the HEALTHCHECK.
+  ``degraded`` (503) when the store or the broker (``executor: celery``) is unreachable or
+  every job of a provider is erroring (missing credentials, a revoked role), with each cause;
+  restarting fixes neither, so it is for alerting and load balancers, not for the HEALTHCHECK.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class DaemonState:
     run_id: str | None
     # provider -> (jobs whose latest result is an ERROR, jobs planned)
     provider_jobs: Mapping[str, tuple[int, int]]
+    # executor: celery: why the broker refuses publications (None: reachable, or local)
+    broker_cause: str | None = None
+    unpublished: int = 0  # due jobs waiting for the broker
 
 
 def liveness(state: DaemonState) -> tuple[bool, dict[str, Any]]:
@@ -46,6 +49,10 @@ def readiness(state: DaemonState) -> tuple[bool, dict[str, Any]]:
     causes = []
     if not state.store_ok:
         causes.append("evidence store unreachable")
+    if state.broker_cause is not None:
+        causes.append(
+            f"broker unreachable ({state.broker_cause}); {state.unpublished} due jobs wait"
+        )
     for provider, (erroring, planned) in sorted(state.provider_jobs.items()):
         if planned and erroring == planned:
             causes.append(f"every {provider} job is erroring ({erroring} of {planned})")
@@ -59,6 +66,8 @@ def readiness(state: DaemonState) -> tuple[bool, dict[str, Any]]:
         "run_id": state.run_id,
         "causes": causes,
     }
+    if state.broker_cause is not None or state.unpublished:
+        body["unpublished_jobs"] = state.unpublished
     if state.role == "leader" and not state.scheduler_alive:
         body["status"] = "unhealthy"
     elif causes:

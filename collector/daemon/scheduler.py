@@ -16,6 +16,10 @@ Design (see README "Running as a daemon"):
   so the chain stays valid) once the store answers again, retried with backoff (and, on
   shutdown, until the grace period ends). The store is pinged every second, so an idle
   daemon reports an outage too.
+- ``executor: celery``: a tick publishes the due job instead of collecting it; co-due jobs of
+  one account go out as one task, Celery workers (``annexa worker``) collect and append them
+  to the shared store, and the leader takes in what they stored for status, alerts and
+  metrics (``collector.worker.publisher``). While the broker is down, due jobs wait.
 - Throttling: AWS via each session's ``needs-retry`` event; HTTP providers via an observer
   handed to their resolver hooks (``observe=``), counting 429s per provider.
 """
@@ -32,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor as CheckPool
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -67,6 +71,9 @@ from collector.soa import Soa
 from collector.status import ControlStatus, Scope, evaluate
 from storage import EvidenceStore, NewEvidence, StoreError, Transition
 from storage.errors import mask_url
+
+if TYPE_CHECKING:  # Celery is imported only with executor: celery
+    from collector.worker.publisher import Publisher
 
 log = structlog.get_logger("annexa.daemon")
 
@@ -159,6 +166,7 @@ class Daemon:
         self._dispatcher: AlertDispatcher | None = None
         self._generations = SnapshotGenerations(1.0)
         self._check_pool: CheckPool | None = None
+        self._publisher: Publisher | None = None  # executor: celery
         self.metrics = Metrics(lambda: list(self._statuses.values()), clock)
         self._console = _console(settings, clock)
         self._server = HealthServer(
@@ -201,6 +209,8 @@ class Daemon:
             jobs=len(plan.jobs) if plan else 0,
             run_id=self.run_id,
             provider_jobs=per_provider,
+            broker_cause=self._publisher.broker_cause if self._publisher else None,
+            unpublished=self._publisher.pending if self._publisher else 0,
         )
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -316,6 +326,8 @@ class Daemon:
             self._dispatcher.submit(pending)
         self._flush(force=True)
         self._sweep()
+        if plan.settings.executor == "celery":
+            self._publisher = self._new_publisher(plan.settings)
         concurrency = plan.settings.schedule.concurrency
         self._check_pool = CheckPool(concurrency * 2, thread_name_prefix="annexa-check")
         scheduler = BackgroundScheduler(
@@ -355,6 +367,7 @@ class Daemon:
                     self._apply_reload(scheduler)
                 self._flush()
                 self._probe_store()
+                self._pump()
                 if not self._still_leader(lock):
                     lost = True
                     break
@@ -383,8 +396,17 @@ class Daemon:
         deadline = time.monotonic() + grace
         while self._inflight and time.monotonic() < deadline:
             time.sleep(0.05)
+        publisher = self._publisher
+        while publisher and (publisher.pending or publisher.outstanding):
+            if time.monotonic() >= deadline:
+                break
+            self._pump()  # workers' records still count for this run
+            time.sleep(0.1)
         self._closing = True  # from here, late results are not recorded
         interrupted = sorted(self._inflight)
+        if publisher is not None and (publisher.pending or publisher.outstanding):
+            interrupted += [f"{publisher.pending} unpublished"] if publisher.pending else []
+            interrupted += [f"{publisher.outstanding} published"] if publisher.outstanding else []
         if interrupted:
             log.warning(
                 "checks still running after the grace period; left unrecorded",
@@ -542,6 +564,9 @@ class Daemon:
             return
         if due is not None:
             self.ticks.append(Tick(key, due, started))
+        if self._publisher is not None:
+            self._publisher.due(job, due or started)  # a worker collects it
+            return
         with self._inflight_lock:
             self._inflight.add(key)
         try:
@@ -576,6 +601,50 @@ class Daemon:
         if self._store_evidence(evidence):
             self.last_success = self.clock()
             self._reevaluate(plan, plan.controls_of(job.check_id))
+
+    # -- executor: celery ----------------------------------------------------------------------
+
+    def _new_publisher(self, settings: Settings) -> Publisher:
+        from collector.worker.app import make_app
+        from collector.worker.publisher import Publisher
+
+        published = self.metrics.tasks_published
+        return Publisher(
+            make_app(settings),
+            settings,
+            clock=self.clock,
+            on_publish=lambda provider, jobs: published.labels(provider).inc(),
+        )
+
+    def _pump(self) -> None:
+        """Publish due jobs; take in the records workers stored (status, alerts, metrics)."""
+        publisher, plan = self._publisher, self._plan
+        if publisher is None or plan is None or self.run_id is None or self.store is None:
+            return
+        publisher.publish(self.run_id)
+        self.metrics.broker_up.set(int(publisher.broker_ok))
+        try:
+            done = publisher.settle(self.store, self.run_id)
+        except STORE_ERRORS as exc:
+            self._store_down(exc)
+            return
+        self.metrics.jobs_waiting.labels("unpublished").set(publisher.pending)
+        self.metrics.jobs_waiting.labels("published").set(publisher.outstanding)
+        controls: set[str] = set()
+        for item in done:
+            provider = item.job.job.check.provider
+            self._job_errors[item.job.key] = item.status == "error"
+            self._run_statuses[item.status] += 1
+            self.metrics.worker_jobs.labels(provider, item.status).inc()
+            self.metrics.worker_job_duration.labels(provider).observe(item.seconds)
+            if item.status == "error":
+                cause = cause_class(item.error or "")
+                self.metrics.check_errors.labels(item.job.check_id, cause).inc()
+            controls |= plan.controls_of(item.job.check_id)
+        if done:
+            self._store_up()
+            self.last_success = self.clock()
+            self._reevaluate(plan, controls)
 
     # -- evidence buffering --------------------------------------------------------------------
 

@@ -173,3 +173,13 @@ def test_ci_gate_and_verify_from_the_command_line(annexa_db, store_url) -> None:
     raw_sql(store_url, "UPDATE evidence SET passed = 1, failed = 1, status = 'pass'")
     code, _, err = annexa_db("verify")
     assert code == 1 and "verify failed (hash_mismatch)" in err
+
+
+def test_edited_job_key_is_named(store, store_url) -> None:
+    run = store.start_run(started_at=T0)
+    record = evidence(run, check_id="c.fail")
+    store.append_jobs([(f"c.fail@{record.target_key}@{T0.isoformat()}", record)])
+    assert store.verify_report().problem is None
+    raw_sql(store_url, f"UPDATE evidence SET job_key = 'c.other@{record.target_key}@x'")
+    kind, detail = problem_of(store)
+    assert kind == "unsealed_column" and "job_key" in detail
