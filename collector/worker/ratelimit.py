@@ -20,6 +20,7 @@ from collector.settings import CelerySettings
 log = structlog.get_logger("annexa.worker")
 
 MAX_WAIT = 1.0  # longest single sleep while waiting for a slot
+WARN_EVERY = 60.0  # seconds between warnings that the shared storage is unreachable
 
 
 class ApiRateLimiter:
@@ -38,19 +39,36 @@ class ApiRateLimiter:
         self._default = parse(settings.rate_limit) if settings.rate_limit else None
         self._by_service = {key: parse(value) for key, value in settings.rate_limits.items()}
         self._sleep = sleep
+        self._warned = float("-inf")
 
     def try_acquire(self, provider: str, account: str, service: str) -> bool:
-        """Take one call's slot if the window has one; True when taken (or unlimited)."""
+        """Take one call's slot if the window has one; True when taken, unlimited, or the
+        shared storage is unreachable (the call then goes out unlimited, as with one worker:
+        the provider's own throttling answers are still retried; a broker outage must not
+        turn evidence into ERROR)."""
         item = self._by_service.get(f"{provider}:{service}", self._default)
-        return item is None or self._limiter.hit(item, provider, account, service)
+        if item is None:
+            return True
+        try:
+            return self._limiter.hit(item, provider, account, service)
+        except Exception as exc:  # redis-py's ConnectionError, a timeout
+            now = time.monotonic()
+            if now - self._warned > WARN_EVERY:
+                self._warned = now
+                log.warning("rate limit storage unreachable; calls unlimited", cause=str(exc))
+            return True
 
     def acquire(self, provider: str, account: str, service: str) -> None:
         """Wait until one call of ``service`` on ``account`` may go out."""
         while not self.try_acquire(provider, account, service):
             item = self._by_service.get(f"{provider}:{service}", self._default)
             assert item is not None
-            stats = self._limiter.get_window_stats(item, provider, account, service)
-            self._sleep(min(MAX_WAIT, max(0.01, stats.reset_time - time.time())))
+            try:
+                stats = self._limiter.get_window_stats(item, provider, account, service)
+                wait = stats.reset_time - time.time()
+            except Exception:
+                wait = MAX_WAIT
+            self._sleep(min(MAX_WAIT, max(0.01, wait)))
 
     def watch(self, accounts: Sequence[Account]) -> None:
         """Limit the API calls of every AWS account's session."""

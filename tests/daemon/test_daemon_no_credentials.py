@@ -100,6 +100,13 @@ def _state(**kw: object) -> DaemonState:
         ({"role": "standby", "provider_jobs": {}}, True, "standby", [], True),
         ({"role": "standby", "store_ok": False}, False, "degraded", 1, True),
         ({"role": "starting", "scheduler_alive": False}, False, "unhealthy", [], True),
+        (
+            {"broker_cause": "Connection refused", "unpublished": 4},
+            False,
+            "degraded",
+            ["broker unreachable (Connection refused); 4 due jobs wait"],
+            True,
+        ),
     ],
 )
 def test_probe_rules(changes, ready, status, causes, alive) -> None:

@@ -6,7 +6,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -19,6 +18,7 @@ from collector.daemon import Daemon
 from collector.settings import Settings
 from collector.worker.app import make_app
 from storage import EvidenceStore
+from tests.conftest import postgres_database
 from tests.daemon import running, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.xdist_group("broker")]
@@ -63,23 +63,6 @@ def evidence_set(url: str) -> set[tuple]:
         }
 
 
-@contextmanager
-def admin_database(postgres_url: str, name: str) -> Iterator[str]:
-    """A second database beside ``postgres_url``'s (dropped afterwards)."""
-    from sqlalchemy import create_engine, make_url, text
-
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    database = f"{make_url(postgres_url).database}_{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield make_url(postgres_url).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def sweep(daemon: Daemon, url: str) -> int:
     """Run ``daemon`` until every planned job has one record; returns how many."""
     with running(daemon):
@@ -100,7 +83,7 @@ def test_celery_executor_stores_the_same_evidence_as_local(estate, postgres_url,
     local_planned = sweep(Daemon(demo_settings(postgres_url), accounts=accounts), postgres_url)
     local = evidence_set(postgres_url)
 
-    with admin_database(postgres_url, "celery") as url:
+    with postgres_database() as url:
         settings = demo_settings(
             url,
             executor="celery",

@@ -41,15 +41,21 @@ def test_workers_share_one_window_per_account_and_service(redis_server):
         second.acquire("aws", "111111111111", "s3")
 
 
+def test_an_unreachable_storage_leaves_calls_unlimited(redis_server):
+    worker = limiter(redis_server, rate_limit="1/minute")
+    assert worker.try_acquire("aws", "111111111111", "s3")
+    redis_server.stop()  # a broker outage must not turn evidence into ERROR
+    assert worker.try_acquire("aws", "111111111111", "s3")
+    worker.acquire("aws", "111111111111", "s3")
+
+
 def test_aws_calls_wait_for_a_slot(redis_server, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         session = boto3.Session(region_name="us-east-1")
-        (account,) = resolve_accounts(
-            load_settings(None, aws={"regions": "session"}).aws, session
-        )
+        (account,) = resolve_accounts(load_settings(None, aws={"regions": "session"}).aws, session)
         worker = limiter(redis_server, rate_limit="2/minute")
         worker.watch([account])
         s3 = session.client("s3")
