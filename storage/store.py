@@ -298,6 +298,20 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
             entries, ledger = ledger_head(conn)
             return Heads(int(pruned.scalar_one()) + remaining, _chain_head(conn), entries, ledger)
 
+    def id_range(self) -> tuple[int | None, int | None]:
+        """The lowest and highest evidence record id (None, None when empty): the store grows
+        at the top, prune removes at the bottom, so a cache of reads can tell what changed."""
+        with self.engine.connect() as conn:  # one aggregate per query: an index seek each
+            low = conn.execute(select(func.min(ev.c.id))).scalar_one()
+            high = conn.execute(select(func.max(ev.c.id))).scalar_one()
+        return low, high
+
+    def earliest_after(self, evidence_id: int) -> datetime | None:
+        """The earliest ``collected_at`` among records with an id above ``evidence_id``."""
+        query = select(func.min(ev.c.collected_at)).where(ev.c.id > evidence_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
     def count(self) -> int:
         """Number of evidence records."""
         with self.engine.connect() as conn:

@@ -5,7 +5,7 @@ length and every month (or week) of the period, all from that one in-memory hist
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -130,6 +130,11 @@ def findings_by_band(open_findings: Sequence[OpenFinding]) -> dict[str, Counter[
     return table
 
 
+TimelineRead = Callable[
+    [datetime, datetime, Sequence[str], Mapping[str, timedelta | None]], Sequence[EvidenceSummary]
+]
+
+
 @dataclass(frozen=True)
 class PeriodMeasures:
     """The report's measures for one period (the web console's view of them): per control its
@@ -177,6 +182,7 @@ def period_measures(
     now: datetime,
     controls: Sequence[str] | None = None,
     expiring_within: timedelta = timedelta(days=30),
+    read: TimelineRead | None = None,
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
     ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
@@ -187,7 +193,10 @@ def period_measures(
         {c for c, control, _ in workspace.mapping.pairs() if wanted is None or control in wanted}
     )
     inputs = _inputs(workspace, store, soa)
-    history = list(store.timeline(start, until, check_ids=checks, max_ages=inputs.max_ages))
+    if read is not None:
+        history = read(start, until, checks, inputs.max_ages)
+    else:
+        history = list(store.timeline(start, until, check_ids=checks, max_ages=inputs.max_ages))
     found = [
         c
         for c in _continuity(workspace, soa, inputs, history, start, until)

@@ -33,6 +33,7 @@ from collector.clock import utcnow
 from collector.settings import Settings
 from collector.soa import Soa
 from collector.web.auth import Principal, is_loopback, principal_for_token, principal_for_user
+from collector.web.cache import ReadCache
 from storage import EvidenceStore
 
 __all__ = [
@@ -70,6 +71,10 @@ class WebContext:
     clock: Callable[[], datetime] = utcnow
     oauth: Any = None
     jobs: dict[str, Any] = field(default_factory=dict)
+    cache: ReadCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = ReadCache(self.store)
 
     @property
     def loopback(self) -> bool:

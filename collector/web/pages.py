@@ -41,7 +41,8 @@ def statuses_at(ctx: WebContext, at: datetime, historic: bool) -> list[ControlSt
     """The same statuses as ``annexa status`` (now) or ``annexa status --at`` (historic)."""
     if historic:
         return audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, at)
-    return ctx.workspace.statuses(ctx.store, ctx.soa, at)
+    manual, exceptions = ctx.store.manual_items(), ctx.store.exceptions()
+    return audit.statuses_from(ctx.workspace, ctx.soa, ctx.cache.latest(), at, manual, exceptions)
 
 
 def _safe(view: Any) -> Any:
@@ -76,7 +77,13 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
         owners.setdefault(s.owner or "(no owner)", Counter())[str(s.state)] += 1
     start, end = _period(request, ctx, who, at)
     measured = period_measures(
-        ctx.workspace, ctx.store, ctx.soa, start=start, end=end, now=ctx.clock()
+        ctx.workspace,
+        ctx.store,
+        ctx.soa,
+        start=start,
+        end=end,
+        now=ctx.clock(),
+        read=ctx.cache.timeline,
     )
     changes = {}
     for label, delta in (("24 h", timedelta(days=1)), ("7 days", timedelta(days=7))):
@@ -286,6 +293,7 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
         end=end,
         now=ctx.clock(),
         controls=[control_id],
+        read=ctx.cache.timeline,
     )
     continuity = measured.continuity[control_id]
     failing = [
@@ -330,7 +338,10 @@ def _period(
 ) -> tuple[datetime, datetime]:
     q = request.query_params
     end = audit.parse_instant(q["to"], "to", end_of_day=True) if q.get("to") else at
-    start = audit.parse_instant(q["from"], "from") if q.get("from") else end - timedelta(days=30)
+    # default: the 30 days before, from midnight UTC (a period start that holds all day, so the
+    # console's cached read of it keeps serving)
+    default = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = audit.parse_instant(q["from"], "from") if q.get("from") else default
     end = who.clamp(min(end, ctx.clock()))
     start = who.clamp(start)
     if end <= start:

@@ -1,0 +1,95 @@
+"""Per-process reuse of the console's two big reads, valid only while the store says nothing
+changed underneath: the latest evidence per (check, target) and a period's compressed timeline.
+
+Evidence is append-only: new records get higher ids, prune removes the lowest. So a read is
+reused while the store's id range is unchanged; a period's timeline is extended with what
+arrived since (and read again whole if a new record is dated before what was already read, as
+buffered evidence can be). Exceptions, manual evidence and the SoA are not cached: every page
+reads them. The result is the same summaries the store would give (``timeline`` then
+``continuity.compress``), so every status and measure is unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from collector.continuity import compress
+from storage import EvidenceStore, EvidenceSummary
+
+__all__ = ["ReadCache"]
+
+_FAR = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@dataclass
+class _Timeline:
+    ids: tuple[int | None, int | None]
+    read_to: datetime
+    history: list[EvidenceSummary]
+
+
+class ReadCache:
+    """``latest()`` and ``timeline(start, end, ...)`` of one store, reused while valid."""
+
+    def __init__(self, store: EvidenceStore, periods: int = 32) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._latest: tuple[tuple[int | None, int | None], list[EvidenceSummary]] | None = None
+        self._timelines: OrderedDict[tuple[object, ...], _Timeline] = OrderedDict()
+        self._periods = periods
+
+    def latest(self) -> list[EvidenceSummary]:
+        """``store.latest()``, read again only when records were added or pruned."""
+        ids = self.store.id_range()
+        with self._lock:
+            if self._latest is not None and self._latest[0] == ids:
+                return self._latest[1]
+        found = self.store.latest()
+        with self._lock:
+            self._latest = (ids, found)
+        return found
+
+    def timeline(
+        self,
+        start: datetime,
+        end: datetime,
+        check_ids: Sequence[str],
+        max_ages: Mapping[str, timedelta | None],
+    ) -> list[EvidenceSummary]:
+        """``compress(store.timeline(start, end, check_ids, max_ages))``, from the period's
+        cached read when one starts at ``start``: extended to ``end`` with the records added
+        since (read whole again when one is dated before the cached read's end)."""
+        key = (start, tuple(check_ids), tuple(sorted(max_ages.items())))
+        ids = self.store.id_range()
+        with self._lock:
+            cached = self._timelines.get(key)
+        if cached is not None and cached.read_to <= end:
+            if cached.ids == ids:
+                cached.read_to = end  # nothing new: no record lies in [read_to, end)
+                return cached.history
+            if cached.ids[0] == ids[0] and cached.ids[1] is not None:  # grown, nothing pruned
+                earliest = self.store.earliest_after(cached.ids[1])
+                if earliest is not None and earliest >= cached.read_to:
+                    tail = self.store.timeline(
+                        cached.read_to, end, check_ids=check_ids, max_ages=max_ages
+                    )
+                    history = list(compress([*cached.history, *tail], max_ages))
+                    return self._keep(key, _Timeline(ids, end, history), check_ids)
+        read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
+        return self._keep(key, _Timeline(ids, end, list(compress(read, max_ages))), check_ids)
+
+    def _keep(
+        self, key: tuple[object, ...], entry: _Timeline, check_ids: Sequence[str]
+    ) -> list[EvidenceSummary]:
+        if self.store.count_between(entry.read_to, _FAR, check_ids=check_ids):
+            return entry.history  # records dated at or after the end: an extension would miss them
+        with self._lock:
+            self._timelines[key] = entry
+            self._timelines.move_to_end(key)
+            while len(self._timelines) > self._periods:
+                self._timelines.popitem(last=False)
+        return entry.history

@@ -1,0 +1,124 @@
+"""The console's read cache gives what the store gives: the latest evidence and a period's
+compressed timeline, after records are appended (extended), appended dated before what was read
+(buffered evidence: read again), or pruned; and the pages' measures stay the report's."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from starlette.testclient import TestClient
+
+from collector.continuity import compress
+from collector.measures import measure_fields
+from collector.web.app import create_app
+from collector.web.cache import ReadCache
+from storage import EvidenceStore
+from tests.store.test_store import evidence
+from tests.web.conftest import NOW, TOKENS
+from tests.web.test_web_measures import _json_fields, _report
+
+T0 = datetime(2025, 3, 1, tzinfo=UTC)
+CHECKS = ("aws.c.hourly", "aws.c.daily", "aws.c.never_stale")
+MAX_AGES = {
+    "aws.c.hourly": timedelta(hours=2),
+    "aws.c.daily": timedelta(hours=48),
+    "aws.c.never_stale": None,
+}
+
+
+def _records(run: str, rng: random.Random, since: datetime, count: int) -> list:
+    """Runs of one verdict with changes, error spells and long silences, per (check, region)."""
+    batch = []
+    for check in CHECKS:
+        for region in ("eu-west-1", "us-east-1"):
+            at, status = since, "pass"
+            for _ in range(count):
+                if rng.random() < 0.15:
+                    status = rng.choice(["pass", "fail", "error", "error"])
+                at += timedelta(minutes=rng.choice([30, 45, 60, 90, 150, 600, 3000]))
+                bad = status == "fail" and rng.random() < 0.5
+                findings = [
+                    {
+                        "resource": f"arn:aws:s3:::b{i}",
+                        "passed": not (bad and i == 0) and not (status == "fail" and i == 1),
+                        "message": "m",
+                    }
+                    for i in range(3 if status != "error" else 0)
+                ]
+                batch.append(
+                    evidence(
+                        run,
+                        check_id=check,
+                        region=region,
+                        at=at,
+                        status=status,
+                        findings=findings,
+                        error="AccessDenied" if status == "error" else None,
+                    )
+                )
+    return sorted(batch, key=lambda e: e.collected_at)
+
+
+def _append(store, records) -> None:
+    run = store.start_run(started_at=T0)
+    store.append_many(records)
+    store.finish_run(run, finished_at=T0, outcome="complete")
+
+
+def _fresh(store, start, end):
+    return list(compress(store.timeline(start, end, check_ids=CHECKS, max_ages=MAX_AGES), MAX_AGES))
+
+
+def test_cached_reads_equal_the_stores_as_records_arrive(store):
+    rng = random.Random(5)
+    run = store.start_run(started_at=T0)
+    store.append_many(_records(run, rng, T0, 80))
+    cache = ReadCache(store)
+    start, end = T0 + timedelta(days=10), T0 + timedelta(days=40)
+    assert cache.timeline(start, end, CHECKS, MAX_AGES) == _fresh(store, start, end)
+    assert cache.latest() == store.latest()
+    # nothing new: the period grows to a later end
+    later = end + timedelta(days=1)
+    assert cache.timeline(start, later, CHECKS, MAX_AGES) == _fresh(store, start, later)
+    # new records after what was read: the cached read is extended
+    _append(
+        store,
+        [
+            e.__class__(**{**e.__dict__, "run_id": run})
+            for e in _records(run, rng, later + timedelta(hours=1), 40)
+        ],
+    )
+    newest = later + timedelta(days=200)
+    assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
+    assert cache.latest() == store.latest()
+    # a record dated inside what was read (buffered evidence): read again
+    late = evidence(
+        run,
+        check_id=CHECKS[0],
+        at=start + timedelta(days=3),
+        status="fail",
+        findings=[{"resource": "arn:aws:s3:::late", "passed": False, "message": "m"}],
+    )
+    store.append_many([late])
+    assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
+    assert cache.latest() == store.latest()
+
+
+def test_pages_show_the_reports_measures_after_evidence_arrives(estate):
+    settings, checks = estate
+    viewer = {"authorization": f"Bearer {TOKENS['viewer']}"}
+    query = "/?from=2026-06-10&to=2026-06-15&format=json"
+    with TestClient(create_app(settings, clock=lambda: NOW)) as c:
+        c.get(query, headers=viewer)  # the period's read is cached
+        with EvidenceStore.open(settings.store_url) as store:
+            run = store.start_run(started_at=NOW - timedelta(minutes=30))
+            store.append_many([evidence(run, check_id=checks[0], at=NOW - timedelta(minutes=30))])
+            store.finish_run(run, finished_at=NOW, outcome="complete")
+        shown = c.get(query, headers=viewer).json()
+        state = c.get("/controls?format=json", headers=viewer).json()
+    review, _, current, _, _ = _report(settings)
+    expected = {c.control.id: _json_fields(measure_fields(c.current)) for c in review.controls}
+    assert expected["A.8.3"]["went_failing"] == 1 and expected["A.8.3"]["state_at_end"] == "passing"
+    assert shown["measures"]["controls"] == expected
+    assert {r["control"]: r["state"] for r in state} == {k: str(v) for k, v in current.items()}
