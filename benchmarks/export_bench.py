@@ -102,12 +102,14 @@ def seed(url: str, days: int) -> None:
     store.close()
 
 
-def seeded_history(description: str, repeat: int) -> tuple[argparse.Namespace, str, int]:
+def seeded_history(
+    description: str, repeat: int, records: int = DAYS * CHECKS * TARGETS
+) -> tuple[argparse.Namespace, str, int]:
     """The command line shared by the benchmarks over this history (``--db``, ``--records``,
     ``--repeat``): parsed arguments, the seeded store's URL and its number of days."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--db", type=Path, default=Path("/tmp/annexa-export-bench"))
-    parser.add_argument("--records", type=int, default=DAYS * CHECKS * TARGETS)
+    parser.add_argument("--records", type=int, default=records)
     parser.add_argument("--repeat", type=int, default=repeat)
     args = parser.parse_args()
     days = max(1, args.records // (CHECKS * TARGETS))

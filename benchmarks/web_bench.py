@@ -1,16 +1,19 @@
-"""Web console benchmark: server time per page over the export benchmark's history (real
-check ids and mapping: 100 checks x 20 targets, one record each per day; 730,000 records for a
-year, ``--records`` scales it down).
+"""Web console benchmark: server time per page over 1,000,000 evidence records, the size of
+``store_bench.py``'s store (100 checks x 20 targets x 500 collections), seeded as the export
+benchmark seeds its history (real check ids and mapping, one record per check and target per
+day, 500 days) so that every page has controls to show; ``--records`` scales it down.
 
     .venv/bin/python benchmarks/web_bench.py [--db DIR] [--records N] [--repeat 5]
 
 Each page is requested in process through Starlette's test client (the ASGI app with its
-middleware: sessions, CSRF, security headers), as the anonymous loopback viewer, after one
-warm-up request; the median of ``--repeat`` requests is printed per page.
+middleware: sessions, CSRF, security headers), as the anonymous loopback viewer. The first
+request of each page is reported apart ("first": the console's read cache is cold for it),
+then the median of ``--repeat`` requests; the load average is printed before and after.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -21,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from export_bench import T0, bench_checks, seeded_history
+
+STORE_SIZE = 1_000_000  # store_bench.py: CHECKS x TARGETS x RUNS
 
 PAGES = (
     "/",
@@ -35,7 +40,7 @@ PAGES = (
 
 
 def main() -> None:
-    args, url, days = seeded_history(__doc__.splitlines()[0], repeat=5)
+    args, url, days = seeded_history(__doc__.splitlines()[0], repeat=5, records=STORE_SIZE)
 
     from starlette.testclient import TestClient
 
@@ -49,10 +54,13 @@ def main() -> None:
     control = next(iter(load_workspace(settings).mapping.controls_for(check)))
     app = create_app(settings, clock=lambda: now)
     results = []
+    print(f"load average before: {_load()}")
     with TestClient(app) as client:
         for template in PAGES:
             path = template.format(control=control, check=check, record=args.records // 2)
+            start = time.perf_counter()
             response = client.get(path)
+            first = time.perf_counter() - start
             assert response.status_code == 200, (path, response.status_code, response.text[:300])
             times = []
             for _ in range(args.repeat):
@@ -60,9 +68,17 @@ def main() -> None:
                 client.get(path)
                 times.append(time.perf_counter() - start)
             results.append((path, statistics.median(times)))
-            print(f"  {path}: {1000 * results[-1][1]:.0f} ms median of {args.repeat}", flush=True)
+            print(
+                f"  {path}: {1000 * results[-1][1]:.0f} ms median of {args.repeat} "
+                f"(first {1000 * first:.0f} ms)",
+                flush=True,
+            )
     path, seconds = max(results, key=lambda r: r[1])
-    print(f"slowest: {path} at {1000 * seconds:.0f} ms")
+    print(f"slowest: {path} at {1000 * seconds:.0f} ms; load average after: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
 if __name__ == "__main__":
