@@ -17,6 +17,7 @@ from typing import Any
 
 from checks.api import parse_duration
 from collector.app import Workspace
+from collector.applicability import applicability
 from collector.continuity import Continuity, continuity, tightest_max_ages
 from collector.errors import UserError
 from collector.manual import current_items, read_upload
@@ -419,14 +420,16 @@ def period_continuity(
     timeline streams from the store run-length compressed (``timeline(max_ages=...)``), so memory
     grows with state changes, not records. ``controls`` limits the evidence read to the checks
     mapped to them (the other controls then show no evidence). ``scope``: default the
-    config's."""
+    config's. Applicability is the SoA's, corrected by the changes the store recorded
+    (``collector.applicability``), as in ``annexa report``."""
     mapping, intervals = workspace.mapping, _intervals(workspace)
     scope = scope or workspace.scope()
     if controls is None:
         checks = {c for c, _, _ in mapping.pairs()}
     else:
         checks = {c for control in controls for c in mapping.checks_for(control)}
-    max_ages = tightest_max_ages(soa, mapping, intervals)
+    changed = applicability(store.transitions(), soa)
+    max_ages = tightest_max_ages(soa, mapping, intervals, also=set(changed))
     history = store.timeline(start, end, check_ids=sorted(checks), max_ages=max_ages)
     return continuity(
         workspace.catalogue,
@@ -439,6 +442,7 @@ def period_continuity(
         scope=scope,
         manual=manual,
         exceptions=exceptions,
+        applicable=changed,
     )
 
 

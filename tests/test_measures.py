@@ -257,3 +257,20 @@ def test_applicable_again_counts_a_new_failure_and_a_wholly_excluded_slice_is_no
     whole = measure_timeline(timeline, START, at(12))
     assert whole.passing_share is None and whole.excluded == 12 * H
     assert measure_fields(whole)["passing_pct"] is None
+
+
+def test_slices_are_whole_utc_days_across_daylight_saving_changes() -> None:
+    """Cuts fall at 00:00 UTC whatever a local clock did: the week of the EU spring change
+    (2026-03-29) and the month of the autumn one (2026-10-25) keep exact lengths, and a day
+    passing throughout counts 24 hours, never 23 or 25."""
+    weeks = split_period(
+        datetime(2026, 3, 23, tzinfo=UTC), datetime(2026, 4, 6, tzinfo=UTC), "week"
+    )
+    assert [b - a for a, b in weeks] == [7 * D, 7 * D]
+    months = split_period(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    assert [b - a for a, b in months] == [31 * D, 30 * D]
+    assert all(a.utcoffset() == timedelta(0) and a.hour == 0 for a, _ in weeks + months)
+    day = datetime(2026, 3, 29, tzinfo=UTC)
+    timeline = [(day, S.PASSING), (day + 23 * H, S.FAILING)]
+    m = measure_timeline(timeline, day, day + D)
+    assert m.passing_share == pytest.approx(23 / 24) and m.failing == H

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from collector.app import load_workspace
+from collector.audit import period_continuity
 from collector.review import build_review
 from collector.settings import load_settings
 from collector.soa import load_soa
@@ -239,3 +240,9 @@ def test_a_control_excluded_halfway_is_measured_while_it_applied(store_url, tmp_
     assert control.previous.excluded == 19 * D and control.previous.passing_share == 0.0
     other = next(c for c in review.controls if c.control.id == "A.8.12")
     assert other.applicable and other.current.excluded == timedelta(0)
+    # status --from/--to and the export's sheets read the same continuity
+    with EvidenceStore.open(store_url) as store:
+        found = period_continuity(
+            workspace, store, soa, START, START + 20 * D, manual=[], exceptions=[]
+        )
+    assert next(c for c in found if c.control.id == "A.8.3").share == m.passing_share
