@@ -1,7 +1,7 @@
 """The console in a real headless Chromium (Debian's chromium + chromedriver, Selenium), signed
 in through a local OpenID Connect provider (oidc-provider-mock) that the test starts.
 
-Set ``ANNEXA_SCREENSHOTS=docs/screenshots`` to refresh the screenshots kept in the repository.
+Set ``ANNEXA_TEST_SCREENSHOTS=docs/screenshots`` to refresh the screenshots kept in the repository.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Served:
 
 
 def shot(driver: webdriver.Chrome, name: str, tmp_path: Path) -> None:
-    folder = Path(os.environ.get("ANNEXA_SCREENSHOTS") or tmp_path)
+    folder = Path(os.environ.get("ANNEXA_TEST_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(folder / f"{name}.png"))
 
@@ -127,6 +127,10 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
             assert "alice@example.com (editor)" in driver.page_source
             assert driver.find_element(By.TAG_NAME, "h1").text == "Overview"
             shot(driver, "overview", tmp_path)
+            driver.get(base + "/#measures")  # the period's clause 9.1 measures
+            wait.until(ec.visibility_of_element_located((By.ID, "measures")))
+            assert "Times a control went failing" in driver.find_element(By.TAG_NAME, "main").text
+            shot(driver, "overview-measures", tmp_path)
 
             driver.find_element(By.LINK_TEXT, "Controls").click()
             Select(wait.until(ec.presence_of_element_located((By.ID, "state")))).select_by_value(
@@ -141,6 +145,10 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
             state = driver.find_element(By.CSS_SELECTOR, "main p .state").text
             assert state == "failing"
             shot(driver, "control", tmp_path)
+            driver.get(driver.current_url.split("#")[0] + "#measures")
+            wait.until(ec.visibility_of_element_located((By.ID, "measures")))
+            assert "Mean time to restore" in driver.find_element(By.TAG_NAME, "main").text
+            shot(driver, "control-measures", tmp_path)
 
             row = driver.find_element(By.XPATH, f"//td[text()='{checks[0]}']/..")
             row.find_element(By.CSS_SELECTOR, "a[href^='/records/']").click()
