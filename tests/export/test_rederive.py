@@ -10,6 +10,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from openpyxl import load_workbook
 
 from collector.errors import UserError
 from collector.export import PackageProblem, verify_package
-from storage import EvidenceStore
-from tests.export.conftest import COLLECTOR, export_period
+from storage import EvidenceStore, NewEvidence
+from tests.export.conftest import COLLECTOR, DAY, S3, T0, TRAIL, export_period, record
 from tests.export.test_package_tamper import forge
 
 DERIVED = "differs from what the sealed records give"
@@ -218,3 +219,31 @@ def test_cli_names_the_edited_report(annexa_db, seeded, tmp_path: Path) -> None:
     code, _, stderr = annexa_db("verify", "--package", str(out))
     assert code == 1
     assert stderr.startswith(f"annexa: package verify failed: soa.csv {DERIVED}: row A.8.3")
+
+
+def test_opening_state_comes_with_the_package(store: EvidenceStore, tmp_path: Path) -> None:
+    """Status and staleness start from records outside the period: the newest before it (an
+    error) and the last conclusive one (older still), and one collected exactly at its end.
+    The package carries them, and re-deriving gives the same reports."""
+    run = store.start_run(started_at=T0 - 9 * DAY)
+    conclusive = store.append(record(run, S3, T0 - 9 * DAY, fail=True))
+    store.append(record(run, S3, T0 - 8 * DAY, region="us-east-1"))
+    newest = store.append(errored(record(run, S3, T0 - DAY)))
+    store.append(errored(record(run, S3, T0 + DAY)))  # the period holds errors only
+    at_end = store.append(record(run, TRAIL, T0 + 4 * DAY))
+    out = tmp_path / "audit.zip"
+    export_period(store, out, controls=["A.8.3", "A.8.15"])
+    names = zipfile.ZipFile(out).namelist()
+    opening = {int(n.split("/")[-1][:-5]) for n in names if n.startswith("inputs/records/")}
+    assert {conclusive.id, newest.id, at_end.id} <= opening
+    assert verify_package(out).rederived == len(names) - 1
+    [row] = [
+        r
+        for r in csv.DictReader(io.StringIO(read(out, "soa.csv").decode()))
+        if r["control"] == "A.8.3"
+    ]
+    assert row["automated_status"] == "error"
+
+
+def errored(evidence: NewEvidence) -> NewEvidence:
+    return replace(evidence, status="error", error="AccessDenied", findings=[])
