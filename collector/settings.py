@@ -348,6 +348,14 @@ class WorkspaceSettings(BaseModel):
     admin_email: str | None = Field(None, description="administrator the key acts as")
     key_file: Path | None = Field(None, description="service-account JSON key (delegated)")
     inactive_days: int = Field(90, ge=1, description="no login for this long is inactive")
+    allowed_apps: list[str] | None = Field(
+        None,
+        description="workspace.apps.authorized_allowed: OAuth client ids or app names users "
+        "may grant access to (null: not configured, the check is an ERROR)",
+    )
+    app_grant_days: int = Field(
+        180, ge=1, le=180, description="grants looked at (the Reports API keeps 180 days)"
+    )
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
     max_attempts: int = Field(5, ge=1, le=10, description="tries per request on 429/503")
 

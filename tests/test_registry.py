@@ -50,7 +50,7 @@ PERMISSION_FORMATS = {
     "intune": r"graph:[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)+",
     "gcp": r"gcp:[a-z]+(\.[a-z]+)\.[a-z][A-Za-z]+",  # IAM permission: service.resource.verb
     "osquery": r"osquery:[a-z_]+",  # an osquery table osqueryi reads
-    "workspace": r"workspace:https://www\.googleapis\.com/auth/admin\.directory\.[a-z.]+",
+    "workspace": r"workspace:https://www\.googleapis\.com/auth/admin\.(directory|reports)\.[a-z.]+\.readonly",
     "okta": r"okta:okta\.[a-z]+\.(read|manage)",  # an Okta OAuth scope
     "fleet": r"fleet:(observer|observer_plus|maintainer|admin)",  # a Fleet global role
     "github": r"github:(organization|repository):[a-z_]+",  # a GitHub App permission (read)

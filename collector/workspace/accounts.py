@@ -4,9 +4,11 @@ check (and no other provider's)."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import httpx
 from google.auth.credentials import Credentials
@@ -19,6 +21,8 @@ from collector.http import ApiScope, HttpClient, RetryObserver, bearer
 from collector.settings import Settings, WorkspaceSettings
 from collector.snapshots import SnapshotCache
 from collector.workspace.auth import delegated_credentials, token_source
+from collector.workspace.directory import USER_READONLY
+from collector.workspace.reports import REPORTS_READONLY
 
 ADMIN_URL = "https://admin.googleapis.com"
 _DELEGATION_HINT = (
@@ -34,15 +38,25 @@ def workspace_accounts(
     return resolve_accounts(settings.workspace, observe=observe)
 
 
-def _credentials(settings: WorkspaceSettings) -> Credentials:
+def _credentials(settings: WorkspaceSettings, scope: str = USER_READONLY) -> Credentials:
     assert settings.key_file and settings.admin_email  # resolve_accounts checks both
-    return delegated_credentials(settings.key_file, settings.admin_email)
+    return delegated_credentials(settings.key_file, settings.admin_email, scope)
+
+
+class WorkspaceScope(ApiScope[WorkspaceSettings]):
+    """A Workspace target: ``api`` acts with the Directory scope; ``reports`` with the Reports
+    audit scope, its token fetched on first use so a missing delegation for it is an ERROR of
+    the checks that read reports only."""
+
+    def __init__(self, *args: Any, reports: HttpClient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reports = reports
 
 
 def resolve_accounts(
     settings: WorkspaceSettings,
     *,
-    credential_factory: Callable[[WorkspaceSettings], Credentials] = _credentials,
+    credential_factory: Callable[..., Credentials] = _credentials,
     clock: Callable[[], datetime] = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     http: httpx.Client | None = None,
@@ -60,17 +74,25 @@ def resolve_accounts(
         cause = describe_error(exc)
         hint = _DELEGATION_HINT if "unauthorized_client" in cause else ""
         return [Account("workspace", label, error=f"cannot access Google Workspace: {cause}{hint}")]
-    api = HttpClient(
-        base_url=ADMIN_URL,
-        auth=bearer(token),
-        timeout=settings.timeout,
-        max_attempts=settings.max_attempts,
-        sleep=sleep,
-        http=http,
-        on_retryable=observe,
+
+    def client(auth_token: Callable[[], str]) -> HttpClient:
+        return HttpClient(
+            base_url=ADMIN_URL,
+            auth=bearer(auth_token),
+            timeout=settings.timeout,
+            max_attempts=settings.max_attempts,
+            sleep=sleep,
+            http=http,
+            on_retryable=observe,
+        )
+
+    api = client(token)
+    reports_token = functools.cache(
+        lambda: token_source(credential_factory(settings, REPORTS_READONLY), transport)
     )
+    reports = client(lambda: reports_token()())
 
     def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[WorkspaceSettings]:
-        return ApiScope(target, api, cache, settings=settings, clock=clock)
+        return WorkspaceScope(target, api, cache, settings=settings, clock=clock, reports=reports)
 
     return [Account("workspace", label, make_scope=make_scope)]

@@ -60,10 +60,12 @@ class HttpxRequest(google.auth.transport.Request):
         return _Response(response)
 
 
-def delegated_credentials(key_file: Path, admin_email: str) -> service_account.Credentials:
-    """The key file's service account acting as ``admin_email`` with the read-only scope."""
+def delegated_credentials(
+    key_file: Path, admin_email: str, scope: str = USER_READONLY
+) -> service_account.Credentials:
+    """The key file's service account acting as ``admin_email`` with one read-only scope."""
     return service_account.Credentials.from_service_account_file(
-        str(key_file), scopes=[USER_READONLY], subject=admin_email
+        str(key_file), scopes=[scope], subject=admin_email
     )
 
 

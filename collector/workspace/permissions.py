@@ -23,6 +23,7 @@ def render(permissions: Iterable[str], settings: Settings | None = None) -> dict
         "grant": "Admin console > Security > Access and data control > API controls > "
         "Domain-wide delegation > Add new: the service account's client id with these scopes "
         "(comma-separated)",
-        "act_as": admin or "an administrator allowed to read users (workspace.admin_email)",
+        "act_as": admin
+        or "an administrator allowed to read users and reports (workspace.admin_email)",
         "enable_api": "Admin SDK API in the service account's Google Cloud project",
     }

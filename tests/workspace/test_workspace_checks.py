@@ -24,7 +24,6 @@ from collector.settings import WorkspaceSettings
 from collector.snapshots import SnapshotCache
 from collector.workspace.accounts import resolve_accounts
 from collector.workspace.auth import USER_READONLY
-from tests.http.keys import rsa_private_pem
 
 REGISTRY = load_registry(entry_point_packs=False)
 RECORDINGS = Path(__file__).parent / "recordings"
@@ -40,31 +39,6 @@ def recording(name: str) -> dict:
 
 def answer(name: str, status: int = 200, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=recording(name), headers=headers)
-
-
-@pytest.fixture
-def api():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> WorkspaceSettings:
-    key = tmp_path / "annexa-workspace.json"
-    key.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "annexa-example",
-                "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-                "private_key": rsa_private_pem(),
-                "client_email": "annexa@annexa-example.iam.gserviceaccount.com",
-                "client_id": "104857600000000000042",
-                "token_uri": TOKEN_URL,
-            }
-        )
-    )
-    return WorkspaceSettings(domain="example.com", admin_email="ann@example.com", key_file=key)
 
 
 def serve_directory(api: respx.MockRouter) -> dict[str, respx.Route]:
