@@ -185,6 +185,15 @@ def test_edited_inputs_change_the_reports(package: Path) -> None:
     assert message.startswith("exceptions.csv differs") or message.startswith("index.html")
 
 
+def test_run_missing_from_the_inputs(package: Path) -> None:
+    inputs = json.loads(read(package, "inputs/build.json"))
+    inputs["runs"] = inputs["runs"][1:]
+    forge(package, {"inputs/build.json": json.dumps(inputs).encode()})
+    assert problem(package).startswith(
+        "the package's records do not fit together (a record's run is not in inputs/build.json"
+    )
+
+
 def test_swapped_manual_file(package: Path) -> None:
     [name] = [n for n in zipfile.ZipFile(package).namelist() if n.startswith("manual/")]
     forge(package, {name: b"%PDF- another policy"})
