@@ -176,6 +176,11 @@ class EntraPolicy(BaseModel):
 class IntunePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    denied_apps: list[str] = Field(
+        default_factory=list,
+        description="intune.apps.denied_absent: app name globs (case-insensitive) that no "
+        "managed device may have installed",
+    )
     screen_lock_max_minutes: int = Field(
         15,
         ge=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.intune.apps import DetectedApp, DetectedApps
 from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
 from checks.intune.policies import CompliancePolicies, CompliancePolicy
 from checks.intune.protection import ProtectionState, WindowsProtection
@@ -140,4 +141,31 @@ def _compliance_policy(item: dict[str, Any]) -> CompliancePolicy | None:
         lock_minutes=item.get(f"{word}MinutesOfInactivityBeforeLock"),
         encryption_required=any(item.get(k) is True for k in encryption)
         or (platform == "iOS" and item.get("passcodeRequired") is True),
+    )
+
+
+@collects(DetectedApps, permissions=DEVICES)
+def detected_apps(scope: AzureScope) -> DetectedApps:
+    """Apps Intune detected on managed devices (name, version, device count), every page."""
+    listed = scope.api.list("/deviceManagement/detectedApps", requires=needs(DEVICES))
+    apps = []
+    for item in listed:
+        count = item.get("deviceCount")
+        if not isinstance(count, int) or not item.get("displayName"):
+            raise MalformedResponse(
+                "GET /v1.0/deviceManagement/detectedApps", f"{item.get('id')} has no name or count"
+            )
+        apps.append(
+            DetectedApp(
+                id=item["id"],
+                name=item["displayName"],
+                version=item.get("version"),
+                devices=count,
+                platform=item.get("platform"),
+            )
+        )
+    return DetectedApps(
+        tenant=scope.target.account,
+        denied=tuple(scope.settings.intune.denied_apps),
+        apps=tuple(apps),
     )

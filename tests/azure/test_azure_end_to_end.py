@@ -78,6 +78,7 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
     intune.serve_settings(api, True)
     intune.serve_protection(api)
     intune.serve_compliance_policies(api)
+    intune.serve_detected_apps(api)
     users_page2 = serve(
         api, graph("/users"), "graph/users_page2.json", **{"$skiptoken": "RFNwdAIAAQAAAB"}
     )
@@ -108,7 +109,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 44
+    assert len(result.records) == len(checks) == 45
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",

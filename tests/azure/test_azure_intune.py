@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import respx
 
+from checks.intune import apps as intune_apps
 from checks.intune import devices, policies, protection
+from checks.intune.apps import DetectedApps
 from checks.intune.models import IntuneDevices, IntuneSettings
 from checks.intune.policies import CompliancePolicies
 from checks.intune.protection import WindowsProtection
@@ -208,3 +210,35 @@ def test_compliance_policies_unknown_is_an_error(api: respx.MockRouter) -> None:
     )
     with pytest.raises(AzureApiError):
         collect(CompliancePolicies, "intune")
+
+
+def serve_detected_apps(api: respx.MockRouter) -> None:
+    path = graph("/deviceManagement/detectedApps")
+    serve(api, path, "graph/detected_apps_page2.json", **{"$skiptoken": "REEyCg"})
+    serve(api, path, "graph/detected_apps_page1.json")
+
+
+def test_denied_apps_absent(api: respx.MockRouter) -> None:
+    serve_detected_apps(api)
+    denied = AzureSettings(intune=IntunePolicy(denied_apps=["teamviewer*", "AnyDesk", "utorrent"]))
+    apps = collect(DetectedApps, "intune", settings=denied)
+    assert [
+        (f.resource, f.passed, f.message) for f in findings(intune_apps.denied_absent, apps)
+    ] == [
+        (
+            f"{TENANT}/denied/teamviewer*",
+            False,
+            "installed: TeamViewer 15.53.6 on 3 devices, TeamViewer 15.44.7 on 1 devices",
+        ),
+        (f"{TENANT}/denied/AnyDesk", True, "not detected on any managed device"),  # 0 devices
+        (f"{TENANT}/denied/utorrent", False, "installed: uTorrent on 1 devices"),  # no version
+    ]
+    assert findings(intune_apps.denied_absent, collect(DetectedApps, "intune")) == []  # no list
+
+
+def test_detected_app_without_count_is_an_error(api: respx.MockRouter) -> None:
+    page = recording("graph/detected_apps_page2.json")
+    page["value"][1]["deviceCount"] = None
+    serve(api, graph("/deviceManagement/detectedApps"), body=page)
+    with pytest.raises(MalformedResponse, match="has no name or count"):
+        collect(DetectedApps, "intune")
