@@ -1,12 +1,13 @@
 """Per-process reuse of the console's two big reads, valid only while the store says nothing
 changed underneath: the latest evidence per (check, target) and a period's compressed timeline.
 
-Evidence is append-only: new records get higher ids, prune removes the lowest. So a read is
-reused while the store's id range is unchanged; a period's timeline is extended with what
-arrived since (and read again whole if a new record is dated before what was already read, as
-buffered evidence can be). Exceptions, manual evidence and the SoA are not cached: every page
-reads them. The result is the same summaries the store would give (``timeline`` then
-``continuity.compress``), so every status and measure is unchanged.
+Evidence is append-only: new records get higher ids (appends hold the chain lock, so ids commit
+in order), prune removes the lowest. So a read is reused while the store's id range is
+unchanged; a period's timeline is extended with what arrived since (and read again whole if a
+new record is dated before what was already read, as buffered evidence can be). Exceptions,
+manual evidence and the SoA are not cached: every page reads them. The result is the same
+summaries the store would give (``timeline`` then ``continuity.compress``), so every status and
+measure is unchanged.
 """
 
 from __future__ import annotations

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from oidc_provider_mock import User, run_server_in_thread
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -23,6 +21,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from collector.settings import load_settings
 from collector.web.app import create_app
+from collector.web.server import HttpServer
 from tests.web.conftest import FAILING, NOW, seed, write_config
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -58,28 +57,18 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 class Served:
-    """uvicorn on 127.0.0.1, port 0 chosen by the kernel, in a thread."""
+    """The console on annexa's own HTTP server (the one ``annexa serve`` and the daemon use),
+    127.0.0.1, a port chosen by the kernel, on a thread."""
 
     def __init__(self, app: object) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = HttpServer(app, "127.0.0.1", 0, what="web")  # type: ignore[arg-type]
 
     def __enter__(self) -> str:
-        self.thread.start()
-        started = threading.Event()
-        for _ in range(600):
-            if self.server.started:
-                started.set()
-                break
-            started.wait(0.05)
-        assert started.is_set(), "uvicorn did not start"
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
+        self.server.start()
+        return f"http://127.0.0.1:{self.server.port}"
 
     def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.server.close()
 
 
 def shot(driver: webdriver.Chrome, name: str, tmp_path: Path) -> None:

@@ -103,6 +103,11 @@ def test_cached_reads_equal_the_stores_as_records_arrive(store):
     store.append_many([late])
     assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
     assert cache.latest() == store.latest()
+    # the oldest records pruned (the read of a period starting after them is the same): read again
+    assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
+    assert store.prune(start + timedelta(days=5), pruned_at=newest) is not None
+    assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
+    assert cache.latest() == store.latest()
 
 
 def test_pages_show_the_reports_measures_after_evidence_arrives(estate):
