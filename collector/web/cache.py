@@ -28,9 +28,10 @@ _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 @dataclass
 class _Timeline:
-    ids: tuple[int | None, int | None]
+    ids: tuple[int | None, int | None]  # the store's id range when read
     read_to: datetime
     history: list[EvidenceSummary]
+    extendable: bool  # no record of those ids lies at or after ``read_to``
 
 
 class ReadCache:
@@ -69,28 +70,56 @@ class ReadCache:
         with self._lock:
             cached = self._timelines.get(key)
         if cached is not None and cached.read_to <= end:
-            if cached.ids == ids:
-                cached.read_to = end  # nothing new: no record lies in [read_to, end)
-                return cached.history
-            if cached.ids[0] == ids[0] and cached.ids[1] is not None:  # grown, nothing pruned
-                earliest = self.store.earliest_after(cached.ids[1])
-                if earliest is not None and earliest >= cached.read_to:
-                    tail = self.store.timeline(
-                        cached.read_to, end, check_ids=check_ids, max_ages=max_ages
-                    )
-                    history = list(compress([*cached.history, *tail], max_ages))
-                    return self._keep(key, _Timeline(ids, end, history), check_ids)
+            reused = self._reuse(key, cached, ids, end, check_ids, max_ages)
+            if reused is not None:
+                return reused
         read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
-        return self._keep(key, _Timeline(ids, end, list(compress(read, max_ages))), check_ids)
+        return self._keep(key, ids, end, list(compress(read, max_ages)), check_ids)
+
+    def _reuse(
+        self,
+        key: tuple[object, ...],
+        cached: _Timeline,
+        ids: tuple[int | None, int | None],
+        end: datetime,
+        check_ids: Sequence[str],
+        max_ages: Mapping[str, timedelta | None],
+    ) -> list[EvidenceSummary] | None:
+        """The cached read serving ``[start, end)``, extended if need be; None: read again."""
+        if cached.ids != ids:
+            if cached.ids[0] != ids[0] or cached.ids[1] is None:
+                return None  # pruned, or the store was empty
+            earliest = self.store.earliest_after(cached.ids[1])
+            if earliest is None or earliest < cached.read_to:
+                return None  # a new record dated inside what was read
+            if end == cached.read_to:  # the new records all lie after this period
+                cached.ids, cached.extendable = ids, False
+                return cached.history
+            if not cached.extendable:
+                return None
+            tail = self.store.timeline(cached.read_to, end, check_ids=check_ids, max_ages=max_ages)
+            history = list(compress([*cached.history, *tail], max_ages))
+            return self._keep(key, ids, end, history, check_ids)
+        if end == cached.read_to:
+            return cached.history
+        if cached.extendable:  # no record lies at or after read_to: none in [read_to, end)
+            cached.read_to = end
+            return cached.history
+        return None
 
     def _keep(
-        self, key: tuple[object, ...], entry: _Timeline, check_ids: Sequence[str]
+        self,
+        key: tuple[object, ...],
+        ids: tuple[int | None, int | None],
+        end: datetime,
+        history: list[EvidenceSummary],
+        check_ids: Sequence[str],
     ) -> list[EvidenceSummary]:
-        if self.store.count_between(entry.read_to, _FAR, check_ids=check_ids):
-            return entry.history  # records dated at or after the end: an extension would miss them
+        # a period ending in the past is kept too, for requests with the same end
+        later = bool(self.store.count_between(end, _FAR, check_ids=check_ids))
         with self._lock:
-            self._timelines[key] = entry
+            self._timelines[key] = _Timeline(ids, end, history, extendable=not later)
             self._timelines.move_to_end(key)
             while len(self._timelines) > self._periods:
                 self._timelines.popitem(last=False)
-        return entry.history
+        return history

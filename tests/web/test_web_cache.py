@@ -78,6 +78,10 @@ def test_cached_reads_equal_the_stores_as_records_arrive(store):
     start, end = T0 + timedelta(days=10), T0 + timedelta(days=40)
     assert cache.timeline(start, end, CHECKS, MAX_AGES) == _fresh(store, start, end)
     assert cache.latest() == store.latest()
+    # a period ending in the past (records after it): kept for that end, read again for another
+    past = T0 + timedelta(days=20)
+    for until in (past, past, past + timedelta(days=2), end):
+        assert cache.timeline(start, until, CHECKS, MAX_AGES) == _fresh(store, start, until)
     # nothing new: the period grows to a later end
     later = end + timedelta(days=1)
     assert cache.timeline(start, later, CHECKS, MAX_AGES) == _fresh(store, start, later)
@@ -92,6 +96,7 @@ def test_cached_reads_equal_the_stores_as_records_arrive(store):
     newest = later + timedelta(days=200)
     assert cache.timeline(start, newest, CHECKS, MAX_AGES) == _fresh(store, start, newest)
     assert cache.latest() == store.latest()
+    assert cache.timeline(start, past, CHECKS, MAX_AGES) == _fresh(store, start, past)
     # a record dated inside what was read (buffered evidence): read again
     late = evidence(
         run,
