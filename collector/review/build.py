@@ -91,7 +91,8 @@ class Review:
 
     @property
     def applicable(self) -> list[ControlReview]:
-        """The controls the SoA does not exclude."""
+        """The controls applicable at some instant of the period (the SoA, corrected by the
+        applicability changes the store recorded)."""
         return [c for c in self.controls if c.applicable]
 
     def mean_share(self, which: str = "current", index: int | None = None) -> float | None:
