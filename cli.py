@@ -613,6 +613,7 @@ def status(
     _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
     extra = None
     with core.open_store(settings) as store:
+        scope = workspace.with_history(scope, store)
         if clipped is not None:
             begin, until, note = clipped
             if note:

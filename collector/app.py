@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -17,12 +17,12 @@ from collector.catalogue import Catalogue, load_catalogue
 from collector.clock import utcnow
 from collector.errors import UserError
 from collector.mapping import Mapping, load_mapping
-from collector.providers import configured_providers, resolve_accounts
+from collector.providers import configured_providers, configured_targets, resolve_accounts
 from collector.registry import Registry, load_registry
 from collector.runner import Runner, RunResult, plan
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
-from collector.status import ControlStatus, Scope, evaluate
+from collector.status import ControlStatus, Scope, evaluate, retire
 from storage import EvidenceRecord, EvidenceStore, StoreError
 from storage.errors import mask_url
 
@@ -79,15 +79,33 @@ class Workspace:
         targets: Iterable[str] | None = None,
     ) -> Scope:
         """What status is judged over: the selected checks (``ids`` or the config's list,
-        minus its exclusions, ``provider``'s only) of the configured providers, and, when
-        given, only these target keys."""
+        minus its exclusions, ``provider``'s only) of the configured providers, on the
+        targets the config names (and, when given, only these target keys)."""
         configured = configured_providers(self.settings)
         chosen = self.checks(ids=ids, provider=provider)
+        accounts, regions = configured_targets(self.settings)
         return Scope(
             frozenset(c.id for c in chosen if c.provider in configured),
             {c.id: c.provider for c in self.registry.checks.values()},
             frozenset(targets) if targets is not None else None,
+            accounts,
+            regions,
         )
+
+    def with_history(
+        self, scope: Scope, store: EvidenceStore, checks: Iterable[str] | None = None
+    ) -> Scope:
+        """``scope`` with each target no longer in it counted for the time it existed
+        (``status.retire``): what views of the past (``--at``, a period) need. ``checks``: only
+        these checks' targets (what the view reads), default every check in scope."""
+        if not scope.narrowed:  # nothing can retire: skip the read
+            return scope
+        wanted = scope.checks if checks is None else scope.checks & set(checks)
+        return retire(scope, store.latest(sorted(wanted)))
+
+    def intervals(self) -> dict[str, timedelta]:
+        """Each registered check's run interval."""
+        return {c.id: c.interval for c in self.registry.checks.values()}
 
     def soa(
         self, path: Path | None, *, refuse_example: str | None = None
@@ -113,13 +131,12 @@ class Workspace:
     ) -> list[ControlStatus]:
         """Every control's status from the store's latest evidence, manual evidence and
         exceptions at ``now``, over ``scope`` (default: the config's)."""
-        intervals = {c.id: c.interval for c in self.registry.checks.values()}
         return evaluate(
             self.catalogue,
             soa,
             self.mapping,
             store.latest(),
-            intervals,
+            self.intervals(),
             now,
             scope=scope or self.scope(),
             manual=store.manual_items(),

@@ -332,7 +332,7 @@ def statuses_at(
     """Every control as it stood at ``at``, from stored evidence only: the latest record per
     (check, target) collected at or before ``at``, manual items uploaded by then, exceptions
     active then (a later revocation does not reach back); over ``scope`` (default: the
-    config's)."""
+    config's, a removed target counting for the time it existed)."""
     return _evaluate_at(workspace, store, soa, at, store.manual_items(), store.exceptions(), scope)
 
 
@@ -345,6 +345,7 @@ def _evaluate_at(
     exceptions: Sequence[RiskException],
     scope: Scope | None,
 ) -> list[ControlStatus]:
+    scope = scope or workspace.with_history(workspace.scope(), store)
     return statuses_from(workspace, soa, store.latest_at(at), at, manual, exceptions, scope)
 
 
@@ -358,13 +359,14 @@ def statuses_from(
     scope: Scope | None = None,
 ) -> list[ControlStatus]:
     """Every control's status at ``at`` from ``latest`` (the newest evidence per (check,
-    target) then); a control's status needs only the evidence of its mapped checks."""
+    target) then); a control's status needs only the evidence of its mapped checks. ``scope``:
+    default the config's (a view of the past passes ``Workspace.with_history``'s)."""
     return evaluate(
         workspace.catalogue,
         soa,
         workspace.mapping,
         latest,
-        _intervals(workspace),
+        workspace.intervals(),
         at,
         scope=scope or workspace.scope(),
         manual=manual,
@@ -396,7 +398,7 @@ def status_over_period(
     ``clip_period``); UserError on a bad period."""
     _check_period(start, end)
     manual, exceptions = store.manual_items(), store.exceptions()
-    scope = scope or workspace.scope()
+    scope = scope or workspace.with_history(workspace.scope(), store)
     found = period_continuity(
         workspace, store, soa, start, end, manual=manual, exceptions=exceptions, scope=scope
     )
@@ -420,10 +422,11 @@ def period_continuity(
     timeline streams from the store run-length compressed (``timeline(max_ages=...)``), so memory
     grows with state changes, not records. ``controls`` limits the evidence read to the checks
     mapped to them (the other controls then show no evidence). ``scope``: default the
-    config's. Applicability is the SoA's, corrected by the changes the store recorded
-    (``collector.applicability``), as in ``annexa report``."""
-    mapping, intervals = workspace.mapping, _intervals(workspace)
-    scope = scope or workspace.scope()
+    config's, a removed target counting for the time it existed. Applicability is the SoA's,
+    corrected by the changes the store recorded (``collector.applicability``), as in
+    ``annexa report``."""
+    mapping, intervals = workspace.mapping, workspace.intervals()
+    scope = scope or workspace.with_history(workspace.scope(), store)
     if controls is None:
         checks = {c for c, _, _ in mapping.pairs()}
     else:
@@ -460,10 +463,6 @@ def continuity_fields(period: Period, *, structured: bool) -> dict[str, dict[str
         share = None if c.share is None else round(c.share * 100, 2)
         fields[c.control.id] = {"continuity": share, "gaps": gaps}
     return fields
-
-
-def _intervals(workspace: Workspace) -> dict[str, timedelta]:
-    return {c.id: c.interval for c in workspace.registry.checks.values()}
 
 
 # -- integrity and retention -------------------------------------------------------------------

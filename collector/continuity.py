@@ -103,9 +103,10 @@ def continuity(
     applicable: cabc.Mapping[str, Applicability] | None = None,
 ) -> list[Continuity]:
     """Continuity of every catalogue control over ``[start, end)``, in catalogue order, over
-    ``scope`` (None: every mapped check counts). ``applicable`` corrects the SoA for the
-    controls whose applicability changed (``collector.applicability``): their time excluded
-    is ``not_applicable`` in the timeline and counts toward neither the share nor a gap.
+    ``scope`` (None: every mapped check counts; a target outside it counts until it retired).
+    ``applicable`` corrects the SoA for the controls whose applicability changed
+    (``collector.applicability``): their time excluded is ``not_applicable`` in the timeline
+    and counts toward neither the share nor a gap.
 
     Raises ValueError when the period is empty or inverted.
     """
@@ -114,9 +115,14 @@ def continuity(
             f"empty or inverted period: from {start.isoformat()} is not before {end.isoformat()}"
         )
     by_key: dict[tuple[str, str], list[EvidenceSummary]] = {}
+    ends: dict[tuple[str, str], datetime | None] = {}  # None: counts throughout
     for item in history:
-        if scope is None or scope.counts(item.check_id, item.target_key):
-            by_key.setdefault((item.check_id, item.target_key), []).append(item)
+        key = (item.check_id, item.target_key)
+        if key not in ends:
+            ends[key] = None if scope is None else scope.counted_until(*key)
+        until = ends[key]
+        if until is None or until > start:
+            by_key.setdefault(key, []).append(item)
     targets: dict[str, list[str]] = {}
     for check_id, target_key in sorted(by_key):
         targets.setdefault(check_id, []).append(target_key)
@@ -132,7 +138,11 @@ def continuity(
         if memo_key not in memo:
             events = sorted(by_key[(check_id, target_key)], key=lambda e: e.collected_at)
             relevant = tuple(e for e in known if e.check_id == check_id)
-            memo[memo_key] = _key_changes(events, max_age, relevant, period)
+            until = ends[(check_id, target_key)]
+            changes = _key_changes(events, max_age, relevant, period)
+            if until is not None and until < end:  # a removed target: gone from then on
+                changes = [c for c in changes if c[0] < until] + [(until, None)]
+            memo[memo_key] = changes
         return memo[memo_key]
 
     results = []

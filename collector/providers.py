@@ -10,6 +10,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from collector.errors import UserError
 
@@ -73,6 +74,54 @@ def provider_configured(settings: Settings) -> dict[str, bool]:
         "github": s.github.enabled and bool(s.github.organizations),
         "identity": s.identity.source is not None,
     }
+
+
+def configured_targets(
+    settings: Settings,
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Per provider, the accounts and the regions its settings name (from the settings alone,
+    no network): what ``status``, the export and the console judge as the targets in scope. A
+    provider whose accounts only resolution tells (AWS through a profile, the default chain or
+    a whole organization; Azure with ``subscriptions: all``; osquery: the host running it) is
+    left out of the accounts, and so are providers without a region list: any counts."""
+    s = settings
+    accounts: dict[str, frozenset[str] | None] = {
+        "aws": _aws_accounts(s),
+        "entra": frozenset(t.tenant_id for t in s.azure.tenants),
+        "intune": frozenset(t.tenant_id for t in s.azure.tenants),
+        "gcp": frozenset(s.gcp.scopes),
+        "workspace": frozenset({s.workspace.domain or s.workspace.customer}),
+        "okta": frozenset({urlsplit(s.okta.org_url).netloc}) if s.okta.org_url else None,
+        "fleet": frozenset({urlsplit(s.fleet.base_url).netloc}) if s.fleet.base_url else None,
+        "github": frozenset(s.github.organizations),
+        "identity": frozenset({s.identity.source}) if s.identity.source else None,
+    }
+    if all(isinstance(t.subscriptions, list) for t in s.azure.tenants):
+        # a tenant that cannot be reached is recorded under its tenant id
+        accounts["azure"] = frozenset(
+            a for t in s.azure.tenants for a in (t.tenant_id, *t.subscriptions)
+        )
+    regions = {"aws": frozenset(s.aws.regions)} if isinstance(s.aws.regions, list) else {}
+    return {p: a for p, a in accounts.items() if a is not None}, regions
+
+
+def _aws_accounts(settings: Settings) -> frozenset[str] | None:
+    """The AWS account ids the config names: by ``role_arn``, or an organization's
+    ``include`` list; None when any entry is reached through a profile or the default chain,
+    or the organization's members are discovered."""
+    aws = settings.aws
+    entries = aws.accounts
+    if aws.organization is not None and "accounts" not in aws.model_fields_set:
+        entries = []  # the organization includes the management account
+    if any(e.role_arn is None for e in entries):
+        return None
+    ids = {e.role_arn.split(":")[4] for e in entries if e.role_arn}
+    if aws.organization is not None:
+        if aws.organization.include is None:
+            return None
+        # "organization": the label of a failure to list the members (aws.organizations)
+        ids |= set(aws.organization.include) - set(aws.organization.exclude) | {"organization"}
+    return frozenset(ids)
 
 
 def named(prefix: str, permissions: Iterable[str]) -> list[str]:

@@ -7,7 +7,8 @@ A pure function: no I/O, no clock. ``now`` is a parameter; every input is plain 
 Rules, per control (README "Control status" explains them to users):
 
 - NOT_APPLICABLE: the SoA excludes it (with its justification); nothing else is judged.
-- Scope: only mapped checks in ``scope`` count, and only their in-scope targets. A control
+- Scope: only mapped checks in ``scope`` count, and only their in-scope targets (a target
+  removed from the config counts only for the time it existed, see ``retire``). A control
   with no in-scope check is judged by its manual evidence like a manual control; when checks
   outside the scope map to it, the reason names the providers that could evidence it.
 - Per (check, target), the latest evidence gives FAILING (a failing finding no active exception
@@ -33,7 +34,7 @@ from __future__ import annotations
 import collections.abc as cabc
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,7 @@ __all__ = [
     "evaluate",
     "evidence_state",
     "max_age_for",
+    "retire",
     "summarise",
 ]
 
@@ -95,16 +97,81 @@ _JUDGED = frozenset({ControlState.PASSING, ControlState.ACCEPTED})
 @dataclass(frozen=True)
 class Scope:
     """Which evidence counts: the check ids in scope (configured providers, the config's
-    ``checks`` / ``exclude_checks``, a command's ``--provider`` / ``--check``), optionally the
-    target keys in scope (None: every target), and every known check's provider (to name the
-    providers that could evidence a control whose checks are all out of scope)."""
+    ``checks`` / ``exclude_checks``, a command's ``--provider`` / ``--check``), every known
+    check's provider (to name the providers that could evidence a control whose checks are all
+    out of scope), and the targets in scope.
+
+    Targets: ``targets`` (None: any) holds the exact target keys a run or the daemon resolved;
+    ``accounts`` and ``regions`` hold, per provider, the accounts and regions the config names
+    (a provider absent from them: any, e.g. AWS accounts reached through a profile or the
+    default chain, whose ids only resolution tells). ``retired`` holds, per (check, target)
+    outside them, the instant it stops counting (see :func:`retire`): a removed target counts
+    for the time it existed, ``[first record, last record)``.
+    """
 
     checks: frozenset[str]
     providers: cabc.Mapping[str, str] = field(default_factory=dict)
     targets: frozenset[str] | None = None
+    accounts: cabc.Mapping[str, frozenset[str]] = field(default_factory=dict)
+    regions: cabc.Mapping[str, frozenset[str]] = field(default_factory=dict)
+    retired: cabc.Mapping[tuple[str, str], datetime] = field(default_factory=dict)
 
-    def counts(self, check_id: str, target_key: str) -> bool:
-        return check_id in self.checks and (self.targets is None or target_key in self.targets)
+    @property
+    def narrowed(self) -> bool:
+        """Whether any target can fall outside this scope."""
+        return self.targets is not None or bool(self.accounts) or bool(self.regions)
+
+    def configured(self, target_key: str) -> bool:
+        """Whether ``provider:account[:region]`` is one of the targets in scope."""
+        if self.targets is not None and target_key not in self.targets:
+            return False
+        provider, _, rest = target_key.partition(":")
+        accounts, regions = self.accounts.get(provider), self.regions.get(provider)
+        if accounts is None:
+            region = rest.partition(":")[2] or None  # account ids of these carry no colon
+        else:  # an account may hold a colon (a Fleet server's host:port)
+            match = next((a for a in accounts if rest == a or rest.startswith(f"{a}:")), None)
+            if match is None:
+                return False
+            region = rest[len(match) + 1 :] or None
+        return region is None or regions is None or region in regions
+
+    def counts(self, check_id: str, target_key: str, at: datetime | None = None) -> bool:
+        """Whether evidence of (check, target) counts at ``at`` (None: only configured ones)."""
+        if check_id not in self.checks:
+            return False
+        if self.configured(target_key):
+            return True
+        until = self.retired.get((check_id, target_key))
+        return until is not None and at is not None and at < until
+
+    def counted_until(self, check_id: str, target_key: str) -> datetime | None:
+        """When evidence of (check, target) stops counting: None never (an in-scope check on a
+        target in scope), a removed target's retirement, ``datetime.min`` when it never counts."""
+        if check_id not in self.checks:
+            return _NEVER
+        if self.configured(target_key):
+            return None
+        return self.retired.get((check_id, target_key), _NEVER)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def retire(scope: Scope, latest: Iterable[EvidenceSummary]) -> Scope:
+    """``scope`` with each in-scope (check, target) outside it counted for the time it existed:
+    from its first record up to its last one (``latest``: the newest evidence per (check,
+    target), e.g. ``EvidenceStore.latest()``). When it left the config after that is unknown;
+    its last verdict is not carried further, so a view of any instant and continuity over any
+    period agree, and ``now`` is judged by the config alone."""
+    if not scope.narrowed:
+        return scope
+    retired = {
+        (item.check_id, item.target_key): item.collected_at
+        for item in latest
+        if item.check_id in scope.checks and not scope.configured(item.target_key)
+    }
+    return replace(scope, retired=retired)
 
 
 @dataclass(frozen=True)
@@ -158,7 +225,7 @@ def evaluate(
     """
     latest: dict[str, dict[str, EvidenceSummary]] = {}
     for item in evidence:
-        if scope is not None and not scope.counts(item.check_id, item.target_key):
+        if scope is not None and not scope.counts(item.check_id, item.target_key, now):
             continue
         targets = latest.setdefault(item.check_id, {})
         known = targets.get(item.target_key)

@@ -113,13 +113,14 @@ def export_package(
 ) -> ExportResult:
     """Write the audit package for ``[start, end)`` to ``out`` (atomically); UserError on bad
     input, before anything is written. The period stops at ``now`` (``clip_period``); status
-    is judged over ``scope`` (default: the config's). ``compresslevel``: deflate level (1:
+    is judged over ``scope`` (default: the config's; a removed target counts for the time it
+    existed, and its records stay in the package). ``compresslevel``: deflate level (1:
     fastest; 6 makes the package about 8 % smaller and the export about 10 % slower, see
     BENCHMARKS.md). ``checkpoints``: (name, document) of the anchored checkpoints covering the
     period, copied to ``checkpoints/``. ``version``: the annexa version the package states
     (default: this one; ``verify --package`` rebuilds with the package's own)."""
     start, end, note = clip_period(start, end, now)
-    scope = scope or workspace.scope()
+    scope = workspace.with_history(scope or workspace.scope(), store)
     selected = _select(workspace, controls)
     key = load_signing_key(sign_key) if sign_key is not None else None
     _check_output(out, force)
@@ -364,12 +365,13 @@ class _Builder:
     # -- tables ---------------------------------------------------------------------------
 
     def _failures(self) -> dict[str, list[Failure]]:
-        """Check -> its failing findings at the end of the period, each with the exception
-        accepting it (if any); computed once."""
+        """Check -> its failing findings at the end of the period on the targets in scope,
+        each with the exception accepting it (if any); computed once."""
         if self._failing is None:
             self._failing = {}
             for s in self.store.latest_at(self.end, self.checks):
-                if s.status == "fail" and s.failing_resources:
+                counted = self.scope.counts(s.check_id, s.target_key, self.end)
+                if counted and s.status == "fail" and s.failing_resources:
                     accepted = accepting(
                         self.exceptions, s.check_id, s.target_key, s.failing_resources, self.end
                     )

@@ -184,16 +184,19 @@ def period_measures(
     controls: Sequence[str] | None = None,
     expiring_within: timedelta = timedelta(days=30),
     read: TimelineRead | None = None,
+    scope: Scope | None = None,
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
     ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
-    only the evidence of the checks mapped to those controls; UserError on an empty period."""
+    only the evidence of the checks mapped to those controls, over ``scope`` (default: the
+    config's, a removed target counting for the time it existed); UserError on an empty
+    period."""
     until = _period(start, end, now)
     wanted = None if controls is None else set(controls)
     checks = sorted(
         {c for c, control, _ in workspace.mapping.pairs() if wanted is None or control in wanted}
     )
-    inputs = _inputs(workspace, store, soa)
+    inputs = _inputs(workspace, store, soa, scope, checks)
     if read is not None:
         history = read(start, until, checks, inputs.max_ages)
     else:
@@ -212,7 +215,7 @@ def period_measures(
         measures={
             c.control.id: m for c, m in zip(found, _measured(found, start, until), strict=True)
         },
-        open_findings=tuple(_open(workspace, ages, inputs.exceptions, until)),
+        open_findings=tuple(_open(workspace, ages, inputs.exceptions, until, inputs.scope)),
         expiring=tuple(expiring_manual(mine, now, expiring_within)),
         expiring_within=expiring_within,
     )
@@ -230,7 +233,15 @@ class _Inputs:
     scope: Scope
 
 
-def _inputs(workspace: Workspace, store: EvidenceStore, soa: Soa | None) -> _Inputs:
+def _inputs(
+    workspace: Workspace,
+    store: EvidenceStore,
+    soa: Soa | None,
+    scope: Scope | None = None,
+    checks: Sequence[str] | None = None,
+) -> _Inputs:
+    """``scope`` default: the config's, a removed target counting for the time it existed
+    (``checks``: the checks read)."""
     intervals = {c.id: c.interval for c in workspace.registry.checks.values()}
     changed = applicability(store.transitions(), soa)
     return _Inputs(
@@ -239,7 +250,7 @@ def _inputs(workspace: Workspace, store: EvidenceStore, soa: Soa | None) -> _Inp
         max_ages=tightest_max_ages(soa, workspace.mapping, intervals, also=set(changed)),
         manual=store.manual_items(),
         exceptions=store.exceptions(),
-        scope=workspace.scope(),
+        scope=scope or workspace.with_history(workspace.scope(), store, checks),
     )
 
 
@@ -315,7 +326,7 @@ def build_review(
         unit=unit,
         slices=slices,
         controls=tuple(controls),
-        open_findings=tuple(_open(workspace, ages, exceptions, until)),
+        open_findings=tuple(_open(workspace, ages, exceptions, until, inputs.scope)),
         recurring=tuple(recurring),
         expiring=tuple(expiring_manual(manual, now, expiring_within)),
         expiring_within=expiring_within,
@@ -323,10 +334,17 @@ def build_review(
 
 
 def _open(
-    workspace: Workspace, ages: Sequence[FindingAge], exceptions: Sequence, at: datetime
+    workspace: Workspace,
+    ages: Sequence[FindingAge],
+    exceptions: Sequence,
+    at: datetime,
+    scope: Scope,
 ) -> list[OpenFinding]:
+    """The failing findings open at ``at`` on the targets in ``scope`` then."""
     found = []
     for age in ages:
+        if not scope.counts(age.check_id, age.target_key, at):
+            continue
         spec = workspace.registry.checks.get(age.check_id)
         accepted = accepting(exceptions, age.check_id, age.target_key, [age.resource], at)
         exception = accepted.get(age.resource)

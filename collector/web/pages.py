@@ -17,12 +17,12 @@ from collector import audit, report
 from collector.errors import UserError
 from collector.measures import AGE_BANDS, measure_fields
 from collector.review.build import PeriodMeasures, findings_by_band, period_measures
-from collector.status import SEVERITY_ORDER, ControlState, ControlStatus
+from collector.status import SEVERITY_ORDER, ControlState, ControlStatus, Scope, retire
 from collector.web.app import WebContext, not_found, page
 from collector.web.auth import Principal
 from storage.sealing import observations_hash, seal
 
-__all__ = ["check", "control", "controls", "overview", "record", "runs", "statuses_at"]
+__all__ = ["check", "control", "controls", "overview", "record", "runs", "scope", "statuses_at"]
 
 _ORDER = [*SEVERITY_ORDER, ControlState.MANUAL, ControlState.NOT_APPLICABLE]
 STATES = [str(s) for s in dict.fromkeys(_ORDER + list(ControlState))]
@@ -37,10 +37,18 @@ def _instant(request: Request, ctx: WebContext, who: Principal) -> tuple[datetim
     return at, at != now
 
 
-def statuses_at(ctx: WebContext, at: datetime, historic: bool) -> list[ControlStatus]:
+def scope(ctx: WebContext) -> Scope:
+    """The config's scope, a removed target counting for the time it existed (as the CLI's),
+    from the console's cached latest evidence."""
+    return retire(ctx.workspace.scope(), ctx.cache.latest())
+
+
+def statuses_at(
+    ctx: WebContext, at: datetime, historic: bool, judged: Scope | None = None
+) -> list[ControlStatus]:
     """The same statuses as ``annexa status`` (now) or ``annexa status --at`` (historic)."""
     if historic:
-        return audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, at)
+        return audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, at, judged or scope(ctx))
     manual, exceptions = ctx.store.manual_items(), ctx.store.exceptions()
     return audit.statuses_from(ctx.workspace, ctx.soa, ctx.cache.latest(), at, manual, exceptions)
 
@@ -68,7 +76,8 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
     """Controls by state, theme and owner, what changed in the last day and week, and the
     clause 9.1 measures of every control over the chosen period (default: the last 30 days)."""
     at, historic = _instant(request, ctx, who)
-    now_statuses = statuses_at(ctx, at, historic)
+    judged = scope(ctx)
+    now_statuses = statuses_at(ctx, at, historic, judged)
     by_state = Counter(str(s.state) for s in now_statuses)
     themes: dict[str, Counter[str]] = {}
     owners: dict[str, Counter[str]] = {}
@@ -84,10 +93,11 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
         end=end,
         now=ctx.clock(),
         read=ctx.cache.timeline,
+        scope=judged,
     )
     changes = {}
     for label, delta in (("24 h", timedelta(days=1)), ("7 days", timedelta(days=7))):
-        before = _states_before(ctx, measured, at, who.clamp(at - delta))
+        before = _states_before(ctx, measured, at, who.clamp(at - delta), judged)
         changes[label] = [
             (s.control, before.get(s.control.id), s.state)
             for s in now_statuses
@@ -132,15 +142,12 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
 
 
 def _states_before(
-    ctx: WebContext, measured: PeriodMeasures, at: datetime, when: datetime
+    ctx: WebContext, measured: PeriodMeasures, at: datetime, when: datetime, judged: Scope
 ) -> dict[str, ControlState]:
     """Every control's state at ``when``: read off the period's continuity timelines when the
     period covers ``[when, at]`` (the same state ``status --at`` gives), else evaluated."""
     if not (measured.start <= when and measured.end == at):
-        return {
-            s.control.id: s.state
-            for s in audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, when)
-        }
+        return {s.control.id: s.state for s in statuses_at(ctx, when, True, judged)}
     states = {}
     for control_id, found in measured.continuity.items():
         state = ControlState.NOT_APPLICABLE if found.share is None else None
@@ -280,10 +287,11 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
     check_ids = [c for c, _ in checks]
     # the status reads only this control's checks' latest evidence (as status --at reads it)
     latest = ctx.store.latest_at(at if historic else None, check_ids) if check_ids else []
+    judged = scope(ctx)
     start, end = _period(request, ctx, who, at)
     exceptions = ctx.store.exceptions()
     manual = ctx.store.manual_items([control_id])
-    evaluated = audit.statuses_from(ctx.workspace, ctx.soa, latest, at, manual, exceptions)
+    evaluated = audit.statuses_from(ctx.workspace, ctx.soa, latest, at, manual, exceptions, judged)
     status = next(s for s in evaluated if s.control.id == control_id)
     measured = period_measures(
         ctx.workspace,
@@ -294,8 +302,10 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
         now=ctx.clock(),
         controls=[control_id],
         read=ctx.cache.timeline,
+        scope=judged,
     )
     continuity = measured.continuity[control_id]
+    latest = [s for s in latest if judged.counts(s.check_id, s.target_key, at)]
     failing = [
         (summary, resource, console_url(resource))
         for summary in latest
