@@ -134,7 +134,7 @@ def test_web_and_report_agree_with_the_cli(annexa, estate, tmp_path) -> None:
         rows = web.get("/controls?format=json").json()
         page = web.get("/controls/A.8.3").text
     assert {r["control"]: r["state"] for r in rows} == {c: r["state"] for c, r in cli.items()}
-    assert LEAKY not in page.split("Evidence history")[0]
+    assert f"aws:{REMOVED}" not in page.split("Evidence history")[0]  # not a target, not failing
     out = tmp_path / "review.json"
     day = (now - 2 * 24 * H).date().isoformat()
     code, _, err = annexa(
