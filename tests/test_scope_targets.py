@@ -119,6 +119,12 @@ def test_export_keeps_the_records_but_judges_the_end_over_the_config(
     [result] = oscal["assessment-results"]["results"]
     findings = {f["target"]["target-id"]: f for f in result["findings"]}
     assert findings["A.8.3"]["target"]["status"]["state"] == "satisfied"
+    # the package's build inputs carry the scope, so verify re-derives the same reports
+    from collector.export.inputs import BUILD_INPUTS, decode_inputs
+
+    scope = decode_inputs(package.read(BUILD_INPUTS)).scope
+    assert scope.accounts["aws"] == {KEPT} and scope.regions["aws"] == {"eu-west-1"}
+    assert {target for _, target in scope.retired} == {f"aws:{REMOVED}:eu-west-1"}
     html = package.read("index.html").decode()
     assert f"aws:{REMOVED}:eu-west-1" in html  # its evidence is listed...
     assert LEAKY not in html  # ...but not as a failing resource at the end

@@ -120,7 +120,7 @@ def export_package(
     period, copied to ``checkpoints/``. ``version``: the annexa version the package states
     (default: this one; ``verify --package`` rebuilds with the package's own)."""
     start, end, note = clip_period(start, end, now)
-    scope = workspace.with_history(scope or workspace.scope(), store)
+    scope = scope or workspace.with_history(workspace.scope(), store)
     selected = _select(workspace, controls)
     key = load_signing_key(sign_key) if sign_key is not None else None
     _check_output(out, force)
@@ -564,6 +564,9 @@ class _Builder:
                 self.scope.checks & checks,
                 {c: p for c, p in self.scope.providers.items() if c in checks},
                 self.scope.targets,
+                self.scope.accounts,
+                self.scope.regions,
+                {k: t for k, t in self.scope.retired.items() if k[0] in checks},
             ),
             checks={c: specs[c] for c in self.checks if c in specs},
             catalogue=self.workspace.catalogue,

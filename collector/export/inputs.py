@@ -2,7 +2,8 @@
 can run the export's own build again on the package alone and compare every derived file.
 
 The build reads, besides the period's sealed records: the period, the time the package was
-generated (``now``), annexa's version, the selected controls, the scope status was judged over,
+generated (``now``), annexa's version, the selected controls, the scope status was judged over
+(checks, targets, and when each target no longer configured stopped counting),
 each mapped check's metadata (title, provider, severity, interval, version, remediation), the
 catalogue, the mapping of those checks, the SoA, the exceptions and manual evidence items of
 those checks and controls, and the runs. Everything else the build reads is left out: only
@@ -97,6 +98,12 @@ def encode_inputs(inputs: BuildInputs) -> bytes:
             "checks": sorted(inputs.scope.checks),
             "targets": None if inputs.scope.targets is None else sorted(inputs.scope.targets),
             "providers": dict(sorted(inputs.scope.providers.items())),
+            "accounts": {p: sorted(a) for p, a in sorted(inputs.scope.accounts.items())},
+            "regions": {p: sorted(r) for p, r in sorted(inputs.scope.regions.items())},
+            "retired": [
+                {"check": check, "target": target, "until": until}
+                for (check, target), until in sorted(inputs.scope.retired.items())
+            ],
         },
         "checks": {
             c.id: {
@@ -187,6 +194,9 @@ def decode_inputs(data: bytes) -> BuildInputs:
                 frozenset(scope["checks"]),
                 dict(scope["providers"]),
                 None if scope["targets"] is None else frozenset(scope["targets"]),
+                {p: frozenset(a) for p, a in scope.get("accounts", {}).items()},
+                {p: frozenset(r) for p, r in scope.get("regions", {}).items()},
+                {(r["check"], r["target"]): _time(r["until"]) for r in scope.get("retired", [])},
             ),
             checks=checks,
             catalogue=catalogue,
