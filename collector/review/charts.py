@@ -24,6 +24,7 @@ _STATE_COLOURS = {
     "stale": "#ef6c00",
     "no_evidence": "#9e9e9e",
     "manual": "#90a4ae",
+    "not_applicable": "#cfd8dc",  # excluded by the SoA from some time in the period on
 }
 _BAND_ORDER = ("0-7d", "8-30d", "31-90d", ">90d")
 
