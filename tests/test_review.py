@@ -240,6 +240,10 @@ def test_a_control_excluded_halfway_is_measured_while_it_applied(store_url, tmp_
     assert control.previous.excluded == 19 * D and control.previous.passing_share == 0.0
     other = next(c for c in review.controls if c.control.id == "A.8.12")
     assert other.applicable and other.current.excluded == timedelta(0)
+    from collector.review.charts import render_chart
+
+    assert review.states_at_end(1)["not_applicable"] >= 1
+    assert "<!-- not_applicable -->" in render_chart("states", review, "svg").decode()
     # status --from/--to and the export's sheets read the same continuity
     with EvidenceStore.open(store_url) as store:
         found = period_continuity(

@@ -107,7 +107,10 @@ class Review:
     def states_at_end(self, index: int | None = None) -> Counter[str]:
         """How many applicable controls ended the period (or slice ``index``) in each state."""
         measures = [c.trend[index] if index is not None else c.current for c in self.applicable]
-        return Counter(str(m.state_at_end or "no_evidence") for m in measures)
+        return Counter(
+            str(m.state_at_end or ("not_applicable" if m.passing_share is None else "no_evidence"))
+            for m in measures
+        )
 
     def movers(self, limit: int = 5) -> tuple[list[ControlReview], list[ControlReview]]:
         """The controls whose passing share improved most and regressed most."""
