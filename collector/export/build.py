@@ -554,6 +554,9 @@ class _Builder:
         selected, checks = set(self.selected), set(self.checks)
         specs = self.workspace.registry.checks
         found = {i: self.store.get_run(i) for i in sorted(runs)}
+        mapped = selected | {
+            c for check in self.checks for c in self.workspace.mapping.controls_for(check)
+        }
         inputs = BuildInputs(
             annexa_version=self.version,
             generated_at=self.now,
@@ -579,6 +582,7 @@ class _Builder:
                 m for m in self.manual if m.control_id in selected and m.uploaded_at <= self.end
             ),
             runs={i: r for i, r in found.items() if r is not None},
+            transitions=tuple(t for t in self.store.transitions() if t.control_id in mapped),
         )
         self.writer.add(BUILD_INPUTS, encode_inputs(inputs))
 

@@ -8,7 +8,8 @@ each mapped check's metadata (title, provider, severity, interval, version, reme
 catalogue, the mapping of those checks, the SoA, the exceptions and manual evidence items of
 those checks and controls, and the runs. Everything else the build reads is left out: only
 what can change a selected control's figures is kept (checks mapped to them, their exceptions,
-the controls' manual items uploaded by the end of the period).
+the controls' manual items uploaded by the end of the period, the recorded status changes of
+the controls the mapped checks evidence, which tell when a control was excluded).
 
 The opening records (the newest record and newest conclusive record per (check, target) at
 the start and at the end of the period, when they fall outside it) go to ``inputs/records/``
@@ -29,7 +30,7 @@ from collector.catalogue import Catalogue, Control
 from collector.mapping import Mapping, Pair, Strength
 from collector.soa import Soa, SoaEntry
 from collector.status import Scope
-from storage import ManualEvidence, RiskException, RunRecord
+from storage import ManualEvidence, RiskException, RunRecord, Transition
 from storage.sealing import canonical_json
 
 __all__ = [
@@ -68,6 +69,9 @@ class BuildInputs:
     exceptions: tuple[RiskException, ...]
     manual: tuple[ManualEvidence, ...]
     runs: dict[str, RunRecord]
+    # the recorded status changes of the mapped controls: what applicability they had when
+    # (continuity counts time a control was excluded apart); id, control, states and time only
+    transitions: tuple[Transition, ...] = ()
 
 
 def _never(*_: object) -> Iterable[Any]:  # a re-derived check is never run
@@ -128,9 +132,17 @@ def encode_inputs(inputs: BuildInputs) -> bytes:
         "exceptions": [asdict(e) for e in inputs.exceptions],
         "manual": [asdict(m) for m in inputs.manual],
         "runs": [asdict(r) for r in inputs.runs.values()],
+        "transitions": [{n: getattr(t, n) for n in _TRANSITION} for t in inputs.transitions],
     }
     plain = json.loads(canonical_json(document))
     return (json.dumps(plain, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+_TRANSITION = ("id", "control_id", "from_state", "to_state", "at")
+
+
+def _transition(data: dict[str, Any]) -> Transition:
+    return Transition(**{**data, "at": _time(data["at"])}, reasons=(), alert_state="none")
 
 
 def _time(value: str) -> datetime:
@@ -205,6 +217,7 @@ def decode_inputs(data: bytes) -> BuildInputs:
             exceptions=tuple(_times(RiskException, e) for e in doc["exceptions"]),
             manual=tuple(_times(ManualEvidence, m) for m in doc["manual"]),
             runs={r.id: r for r in runs},
+            transitions=tuple(_transition(t) for t in doc["transitions"]),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInputs(

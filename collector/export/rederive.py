@@ -54,6 +54,7 @@ from storage import (
     ManualEvidence,
     RiskException,
     RunRecord,
+    Transition,
 )
 from storage.replica import copy_records, copy_runs
 
@@ -243,6 +244,9 @@ class _Source:
     def manual_items(self, control_ids: Any = None) -> list[ManualEvidence]:
         wanted = None if control_ids is None else set(control_ids)
         return [m for m in self.inputs.manual if wanted is None or m.control_id in wanted]
+
+    def transitions(self, **_: Any) -> list[Transition]:
+        return list(self.inputs.transitions)
 
     def get_run(self, run_id: str) -> RunRecord | None:
         return self.inputs.runs.get(run_id)

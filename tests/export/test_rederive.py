@@ -256,3 +256,19 @@ def test_opening_state_comes_with_the_package(store: EvidenceStore, tmp_path: Pa
 
 def errored(evidence: NewEvidence) -> NewEvidence:
     return replace(evidence, status="error", error="AccessDenied", findings=[])
+
+
+def test_recorded_exclusion_travels_with_the_inputs(seeded: EvidenceStore, tmp_path: Path) -> None:
+    """The daemon recorded A.8.3 excluded for two days: continuity counts that time apart,
+    the package carries the transitions, and a transition edited in the inputs alone changes
+    what the reports must say."""
+    seeded.record_transition("A.8.3", "passing", "not_applicable", at=T0 + DAY)
+    seeded.record_transition("A.8.3", "not_applicable", "passing", at=T0 + 3 * DAY)
+    out = tmp_path / "audit.zip"
+    export_period(seeded, out, controls=["A.8.3", "A.8.15"])
+    inputs = json.loads(read(out, "inputs/build.json"))
+    assert [t["to_state"] for t in inputs["transitions"]] == ["not_applicable", "passing"]
+    verify_package(out)
+    inputs["transitions"] = inputs["transitions"][:1]  # never applicable again
+    forge(out, {"inputs/build.json": json.dumps(inputs).encode()})
+    assert DERIVED in problem(out)
