@@ -176,6 +176,9 @@ def _check_output(out: Path, force: bool) -> None:
 
 
 class _Builder:
+    # verify --package runs this build again on a package alone: whatever it reads from the
+    # store or the workspace must travel in inputs/ (export/inputs.py) and be served by
+    # rederive._Source; tests/export/test_rederive.py fails when something is missing
     def __init__(
         self,
         workspace: Workspace,
