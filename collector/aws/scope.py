@@ -70,8 +70,9 @@ class Clients:
         lock: threading.Lock | None = None,
         transient_seconds: float | None = None,
     ) -> None:
-        from collector.aws import retries
+        from collector.aws import lean_models, retries
 
+        lean_models.install(session)
         self.session = session
         self.config = config or client_config()
         self.transient_seconds = (

@@ -1,0 +1,41 @@
+"""Clients are built from service models without documentation, and still call the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from collector.aws.lean_models import LeanLoader
+from collector.aws.scope import Clients
+
+
+def _has_documentation(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "documentation" in node or any(_has_documentation(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_documentation(v) for v in node)
+    return False
+
+
+@mock_aws
+def test_clients_use_models_without_documentation() -> None:
+    session = boto3.Session(region_name="us-east-1")
+    clients = Clients(session)
+    ec2 = clients.get("ec2", "eu-west-1")
+    model = ec2.meta.service_model._service_description
+    assert model["operations"] and model["shapes"]  # the model itself is all there
+    assert not _has_documentation(model)
+    assert isinstance(session._session.get_component("data_loader"), LeanLoader)
+    # every region's client shares the one lean model the loader cached
+    assert clients.get("ec2", "us-east-1").meta.service_model._service_description is model
+    regions = ec2.describe_regions()["Regions"]
+    assert {r["RegionName"] for r in regions} >= {"us-east-1", "eu-west-1"}
+
+
+@mock_aws
+def test_other_sessions_keep_botocore_models() -> None:
+    Clients(boto3.Session(region_name="us-east-1")).get("sts", "us-east-1")
+    plain = boto3.client("sts", region_name="us-east-1")
+    assert _has_documentation(plain.meta.service_model._service_description)
