@@ -15,13 +15,14 @@ _DOC_KEYS = ("documentation", "documentationUrl")
 
 
 def strip_documentation(model: dict[str, Any]) -> None:
-    """Remove documentation strings from a botocore service model, in place."""
+    """Empty the documentation strings of a botocore service model, in place."""
     stack: list[Any] = [model]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             for key in _DOC_KEYS:
-                node.pop(key, None)
+                if key in node:  # emptied, not removed: botocore reads some of these keys
+                    node[key] = ""
             stack.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))

@@ -13,7 +13,7 @@ from collector.aws.scope import Clients
 
 def _has_documentation(node: Any) -> bool:
     if isinstance(node, dict):
-        return "documentation" in node or any(_has_documentation(v) for v in node.values())
+        return bool(node.get("documentation")) or any(_has_documentation(v) for v in node.values())
     if isinstance(node, list):
         return any(_has_documentation(v) for v in node)
     return False
