@@ -8,13 +8,13 @@ COPY checks ./checks
 COPY collector ./collector
 COPY mappings ./mappings
 COPY storage ./storage
-RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres]'
+RUN pip wheel --no-cache-dir --wheel-dir /wheels '.[postgres,celery]'
 
 FROM python:3.12-slim
 RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin annexa \
  && mkdir /data && chown annexa:annexa /data
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links /wheels 'annexa[postgres]'
+    pip install --no-cache-dir --no-index --find-links /wheels 'annexa[postgres,celery]'
 ENV ANNEXA_DATA_DIR=/data \
     ANNEXA_DAEMON__HOST=0.0.0.0 \
     ANNEXA_LOG_FORMAT=json \

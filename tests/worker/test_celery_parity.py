@@ -21,7 +21,7 @@ from storage import EvidenceStore
 from tests.conftest import postgres_database
 from tests.daemon import running, wait_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.xdist_group("broker")]
+pytestmark = [pytest.mark.broker]
 
 
 @pytest.fixture

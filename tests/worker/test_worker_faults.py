@@ -24,7 +24,7 @@ from tests.daemon import running, wait_for
 from tests.worker import ACCOUNT, S3, HoldingProxy, Worker, job_keys, write_config
 from tests.worker.conftest import RABBIT_URL
 
-pytestmark = [pytest.mark.broker, pytest.mark.xdist_group("broker")]
+pytestmark = [pytest.mark.broker]
 
 
 @pytest.fixture
