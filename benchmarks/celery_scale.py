@@ -43,6 +43,7 @@ from collector.daemon import Daemon
 from collector.logs import configure_logging
 from collector.settings import load_settings
 from storage import EvidenceStore, NewEvidence
+from tests.aws.console import annexa_env
 
 CHECKS = [  # 3 share the S3 bucket snapshot; 1 IAM, 1 regional EC2
     "aws.s3.public_access_blocked",
@@ -137,14 +138,7 @@ def sweep(tmp: Path, endpoint: str, broker: str, admin_url: str, workers: int) -
                 }
             )
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANNEXA_"))}
-        env |= {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "ANNEXA_LOG_FORMAT": "json",
-        }
+        env = annexa_env(endpoint, tmp / "data", LOG_FORMAT="json")
         logs = [tmp / f"worker-{workers}-{n}.log" for n in range(workers)]
         with ExitStack() as stack:
             started = [

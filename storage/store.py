@@ -223,6 +223,28 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                 found |= {row.job_key: (row.status, row.error) for row in conn.execute(query)}
         return found
 
+    def newest_id(self) -> int:
+        """The id of the newest evidence record (0 when there is none)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(ev.c.id), 0))).scalar_one())
+
+    def jobs_after(self, after_id: int) -> tuple[int, dict[str, tuple[str, str | None]]]:
+        """(newest record id, job key -> (status, error)) of the records with a job key
+        appended after record ``after_id``: a tail read, as appends commit in id order (one
+        at a time, under the chain lock)."""
+        query = (
+            select(ev.c.id, ev.c.job_key, ev.c.status, ev.c.error)
+            .where(ev.c.id > after_id)
+            .order_by(ev.c.id)
+        )
+        found: dict[str, tuple[str, str | None]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                after_id = row.id
+                if row.job_key is not None:
+                    found[row.job_key] = (row.status, row.error)
+        return after_id, found
+
     def _append(self, prepared: list[_Prepared]) -> list[EvidenceRecord]:
         if not prepared:
             return []

@@ -327,7 +327,7 @@ class Daemon:
         self._flush(force=True)
         self._sweep()
         if plan.settings.executor == "celery":
-            self._publisher = self._new_publisher(plan.settings)
+            self._publisher = self._new_publisher(plan.settings, store.newest_id())
         concurrency = plan.settings.schedule.concurrency
         self._check_pool = CheckPool(concurrency * 2, thread_name_prefix="annexa-check")
         scheduler = BackgroundScheduler(
@@ -604,7 +604,7 @@ class Daemon:
 
     # -- executor: celery ----------------------------------------------------------------------
 
-    def _new_publisher(self, settings: Settings) -> Publisher:
+    def _new_publisher(self, settings: Settings, after: int) -> Publisher:
         from collector.worker.app import make_app
         from collector.worker.publisher import Publisher
 
@@ -614,6 +614,7 @@ class Daemon:
             settings,
             clock=self.clock,
             on_publish=lambda provider, jobs: published.labels(provider).inc(),
+            after=after,
         )
 
     def _pump(self) -> None:

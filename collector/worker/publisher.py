@@ -54,7 +54,8 @@ class Done:
 
 
 class Publisher:
-    """Publishes due jobs to the broker and reports those stored (see the module doc)."""
+    """Publishes due jobs to the broker and reports those stored (see the module doc); it
+    reads the records appended after record ``after`` (the store's newest when it starts)."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class Publisher:
         *,
         clock: Callable[[], datetime] = utcnow,
         on_publish: Callable[[str, int], None] | None = None,
+        after: int = 0,
     ) -> None:
         self.app = app
         self.settings = settings
@@ -75,6 +77,7 @@ class Publisher:
         self._outstanding: dict[str, _Outstanding] = {}
         self._retry_at = 0.0
         self._backoff = 0.5
+        self._seen = after  # the newest record id read from the store
 
     @property
     def pending(self) -> int:
@@ -147,7 +150,9 @@ class Publisher:
             waiting = dict(self._outstanding)
         if not waiting:
             return []
-        stored = store.stored_jobs(waiting)
+        self._seen, appended = store.jobs_after(self._seen)
+        stored = {jk: found for jk, found in appended.items() if jk in waiting}
+        self._drop_pending(appended)  # republished, but the first delivery got stored
         now = time.monotonic()
         done = []
         with self._lock:
@@ -175,6 +180,14 @@ class Publisher:
         if given_up:
             done += self._give_up(store, run_id, given_up, now)
         return done
+
+    def _drop_pending(self, stored: dict[str, tuple[str, str | None]]) -> None:
+        with self._lock:
+            self._pending = [
+                (job, slot, n)
+                for job, slot, n in self._pending
+                if job_key(job.key, slot) not in stored
+            ]
 
     def _give_up(
         self, store: EvidenceStore, run_id: str, items: list[tuple[str, _Outstanding]], now: float

@@ -71,3 +71,15 @@ def test_concurrent_writers_of_one_slot_store_one_record(store_url: str) -> None
     finally:
         for opened in stores:
             opened.close()
+
+
+def test_the_leader_reads_the_job_keys_appended_after_a_record(store: EvidenceStore) -> None:
+    run = store.start_run(started_at=T0)
+    store.append(evidence(run))  # the CLI's or the local daemon's: no job key
+    start = store.newest_id()
+    assert start > 0
+    assert store.jobs_after(start) == (start, {})
+    store.append_jobs([(slot(0), evidence(run, status="fail", findings=[]))])
+    newest, found = store.jobs_after(start)
+    assert newest == start + 1 and found == {slot(0): ("fail", None)}
+    assert store.jobs_after(newest) == (newest, {})

@@ -206,3 +206,24 @@ def test_a_batch_past_its_time_limit_is_stored_as_error_with_the_cause(
         (record,) = store.history(limit=None)
     assert record.status == "error" and record.error == "timed out after 1 s"
     assert record.findings == []
+
+
+def test_a_job_no_worker_stores_becomes_error_naming_the_cause(
+    proxy, postgres_url, redis_server, tmp_path
+):
+    """No worker consumes the queue: the leader publishes the job again, then stores an
+    ERROR itself (unknown is never fresh evidence) under the same job key."""
+    celery = {"broker_url": redis_server.url, "queue_prefix": "nobody.", "redeliver_after": 0.5}
+    config = write_config(tmp_path, postgres_url, redis_server.url, "nobody.", celery=celery)
+    daemon = leader(config, intervals={S3: timedelta(hours=1)})
+    daemon.settings.celery.max_deliveries = 2
+    with running(daemon):
+        wait_for(lambda: len(job_keys(postgres_url)) >= 1)
+        published = daemon.metrics.registry.get_sample_value(
+            "annexa_tasks_published_total", {"provider": "aws"}
+        )
+    assert_one_record_per_job(postgres_url)
+    with EvidenceStore.open(postgres_url) as store:
+        (record,) = store.history(limit=None)
+    assert record.status == "error" and published == 2
+    assert record.error.startswith("no worker stored it after 2 publications")
