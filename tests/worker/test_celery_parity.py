@@ -67,7 +67,7 @@ def sweep(daemon: Daemon, url: str) -> int:
     """Run ``daemon`` until every planned job has one record; returns how many."""
     with running(daemon):
         planned = wait_for(lambda: daemon._plan and len(daemon._plan.jobs))
-        wait_for(lambda: count(url) >= planned, timeout=240)
+        wait_for(lambda: count(url) >= planned, timeout=600)  # bounds a hang only
     return planned
 
 
