@@ -144,11 +144,18 @@ class PackageWriter:
             self._close_index()
             self._spill.close()
             raise
-        self._zip = zipfile.ZipFile(
-            self._fp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
-        )
-        self._zip.filelist = _SpilledInfos(self._spill)  # type: ignore[assignment]
-        self._zip.NameToInfo = _NoNames()
+        try:  # an interrupt (SIGTERM, Ctrl-C) here must not leave the partial file behind
+            self._zip = zipfile.ZipFile(
+                self._fp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+            )
+            self._zip.filelist = _SpilledInfos(self._spill)  # type: ignore[assignment]
+            self._zip.NameToInfo = _NoNames()
+        except BaseException:
+            self._fp.close()
+            self._close_index()
+            self._spill.close()
+            self.partial.unlink(missing_ok=True)
+            raise
         self._level = compresslevel
         self._pending: list[tuple[str, str]] = []  # (path, sha256) of added files
         self.files = 0

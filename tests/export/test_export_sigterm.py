@@ -68,3 +68,27 @@ def test_sigterm_mid_export_leaves_nothing(tmp_path: Path) -> None:
     assert export.returncode == 130, stderr.decode()
     assert b"Traceback" not in stderr and b"wrote" not in stdout
     assert list(out.parent.iterdir()) == []
+
+
+def test_interrupt_while_opening_the_package_removes_the_partial_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The SIGTERM above can land right after the ``.partial`` file is created, while the
+    writer is still being set up (before any ``with`` block can clean up): nothing is left."""
+    from collector.export import package
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt  # what the SIGTERM handler raises
+
+    monkeypatch.setattr(package.zipfile, "ZipFile", interrupted)
+    out = tmp_path / "out" / "audit.zip"
+    out.parent.mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        package.PackageWriter(out, work, created=T0)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt was swallowed")
+    assert list(out.parent.iterdir()) == []
