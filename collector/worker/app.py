@@ -89,7 +89,6 @@ def make_app(settings: Settings, *, accounts: AccountResolver | None = None) -> 
     def collect(task: Task, payload: dict[str, Any]) -> dict[str, int]:
         return context.run(Batch.from_json(payload), task)
 
-    app.annexa_context = context  # type: ignore[attr-defined]
     return app
 
 
