@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -106,22 +107,56 @@ def configured_targets(
 
 
 def _aws_accounts(settings: Settings) -> frozenset[str] | None:
-    """The AWS account ids the config names: by ``role_arn``, or an organization's
-    ``include`` list; None when any entry is reached through a profile or the default chain,
-    or the organization's members are discovered."""
+    """The AWS account ids the config names: by ``role_arn``, by a profile of the AWS config
+    file that names its account (``sso_account_id`` or ``role_arn``), or an organization's
+    ``include`` list; None when any entry's account only resolution tells (static keys,
+    instance roles) or the organization's members are discovered."""
     aws = settings.aws
     entries = aws.accounts
     if aws.organization is not None and "accounts" not in aws.model_fields_set:
         entries = []  # the organization includes the management account
-    if any(e.role_arn is None for e in entries):
-        return None
-    ids = {e.role_arn.split(":")[4] for e in entries if e.role_arn}
+    ids: set[str] = set()
+    for entry in entries:
+        if entry.role_arn:
+            account = _arn_account(entry.role_arn)
+        else:
+            account = _profile_account(entry.profile)
+        if account is None:
+            return None
+        ids.add(account)
     if aws.organization is not None:
         if aws.organization.include is None:
             return None
         # "organization": the label of a failure to list the members (aws.organizations)
         ids |= set(aws.organization.include) - set(aws.organization.exclude) | {"organization"}
     return frozenset(ids)
+
+
+def _arn_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() and len(parts[4]) == 12 else None
+
+
+def _profile_account(profile: str | None) -> str | None:
+    """The account a profile of the AWS config file (``AWS_CONFIG_FILE``, default
+    ``~/.aws/config``) names, read without a network call; ``profile`` None is the default
+    chain (``AWS_PROFILE``, else ``default``), unless keys in the environment come first."""
+    if profile is None:
+        if os.environ.get("AWS_ACCESS_KEY_ID"):
+            return None  # the chain's first source: keys say nothing of their account
+        profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
+        profile = profile or "default"
+    from botocore.configloader import load_config
+
+    path = os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    try:
+        section = load_config(path)["profiles"].get(profile) or {}
+    except Exception:  # missing or unreadable: resolution will say; here, any account counts
+        return None
+    if isinstance(section.get("sso_account_id"), str) and section["sso_account_id"].isdigit():
+        return section["sso_account_id"]
+    role = section.get("role_arn")
+    return _arn_account(role) if isinstance(role, str) else None
 
 
 def named(prefix: str, permissions: Iterable[str]) -> list[str]:

@@ -250,3 +250,56 @@ def test_the_config_names_its_targets_where_it_can(tmp_path) -> None:
     assert "aws" not in configured_targets(profiles)[0]  # its id only resolution tells
     everything = Settings(data_dir=tmp_path, azure={"tenants": [{"tenant_id": "t1"}]})
     assert "azure" not in configured_targets(everything)[0]  # subscriptions: all
+
+
+def _profiles_config(tmp_path: Path, monkeypatch, *profiles: str) -> Path:
+    """An annexa config reaching accounts through named profiles, and the AWS config file that
+    says which account each profile is (IAM Identity Center and an assumed role)."""
+    aws_config = tmp_path / "aws-config"
+    aws_config.write_text(
+        f"[profile kept]\nsso_session = corp\nsso_account_id = {KEPT}\nsso_role_name = Audit\n"
+        f"[profile removed]\nrole_arn = arn:aws:iam::{REMOVED}:role/Audit\nsource_profile = kept\n"
+        "[profile keys]\nregion = eu-west-1\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(aws_config))
+    entries = ", ".join(f"{{profile: {p}}}" for p in profiles)
+    config = tmp_path / "annexa.yaml"
+    config.write_text(f"soa: soa.yaml\naws: {{accounts: [{entries}], regions: [eu-west-1]}}\n")
+    return config
+
+
+def test_status_drops_an_account_whose_profile_left_the_config(
+    annexa, estate, tmp_path, monkeypatch
+) -> None:
+    config, url, _ = estate
+    _profiles_config(tmp_path, monkeypatch, "kept", "removed")
+    both = _status(annexa, config, url)["A.8.3"]
+    assert both["state"] == "failing" and any(REMOVED in r for r in both["reasons"])
+    _profiles_config(tmp_path, monkeypatch, "kept")
+    after = _status(annexa, config, url)
+    assert after["A.8.3"]["state"] == "passing"
+    assert not any(REMOVED in r for row in after.values() for r in row["reasons"])
+
+
+def test_profiles_name_their_account_only_when_the_config_file_says_it(
+    tmp_path, monkeypatch
+) -> None:
+    from collector.providers import configured_targets
+
+    _profiles_config(tmp_path, monkeypatch, "kept")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+
+    def aws_accounts(*entries: dict) -> object:
+        settings = Settings(data_dir=tmp_path, aws={"accounts": list(entries)})
+        return configured_targets(settings)[0].get("aws")
+
+    assert aws_accounts({"profile": "kept"}, {"profile": "removed"}) == {KEPT, REMOVED}
+    assert aws_accounts({"profile": "kept"}, {"profile": "keys"}) is None  # static keys
+    assert aws_accounts({"profile": "absent"}) is None
+    monkeypatch.setenv("AWS_PROFILE", "removed")
+    assert aws_accounts({}) == {REMOVED}  # the default chain's profile
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    assert aws_accounts({}) is None  # keys in the environment come first in the chain
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
+    assert aws_accounts({"profile": "kept"}) is None
