@@ -146,13 +146,16 @@ def _profile_account(profile: str | None) -> str | None:
             return None  # the chain's first source: keys say nothing of their account
         profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
         profile = profile or "default"
-    from botocore.configloader import load_config
+    import configparser  # the AWS config file is INI (botocore is not imported by `status`)
 
     path = os.path.expanduser(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    parser = configparser.RawConfigParser()
     try:
-        section = load_config(path)["profiles"].get(profile) or {}
-    except Exception:  # missing or unreadable: resolution will say; here, any account counts
-        return None
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None  # unreadable: resolution will say; here, any account counts
+    names = (f"profile {profile}", profile) if profile == "default" else (f"profile {profile}",)
+    section = next((dict(parser[n]) for n in names if parser.has_section(n)), {})
     if isinstance(section.get("sso_account_id"), str) and section["sso_account_id"].isdigit():
         return section["sso_account_id"]
     role = section.get("role_arn")
