@@ -411,10 +411,16 @@ class HttpClient:
         return self._send("GET", self.url(path), dict(params or {}), None, requires)[1]
 
     def post_form(
-        self, path: str, data: Mapping[str, str], *, requires: str | None = None
+        self,
+        path: str,
+        data: Mapping[str, str],
+        *,
+        params: Mapping[str, str] | None = None,
+        requires: str | None = None,
     ) -> dict[str, Any]:
-        """POST a form (an OAuth token request) and return the JSON object answered."""
-        body = self._send("POST", self.url(path), {}, dict(data), requires)[1]
+        """POST a form (an OAuth token request, or an empty one to a read action) and return
+        the JSON object answered."""
+        body = self._send("POST", self.url(path), dict(params or {}), dict(data), requires)[1]
         if not isinstance(body, dict):
             raise MalformedResponse(_label(self.url(path), "POST"), "not a JSON object")
         return body

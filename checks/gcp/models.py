@@ -187,6 +187,11 @@ class GcpSqlInstances(_GcpSnapshot):
 
     instances: tuple[SqlInstance, ...]
 
+    @property
+    def primaries(self) -> tuple[SqlInstance, ...]:
+        """Instances of Cloud SQL's own (not read replicas, not on-premises sources)."""
+        return tuple(i for i in self.instances if i.instance_type == "CLOUD_SQL_INSTANCE")
+
 
 class CryptoKey(SnapshotPart):
     resource: str

@@ -67,9 +67,7 @@ def ssl_required(snapshot: GcpSqlInstances) -> Iterator[Finding]:
 )
 def backups_enabled(snapshot: GcpSqlInstances) -> Iterator[Finding]:
     """Read replicas and on-premises instances cannot have backups and are not judged."""
-    for instance in snapshot.instances:
-        if instance.instance_type != "CLOUD_SQL_INSTANCE":
-            continue
+    for instance in snapshot.primaries:
         yield Finding(
             resource=instance.resource,
             passed=instance.backups_enabled,
@@ -88,9 +86,7 @@ def backups_enabled(snapshot: GcpSqlInstances) -> Iterator[Finding]:
 def point_in_time_recovery(snapshot: GcpSqlInstances) -> Iterator[Finding]:
     """Backups and point-in-time recovery (MySQL: the binary log) both on; replicas and
     on-premises instances are not judged."""
-    for instance in snapshot.instances:
-        if instance.instance_type != "CLOUD_SQL_INSTANCE":
-            continue
+    for instance in snapshot.primaries:
         ok = instance.backups_enabled and instance.point_in_time_recovery
         yield Finding(
             resource=instance.resource,
@@ -110,9 +106,7 @@ def point_in_time_recovery(snapshot: GcpSqlInstances) -> Iterator[Finding]:
 )
 def high_availability(snapshot: GcpSqlInstances) -> Iterator[Finding]:
     """Replicas and on-premises instances are not judged."""
-    for instance in snapshot.instances:
-        if instance.instance_type != "CLOUD_SQL_INSTANCE":
-            continue
+    for instance in snapshot.primaries:
         regional = instance.availability_type == "REGIONAL"
         yield Finding(
             resource=instance.resource,

@@ -85,9 +85,9 @@ class ApiClient:
         requires: str | None = None,
     ) -> dict[str, Any]:
         """POST without a body to a read action (Policy Insights' ``summarize``)."""
-        query = "&".join(f"{k}={v}" for k, v in _query(None, api_version).items())
-        url = f"{path}?{query}" if query else path
-        return self._client.post_form(url, {}, requires=requires)
+        return self._client.post_form(
+            path, {}, params=_query(None, api_version), requires=requires
+        )
 
     def list(
         self,

@@ -151,10 +151,7 @@ class PackageWriter:
             self._zip.filelist = _SpilledInfos(self._spill)  # type: ignore[assignment]
             self._zip.NameToInfo = _NoNames()
         except BaseException:
-            self._fp.close()
-            self._close_index()
-            self._spill.close()
-            self.partial.unlink(missing_ok=True)
+            self._discard()
             raise
         self._level = compresslevel
         self._pending: list[tuple[str, str]] = []  # (path, sha256) of added files
@@ -260,9 +257,14 @@ class PackageWriter:
 
     def abort(self) -> None:
         """Close everything and delete the partial file."""
-        for closing in (self._zip.close, self._fp.close):
-            with suppress(Exception):
-                closing()
+        with suppress(Exception):
+            self._zip.close()
+        self._discard()
+
+    def _discard(self) -> None:
+        """Close the partial file, the index and the spill; delete the partial file."""
+        with suppress(Exception):
+            self._fp.close()
         self._close_index()
         self._spill.close()
         self.partial.unlink(missing_ok=True)
