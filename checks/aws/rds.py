@@ -1,4 +1,5 @@
-"""RDS checks over DB instances and DB clusters: encryption, exposure, backups, Multi-AZ.
+"""RDS checks over DB instances and DB clusters: encryption, exposure, backups, Multi-AZ,
+storage autoscaling.
 
 An instance that belongs to a DB cluster (Aurora, Multi-AZ DB clusters) is judged only for
 public accessibility: its encryption, backup retention and availability are cluster settings,
@@ -25,6 +26,8 @@ class RdsInstance(SnapshotPart):
     publicly_accessible: bool
     backup_retention_days: int
     multi_az: bool
+    allocated_gib: int = 0  # AllocatedStorage
+    max_allocated_gib: int | None = None  # MaxAllocatedStorage: set only when autoscaling is on
 
 
 class RdsCluster(SnapshotPart):
@@ -126,4 +129,26 @@ def multi_az(snapshot: RdsInstances) -> Iterator[Finding]:
             resource=db.arn,
             passed=db.multi_az,
             message=f"{db.identifier} is " + ("Multi-AZ" if db.multi_az else "single-AZ"),
+        )
+
+
+@check(
+    id="aws.rds.storage_autoscaling",
+    title="RDS DB instances grow their storage automatically",
+    severity="low",
+    interval="24h",
+    remediation="aws rds modify-db-instance --db-instance-identifier <id> "
+    "--max-allocated-storage <GiB above the current size> --apply-immediately.",
+)
+def storage_autoscaling(snapshot: RdsInstances) -> Iterator[Finding]:
+    """Standalone instances (Aurora cluster storage grows by itself): a storage ceiling above
+    the allocated size turns autoscaling on."""
+    for db in snapshot.standalone:
+        ceiling = db.max_allocated_gib
+        on = ceiling is not None and ceiling > db.allocated_gib
+        yield Finding(
+            resource=db.arn,
+            passed=on,
+            message=f"{db.identifier} storage {db.allocated_gib} GiB, "
+            + (f"grows up to {ceiling} GiB" if on else "no autoscaling"),
         )

@@ -23,6 +23,8 @@ def rds_instances(scope: AwsScope) -> RdsInstances:
             publicly_accessible=bool(db.get("PubliclyAccessible", False)),
             backup_retention_days=int(db.get("BackupRetentionPeriod", 0)),
             multi_az=bool(db.get("MultiAZ", False)),
+            allocated_gib=int(db.get("AllocatedStorage") or 0),
+            max_allocated_gib=db.get("MaxAllocatedStorage"),
         )
         for page in rds.get_paginator("describe_db_instances").paginate()
         for db in page.get("DBInstances", [])

@@ -21,11 +21,13 @@ from checks.aws.rds import (
     backup_retention,
     multi_az,
     not_publicly_accessible,
+    storage_autoscaling,
     storage_encrypted,
 )
 from checks.aws.secretsmanager import ManagedSecrets, rotation_enabled
 from checks.testing import findings, verdicts
 from collector.testing import collect_aws
+from tests.aws.errors import serve_error
 from tests.aws.wire import ACCOUNT
 
 REGION = "eu-west-1"
@@ -123,6 +125,53 @@ def test_rds_instances(session: boto3.Session) -> None:
     }
     assert findings(storage_encrypted, snapshot)[-2].message == "aurora storage not encrypted"
     assert "not-a-real-password" not in snapshot.model_dump_json()
+
+
+def test_rds_storage_autoscaling_needs_a_ceiling_above_the_allocated_size(session) -> None:
+    rds = session.client("rds", region_name=REGION)
+
+    def db(name: str, **settings: object) -> str:
+        return rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.t3.micro",
+            Engine="postgres",
+            MasterUsername="admin_user",
+            MasterUserPassword="not-a-real-password",
+            AllocatedStorage=20,
+            **settings,
+        )["DBInstance"]["DBInstanceArn"]
+
+    growing, fixed = db("ledger", MaxAllocatedStorage=200), db("scratch")
+    rds.create_db_cluster(
+        DBClusterIdentifier="aurora",
+        Engine="aurora-postgresql",
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+    )
+    rds.create_db_instance(  # a cluster member: Aurora storage grows with the cluster
+        DBInstanceIdentifier="aurora-1",
+        DBInstanceClass="db.r6g.large",
+        Engine="aurora-postgresql",
+        DBClusterIdentifier="aurora",
+    )
+    snapshot = collect_aws(RdsInstances, session, region=REGION)
+    assert verdicts(storage_autoscaling, snapshot) == {(growing, True), (fixed, False)}
+    assert {f.message for f in findings(storage_autoscaling, snapshot)} == {
+        "ledger storage 20 GiB, grows up to 200 GiB",
+        "scratch storage 20 GiB, no autoscaling",
+    }
+
+
+def test_rds_storage_autoscaling_errors_when_instances_cannot_be_listed(session) -> None:
+    serve_error(
+        session,
+        "before-send.rds.DescribeDBInstances",
+        "AccessDenied",
+        "User is not authorized to perform: rds:DescribeDBInstances",
+        status=403,
+    )
+    with pytest.raises(ClientError, match="rds:DescribeDBInstances"):
+        collect_aws(RdsInstances, session, region=REGION)
 
 
 def test_kms_rotation_only_judges_keys_in_scope(session: boto3.Session) -> None:
