@@ -405,6 +405,8 @@ class FleetPolicyNames(BaseModel):
     firewall: str | int | None = None
     antimalware: str | int | None = None
     os_updates: str | int | None = None
+    time_sync: str | int | None = None
+    local_admins: str | int | None = None
 
 
 class FleetSettings(BaseModel):

@@ -1,5 +1,6 @@
 """Fleet host checks: every policy's result per host, disk encryption, and the controls that
-a configured Fleet policy checks (screen lock, firewall, anti-malware, OS updates).
+a configured Fleet policy checks (screen lock, firewall, anti-malware, OS updates, time
+synchronisation, local administrators).
 
 A host a policy applies to (its platform) but with no result yet fails: unknown is not a pass.
 """
@@ -15,10 +16,12 @@ from checks.fleet.models import (
     FleetDiskEncryption,
     FleetFirewall,
     FleetHosts,
+    FleetLocalAdmins,
     FleetOsUpdates,
     FleetPolicies,
     FleetPolicy,
     FleetScreenLock,
+    FleetTimeSync,
 )
 
 
@@ -131,5 +134,32 @@ def antimalware_enabled(control: FleetAntimalware, hosts: FleetHosts) -> Iterato
     "MDM); fleet.policies.os_updates names the policy that checks it.",
 )
 def os_updated(control: FleetOsUpdates, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)
+
+
+@check(
+    id="fleet.hosts.time_synced",
+    title="Every Fleet host keeps its clock synchronised (configured Fleet policy)",
+    severity="medium",
+    remediation="Turn on network time (macOS: set time automatically; Windows: the Windows "
+    "Time service; Linux: systemd-timesyncd or chrony) on the hosts listed; "
+    "fleet.policies.time_sync names the policy that checks it.",
+)
+def time_synced(control: FleetTimeSync, hosts: FleetHosts) -> Iterator[Finding]:
+    """One finding per host the configured policy applies to."""
+    yield from _control(control, hosts)
+
+
+@check(
+    id="fleet.hosts.local_admins_allowed",
+    title="Only allow-listed accounts are local administrators on Fleet hosts (configured "
+    "Fleet policy)",
+    severity="high",
+    remediation="Remove the accounts the policy reports from the local administrators "
+    "(Administrators, admin, sudo or wheel) on the hosts listed; fleet.policies.local_admins "
+    "names the policy whose query holds the allow-list.",
+)
+def local_admins_allowed(control: FleetLocalAdmins, hosts: FleetHosts) -> Iterator[Finding]:
     """One finding per host the configured policy applies to."""
     yield from _control(control, hosts)

@@ -14,10 +14,12 @@ __all__ = [
     "FleetFirewall",
     "FleetHost",
     "FleetHosts",
+    "FleetLocalAdmins",
     "FleetOsUpdates",
     "FleetPolicies",
     "FleetPolicy",
     "FleetScreenLock",
+    "FleetTimeSync",
 ]
 
 #: Host platforms that run no osquery, so no policy applies to them (MDM-only devices).
@@ -97,4 +99,12 @@ class FleetAntimalware(FleetControlPolicy):
 
 
 class FleetOsUpdates(FleetControlPolicy):
+    pass
+
+
+class FleetTimeSync(FleetControlPolicy):
+    pass
+
+
+class FleetLocalAdmins(FleetControlPolicy):
     pass

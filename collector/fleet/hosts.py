@@ -16,10 +16,12 @@ from checks.fleet.models import (
     FleetFirewall,
     FleetHost,
     FleetHosts,
+    FleetLocalAdmins,
     FleetOsUpdates,
     FleetPolicies,
     FleetPolicy,
     FleetScreenLock,
+    FleetTimeSync,
 )
 from collector.collect import collects
 from collector.http import ApiScope, MalformedResponse, PageNumber
@@ -138,3 +140,15 @@ def antimalware(scope: Scope) -> FleetAntimalware:
 def os_updates(scope: Scope) -> FleetOsUpdates:
     """The policy ``fleet.policies.os_updates`` names."""
     return _control(scope, FleetOsUpdates, "os_updates")  # type: ignore[no-any-return]
+
+
+@collects(FleetTimeSync, permissions=OBSERVER)
+def time_sync(scope: Scope) -> FleetTimeSync:
+    """The policy ``fleet.policies.time_sync`` names."""
+    return _control(scope, FleetTimeSync, "time_sync")  # type: ignore[no-any-return]
+
+
+@collects(FleetLocalAdmins, permissions=OBSERVER)
+def local_admins(scope: Scope) -> FleetLocalAdmins:
+    """The policy ``fleet.policies.local_admins`` names."""
+    return _control(scope, FleetLocalAdmins, "local_admins")  # type: ignore[no-any-return]

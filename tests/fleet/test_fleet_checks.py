@@ -12,9 +12,11 @@ from checks.fleet.models import (
     FleetDiskEncryption,
     FleetFirewall,
     FleetHosts,
+    FleetLocalAdmins,
     FleetOsUpdates,
     FleetPolicies,
     FleetScreenLock,
+    FleetTimeSync,
 )
 from checks.testing import findings, verdicts
 from collector.causes import describe_error
@@ -32,6 +34,8 @@ INPUTS = {
     checks.firewall_enabled: (FleetFirewall, FleetHosts),
     checks.antimalware_enabled: (FleetAntimalware, FleetHosts),
     checks.os_updated: (FleetOsUpdates, FleetHosts),
+    checks.time_synced: (FleetTimeSync, FleetHosts),
+    checks.local_admins_allowed: (FleetLocalAdmins, FleetHosts),
 }
 
 
@@ -61,11 +65,17 @@ EXPECTED = {
         ("win-bob/Antivirus running", True),
         ("mac-ann/macOS up to date", False),
         ("mac-ann/Gatekeeper enabled", False),  # no result yet
+        ("win-bob/Time synchronization on", True),
+        ("ubuntu-carol/Time synchronization on", False),
+        ("mac-ann/Local admins allow-listed", True),
+        ("win-bob/Local admins allow-listed", False),  # no result yet
     },
     checks.screen_lock: {("mac-ann", True), ("win-bob", False)},
     checks.firewall_enabled: {("mac-ann", True), ("win-bob", False), ("ubuntu-carol", True)},
     checks.antimalware_enabled: {("win-bob", True)},
     checks.os_updated: {("mac-ann", False)},
+    checks.time_synced: {("win-bob", True), ("ubuntu-carol", False)},  # not mac-ann: platforms
+    checks.local_admins_allowed: {("mac-ann", True), ("win-bob", False)},
 }
 
 
@@ -116,11 +126,11 @@ def test_paging_and_call_count(api):
     unfiltered = [q["page"] for q in queries if "policy_id" not in q]
     assert unfiltered == ["0", "1", "2"]  # two full pages of two, then an empty one
     assert all(q["per_page"] == "2" for q in queries)
-    # Fleet sends no ``meta`` here, so every list reads on to an empty page: each of the ten
-    # policy x passing/failing lists is one page (0 or 1 host) or two (policy 2's two passing
-    # hosts), then an empty one
-    assert len(queries) == 3 + (10 + 1) + 5
-    assert routes["policies"].call_count == 1  # shared by all five policy checks
+    # Fleet sends no ``meta`` here, so every list reads on to an empty page: of the 14
+    # policy x passing/failing lists, the 9 with hosts (1 or 2, one page) take 2 calls each, the
+    # 5 empty ones 1
+    assert len(queries) == 3 + 9 * 2 + 5
+    assert routes["policies"].call_count == 1  # shared by all seven policy checks
     auth = routes["hosts"].calls[0].request.headers["Authorization"]
     assert auth == "Bearer example-fleet-api-token"
 

@@ -31,6 +31,8 @@ SETTINGS = FleetSettings(
         firewall=2,  # by id
         antimalware="Antivirus running",
         os_updates="macOS up to date",
+        time_sync=6,
+        local_admins="Local admins allow-listed",
     ),
 )
 
