@@ -85,8 +85,9 @@ class GithubMemberActivity(_GithubSnapshot):
 
 
 class GithubRepo(SnapshotPart):
-    """One repository; secret scanning states are ``enabled``/``disabled``, ``None`` when
-    GitHub's answer leaves ``security_and_analysis`` out (no right to see it)."""
+    """One repository; secret scanning and Dependabot security update states are
+    ``enabled``/``disabled``, ``None`` when GitHub's answer leaves ``security_and_analysis``
+    out (no right to see it)."""
 
     full_name: str
     visibility: str  # public, private, internal
@@ -94,6 +95,7 @@ class GithubRepo(SnapshotPart):
     default_branch: str
     secret_scanning: str | None
     push_protection: str | None
+    dependabot_security_updates: str | None = None
 
 
 class GithubRepos(_GithubSnapshot):
@@ -115,6 +117,7 @@ class BranchRule(SnapshotPart):
     approvals: int | None  # required approving reviews; None: no pull request required
     bypass: tuple[str, ...]  # who may skip it (admins when not enforced on them, actors)
     status_checks: tuple[str, ...]
+    last_push_approval: bool = False  # the most recent push needs someone else's approval
 
 
 class DefaultBranch(SnapshotPart):

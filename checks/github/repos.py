@@ -1,5 +1,6 @@
-"""GitHub repository checks: default-branch review and status checks, secret scanning and
-push protection, deploy keys, outside collaborators."""
+"""GitHub repository checks: default-branch review, approval of the last push and status
+checks, secret scanning and push protection, Dependabot security updates, deploy keys,
+outside collaborators."""
 
 from __future__ import annotations
 
@@ -59,6 +60,36 @@ def default_branch_reviewed(rules: GithubBranchRules) -> Iterator[Finding]:
 
 
 @check(
+    id="github.repos.last_push_approval",
+    title="Default branches need the most recent push approved by someone other than its pusher",
+    severity="medium",
+    remediation="In the default branch's ruleset (or branch protection rule), require a pull "
+    "request with 'Require approval of the most recent reviewable push', and no bypass list.",
+)
+def last_push_approval(rules: GithubBranchRules) -> Iterator[Finding]:
+    """Passes a branch when one rule it cannot bypass requires >= 1 approval of the most
+    recent push by someone other than the person who pushed it."""
+    for branch in rules.branches:
+        good = [r.source for r in branch.rules if _reviewed(r) and r.last_push_approval]
+        if good:
+            message = f"last push approval required by {', '.join(good)}"
+        else:
+            message = branch.unavailable or (
+                "; ".join(f"{r.source}: {_short_of_last_push(r)}" for r in branch.rules)
+                or "no branch protection or ruleset"
+            )
+        yield Finding(resource=_resource(branch), passed=bool(good), message=message)
+
+
+def _short_of_last_push(rule: BranchRule) -> str:
+    if (rule.approvals or 0) < 1:
+        return "no approving review required"
+    if rule.bypass:
+        return f"bypassed by {', '.join(rule.bypass)}"
+    return "approval of the last push not required"
+
+
+@check(
     id="github.repos.status_checks_required",
     title="Default branches require status checks to pass before merging",
     severity="medium",
@@ -108,6 +139,17 @@ def secret_scanning(repos: GithubRepos) -> Iterator[Finding]:
 )
 def push_protection(repos: GithubRepos) -> Iterator[Finding]:
     yield from _scanning(repos, "push_protection", "push protection")
+
+
+@check(
+    id="github.repos.dependabot_security_updates",
+    title="Dependabot security updates are on for every repository",
+    severity="medium",
+    remediation="Organisation settings > Code security: enable Dependabot alerts and security "
+    "updates for all repositories (a security configuration applied to all).",
+)
+def dependabot_security_updates(repos: GithubRepos) -> Iterator[Finding]:
+    yield from _scanning(repos, "dependabot_security_updates", "Dependabot security updates")
 
 
 @check(

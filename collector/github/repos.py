@@ -49,6 +49,9 @@ def repositories(scope: Scope) -> GithubRepos:
                 push_protection=_status(
                     r.get("security_and_analysis"), "secret_scanning_push_protection"
                 ),
+                dependabot_security_updates=_status(
+                    r.get("security_and_analysis"), "dependabot_security_updates"
+                ),
             )
             for r in found
         ),
@@ -73,6 +76,8 @@ def _classic(protection: dict[str, Any]) -> BranchRule:
         else None,
         bypass=tuple(bypass),
         status_checks=tuple(sorted(set(names))),
+        last_push_approval=isinstance(reviews, dict)
+        and bool(reviews.get("require_last_push_approval")),
     )
 
 
@@ -117,6 +122,9 @@ def _rulesets(scope: Scope, repo: str, rules: list[dict[str, Any]]) -> list[Bran
                 if reviews
                 else None,
                 bypass=tuple(_actor(a) for a in ruleset["bypass_actors"]),
+                last_push_approval=bool(
+                    ((reviews or {}).get("parameters") or {}).get("require_last_push_approval")
+                ),
                 status_checks=tuple(
                     sorted(
                         c["context"]

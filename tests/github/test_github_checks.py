@@ -31,8 +31,10 @@ INPUTS = {
     org.base_permission_read: GithubOrg,
     org.members_active: GithubMemberActivity,
     repos.default_branch_reviewed: GithubBranchRules,
+    repos.last_push_approval: GithubBranchRules,
     repos.status_checks_required: GithubBranchRules,
     repos.secret_scanning: GithubRepos,
+    repos.dependabot_security_updates: GithubRepos,
     repos.push_protection: GithubRepos,
     repos.deploy_keys_read_only: GithubDeployKeys,
     repos.outside_collaborators_read_only: GithubCollaborators,
@@ -70,6 +72,11 @@ EXPECTED = {
         ("acme/web@main", False),  # branch protection not enforced on admins, bob may bypass
         ("acme/infra@main", False),  # org ruleset that organisation admins may bypass
     },
+    repos.last_push_approval: {
+        ("acme/api@main", True),  # ruleset, last push approval, no bypass list
+        ("acme/web@main", False),  # bypassable, and the last push needs no other approval
+        ("acme/infra@main", False),  # org ruleset without last push approval
+    },
     repos.status_checks_required: {
         ("acme/api@main", True),
         ("acme/web@main", False),
@@ -77,6 +84,12 @@ EXPECTED = {
     },
     repos.secret_scanning: {("acme/api", True), ("acme/web", True), ("acme/infra", False)},
     repos.push_protection: {("acme/api", False), ("acme/web", True), ("acme/infra", False)},
+    # infra's security_and_analysis leaves Dependabot security updates out: never turned on
+    repos.dependabot_security_updates: {
+        ("acme/api", True),
+        ("acme/web", False),
+        ("acme/infra", False),
+    },
     repos.deploy_keys_read_only: {("acme/api/keys/7001", True), ("acme/web/keys/7002", False)},
     repos.outside_collaborators_read_only: {
         ("acme/api/contractor-x", False),
@@ -103,6 +116,12 @@ def test_messages_name_who_bypasses_and_what_is_required(api):
     reviewed = {f.resource: f.message for f in findings(repos.default_branch_reviewed, rules)}
     assert reviewed == {
         "acme/api@main": "review required by ruleset main protection",
+        "acme/web@main": "branch protection: bypassed by admins, user bob-acme",
+        "acme/infra@main": "ruleset org baseline: bypassed by organization admins, admin role",
+    }
+    last_push = {f.resource: f.message for f in findings(repos.last_push_approval, rules)}
+    assert last_push == {
+        "acme/api@main": "last push approval required by ruleset main protection",
         "acme/web@main": "branch protection: bypassed by admins, user bob-acme",
         "acme/infra@main": "ruleset org baseline: bypassed by organization admins, admin role",
     }
@@ -149,3 +168,11 @@ def test_the_repository_list_is_shared_by_every_repository_sweep(api):
     paths = [c.request.url.path for c in route.calls]
     assert paths.count("/orgs/acme/repos") == 1
     assert paths.count("/repos/acme/api/keys") == 1
+
+
+def test_branch_protection_requiring_last_push_approval_without_bypass_passes(api):
+    serve_org(api, {"/repos/acme/infra/branches/main/protection": "protection_last_push"})
+    rules = org_cache().get(GithubBranchRules, TARGET)
+    found = {f.resource: f for f in findings(repos.last_push_approval, rules)}
+    assert found["acme/infra@main"].passed is True
+    assert found["acme/infra@main"].message == "last push approval required by branch protection"

@@ -125,10 +125,25 @@ def test_feature_not_on_the_plan_is_error_not_fail(api, store):
 
 def test_settings_hidden_from_a_non_owner_are_errors_not_passes(api, store):
     serve_org(api, {"/orgs/acme": "org_as_member", "/orgs/acme/repos": "repos_no_admin"})
-    got = records(store, "github.org.two_factor_required", "github.repos.secret_scanning")
+    got = records(
+        store,
+        "github.org.two_factor_required",
+        "github.repos.secret_scanning",
+        "github.repos.dependabot_security_updates",
+    )
     assert {r.status for r in got.values()} == {"error"}
+    assert "Dependabot security updates for acme/api" in (
+        got["github.repos.dependabot_security_updates"].error
+    )
     assert "two_factor_requirement_enabled" in got["github.org.two_factor_required"].error
     assert "secret scanning for acme/api" in got["github.repos.secret_scanning"].error
+
+
+def test_branch_rules_denied_are_errors_for_last_push_approval(api, store):
+    serve_org(api, {"/repos/acme/api/branches/main/protection": "error_forbidden"})
+    record = records(store, "github.repos.last_push_approval")["github.repos.last_push_approval"]
+    assert record.status == "error" and record.findings == []
+    assert "(missing permission: Administration (repository): read)" in record.error
 
 
 def test_private_repository_on_a_plan_without_protection_fails_saying_why(api):
