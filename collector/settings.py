@@ -339,6 +339,11 @@ class OsquerySettings(BaseModel):
     )
     max_grace_seconds: int = Field(5, ge=0, description="macOS: password after screen saver")
     max_idle_seconds: int = Field(900, ge=1, description="Windows: machine inactivity limit")
+    allowed_admins: list[str] | None = Field(
+        None,
+        description="osquery.host.local_admins_allowed: the local accounts that may be in the "
+        "administrators group (unset: the check is an error)",
+    )
 
 
 class WorkspaceSettings(BaseModel):

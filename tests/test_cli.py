@@ -89,8 +89,9 @@ def test_usage_error_exit_2(annexa):
 
 def test_controls_missing_from_soa_are_reported(annexa, tmp_path):
     soa = tmp_path / "partial.yaml"
-    soa.write_text("controls:\n  - {control: A.5.1, applicable: yes}\n"
-                   "  - {control: A.8.24, applicable: yes}\n")
+    soa.write_text(
+        "controls:\n  - {control: A.5.1, applicable: yes}\n  - {control: A.8.24, applicable: yes}\n"
+    )
     code, out, err = annexa("status", "--soa", str(soa), "--format", "json")
     assert code == 0
     assert "91 control(s) missing from the SoA partial.yaml" in err

@@ -1,5 +1,5 @@
 """Endpoint checks on the local host: disk encryption, screen lock, firewall, OS version,
-anti-malware (ISO 27001 A.8.1 user end point devices)."""
+anti-malware, time synchronisation and local administrators."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from collections.abc import Iterator
 
 from checks.api import Finding, check
 from checks.osquery.models import (
+    HostAdmins,
     HostAntimalware,
     HostDiskEncryption,
     HostFirewall,
     HostOs,
     HostScreenLock,
+    HostTimeSync,
 )
 
 _NUMBERS = re.compile(r"^\d+(?:\.\d+)*")
@@ -36,7 +38,9 @@ def _supported(snapshot: HostFirewall | HostAntimalware | HostScreenLock, what: 
         )
 
 
-def _feature(snapshot: HostFirewall | HostAntimalware, what: str) -> Iterator[Finding]:
+def _feature(
+    snapshot: HostFirewall | HostAntimalware | HostTimeSync, what: str
+) -> Iterator[Finding]:
     _supported(snapshot, what)
     yield Finding(
         resource=snapshot.hostname,
@@ -140,4 +144,50 @@ def os_up_to_date(host: HostOs) -> Iterator[Finding]:
         resource=host.hostname,
         passed=passed,
         message=f"{host.name} {host.version} {'>=' if passed else '<'} {host.minimum}",
+    )
+
+
+@check(
+    id="osquery.host.time_synced",
+    title="The host sets its clock from network time",
+    severity="medium",
+    interval="24h",
+    remediation="macOS: Date & Time > Set time and date automatically. Windows: start the "
+    "Windows Time service (W32Time) with an NTP or domain source. Linux: enable "
+    "systemd-timesyncd or chrony.",
+)
+def time_synced(sync: HostTimeSync) -> Iterator[Finding]:
+    """Network time configured and its service running; the clock's offset is not read."""
+    yield from _feature(sync, "network time")
+
+
+class NoAllowList(LookupError):
+    """``osquery.allowed_admins`` is not set: nothing to judge the administrators by."""
+
+
+@check(
+    id="osquery.host.local_admins_allowed",
+    title="Only allow-listed accounts are local administrators on the host",
+    severity="high",
+    interval="24h",
+    remediation="Remove the accounts named from the administrators group (macOS admin, "
+    "Windows Administrators, Linux sudo/wheel), or add them to osquery.allowed_admins if "
+    "they are meant to administer the host.",
+)
+def local_admins_allowed(admins: HostAdmins) -> Iterator[Finding]:
+    """One finding for the host, failing with the members not on the allow-list."""
+    if admins.allowed is None:
+        raise NoAllowList(
+            "osquery.allowed_admins is not configured: list the accounts that may administer "
+            "the host"
+        )
+    allowed = {a.lower() for a in admins.allowed}
+    extra = [a for a in admins.admins if a.lower() not in allowed]
+    group = "/".join(admins.groups)
+    yield Finding(
+        resource=admins.hostname,
+        passed=not extra,
+        message=f"not allow-listed in {group}: {', '.join(extra)}"
+        if extra
+        else f"{group}: {', '.join(admins.admins) or 'no local members'}, all allow-listed",
     )

@@ -13,11 +13,13 @@ from checks.api import Snapshot, SnapshotPart
 
 __all__ = [
     "DiskVolume",
+    "HostAdmins",
     "HostAntimalware",
     "HostDiskEncryption",
     "HostFirewall",
     "HostOs",
     "HostScreenLock",
+    "HostTimeSync",
 ]
 
 
@@ -77,3 +79,20 @@ class HostScreenLock(_Feature):
     grace_seconds: int  # macOS password delay after the screen saver; 0 on Windows
     max_idle_seconds: int  # the configured longest accepted
     max_grace_seconds: int
+
+
+class HostTimeSync(_Feature):
+    """Network time on. macOS: "Set time automatically" (``TMAutomaticTimeOnlyEnabled``, a
+    profile's in ``managed_policies``, else timed's own ``plist``) with ``timed`` running;
+    Windows: the W32Time service running (``services``) with a sync type other than NoSync
+    (``registry``); Linux: a time sync daemon's systemd unit active (``systemd_units``)."""
+
+
+class HostAdmins(_OsquerySnapshot):
+    """Local accounts in the host's administrators group (macOS ``admin``, Windows
+    ``Administrators`` by its SID, Linux ``sudo``, ``wheel`` or ``admin``), from
+    ``user_groups``; ``allowed`` is the configured allow-list (None: not configured)."""
+
+    groups: tuple[str, ...]
+    admins: tuple[str, ...]
+    allowed: tuple[str, ...] | None

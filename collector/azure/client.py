@@ -85,9 +85,7 @@ class ApiClient:
         requires: str | None = None,
     ) -> dict[str, Any]:
         """POST without a body to a read action (Policy Insights' ``summarize``)."""
-        return self._client.post_form(
-            path, {}, params=_query(None, api_version), requires=requires
-        )
+        return self._client.post_form(path, {}, params=_query(None, api_version), requires=requires)
 
     def list(
         self,

@@ -11,6 +11,11 @@ Tables per platform (osquery ``platform`` darwin and windows; any other platform
 - HostFirewall: macOS ``alf``; Windows ``windows_security_center``; Linux: not exposed.
 - HostAntimalware: macOS ``sip_config`` and ``xprotect_meta`` (XProtect); Windows
   ``windows_security_center``; Linux: not exposed.
+- HostTimeSync: macOS ``managed_policies`` / ``plist`` (TMAutomaticTimeOnlyEnabled) and
+  ``processes`` (timed); Windows ``services`` (W32Time) and ``registry`` (its sync type);
+  Linux ``systemd_units`` (timesyncd, chrony, ntpd).
+- HostAdmins: ``user_groups`` joined with ``users`` and ``groups`` (admin, Administrators,
+  sudo/wheel).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from checks.api import Snapshot
 from checks.osquery.models import (
     DiskVolume,
+    HostAdmins,
     HostAntimalware,
     HostDiskEncryption,
     HostFirewall,
     HostOs,
     HostScreenLock,
+    HostTimeSync,
 )
 from collector.accounts import Account
 from collector.collect import Target, collects
@@ -67,6 +74,43 @@ IDLE_PREFERENCE = (
 )
 SIP = "SELECT enabled FROM sip_config WHERE config_flag = 'sip';"
 XPROTECT = "SELECT COUNT(*) AS signatures FROM xprotect_meta;"
+TIMED_PLIST = "/private/var/db/timed/Library/Preferences/com.apple.timed.plist"
+AUTO_TIME_MANAGED = (
+    "SELECT value FROM managed_policies WHERE domain = 'com.apple.timed' "
+    "AND name = 'TMAutomaticTimeOnlyEnabled';"
+)
+AUTO_TIME = (
+    f"SELECT value FROM plist WHERE path = '{TIMED_PLIST}' AND key = 'TMAutomaticTimeOnlyEnabled';"
+)
+TIMED = "SELECT pid FROM processes WHERE name = 'timed';"
+W32TIME = "SELECT status, start_type FROM services WHERE name = 'W32Time';"
+W32TIME_TYPE_KEY = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\W32Time\Parameters\Type"
+W32TIME_TYPE = f"SELECT data FROM registry WHERE path = '{W32TIME_TYPE_KEY}';"
+#: systemd units of the time sync daemons Linux distributions ship.
+TIME_UNITS = (
+    "systemd-timesyncd.service",
+    "chronyd.service",
+    "chrony.service",
+    "ntpd.service",
+    "ntp.service",
+    "ntpsec.service",
+    "openntpd.service",
+)
+SYSTEMD_TIME = (
+    "SELECT id, active_state FROM systemd_units WHERE id IN "
+    f"({', '.join(repr(u) for u in TIME_UNITS)});"
+)
+#: The administrators group per platform: macOS admin (gid 80), Windows the builtin
+#: Administrators (SID S-1-5-32-544, whatever the locale names it), Linux sudo/wheel/admin.
+ADMIN_GROUPS = {
+    "darwin": ("g.groupname = 'admin'", ("admin",)),
+    "windows": ("g.group_sid = 'S-1-5-32-544'", ("Administrators",)),
+    "linux": ("g.groupname IN ('sudo', 'wheel', 'admin')", ("sudo", "wheel", "admin")),
+}
+ADMINS = (
+    "SELECT u.username, g.groupname FROM user_groups ug JOIN users u ON u.uid = ug.uid "
+    "JOIN groups g ON g.gid = ug.gid WHERE {where};"
+)
 
 
 class OsqueryScope:
@@ -339,3 +383,90 @@ def antimalware(scope: OsqueryScope) -> HostAntimalware:
             f"{ {'1': 'on', '0': 'off'}.get(str(sip), 'unknown') }",
         )
     return HostAntimalware(**host, **_UNSUPPORTED)
+
+
+def _enabled(value: Any) -> bool | None:
+    """A plist or profile boolean as osquery prints it ("1"/"0", "true"/"false")."""
+    said = str(value).strip().lower() if value is not None else ""
+    return {"1": True, "true": True, "0": False, "false": False}.get(said)
+
+
+def _automatic_time(scope: OsqueryScope) -> tuple[bool, str]:
+    """ "Set time automatically": a profile's setting wins over timed's own; unset is off."""
+    for sql, source in ((AUTO_TIME_MANAGED, "managed_policies"), (AUTO_TIME, "plist")):
+        values = [_enabled(r.get("value")) for r in scope.query(sql)]
+        if any(v is not None for v in values):
+            return all(v is not False for v in values), source
+    return False, "TMAutomaticTimeOnlyEnabled not set"
+
+
+def _mac_time(scope: OsqueryScope) -> dict[str, Any]:
+    automatic, where = _automatic_time(scope)
+    running = bool(scope.query(TIMED))
+    return {
+        "supported": True,
+        "source": f"{where}, processes",
+        "enabled": automatic and running,
+        "detail": f"set time automatically {'on' if automatic else 'off'} ({where}), timed "
+        f"{'running' if running else 'not running'}",
+    }
+
+
+def _windows_time(scope: OsqueryScope) -> dict[str, Any]:
+    service = _one(scope.query(W32TIME), "services")
+    kind = _one(scope.query(W32TIME_TYPE), "registry").get("data")
+    status = service.get("status") or "not installed"
+    syncing = kind not in (None, "", "NoSync")
+    return {
+        "supported": True,
+        "source": "services, registry",
+        "enabled": status == "RUNNING" and syncing,
+        "detail": f"W32Time {status}, type {kind or 'unset'}",
+    }
+
+
+def _linux_time(scope: OsqueryScope) -> dict[str, Any]:
+    units = {r["id"]: r.get("active_state") for r in scope.query(SYSTEMD_TIME)}
+    active = sorted(u for u, state in units.items() if state == "active")
+    seen = ", ".join(f"{u} {units[u]}" for u in sorted(units)) or "no time sync unit"
+    return {
+        "supported": True,
+        "source": "systemd_units",
+        "enabled": bool(active),
+        "detail": seen,
+    }
+
+
+@collects(
+    HostTimeSync,
+    permissions=[
+        "osquery:os_version",
+        "osquery:managed_policies",
+        "osquery:plist",
+        "osquery:processes",
+        "osquery:services",
+        "osquery:registry",
+        "osquery:systemd_units",
+    ],
+)
+def time_sync(scope: OsqueryScope) -> HostTimeSync:
+    host = scope.host()
+    read = {"darwin": _mac_time, "windows": _windows_time}.get(host["family"], _linux_time)
+    return HostTimeSync(**host, **read(scope))
+
+
+@collects(
+    HostAdmins,
+    permissions=["osquery:os_version", "osquery:user_groups", "osquery:users", "osquery:groups"],
+)
+def admins(scope: OsqueryScope) -> HostAdmins:
+    host = scope.host()
+    where, groups = ADMIN_GROUPS[host["family"]]
+    rows = scope.query(ADMINS.format(where=where))
+    allowed = scope.settings.allowed_admins
+    return HostAdmins(
+        **host,
+        groups=groups,
+        admins=tuple(sorted({r["username"] for r in rows})),
+        allowed=tuple(allowed) if allowed is not None else None,
+    )

@@ -42,18 +42,26 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
         "ANNEXA_AWS__TRANSIENT_RETRY_SECONDS": "2",
         "ANNEXA_AWS__REGIONS": "session",  # one region keeps the run short
     }
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                            region_name="us-east-1")
+    session = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     s3 = session.client("s3", endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket="open-bucket")
     s3.create_bucket(Bucket="closed-bucket")
-    s3.put_public_access_block(Bucket="closed-bucket", PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_public_access_block(
+        Bucket="closed-bucket",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
 
     exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
-    done = subprocess.run([exe, "run", "--format", "json"], env=env, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [exe, "run", "--format", "json"], env=env, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr
     assert "example SoA" in done.stderr
     states = {row["control"]: row for row in json.loads(done.stdout)}
@@ -62,15 +70,35 @@ def test_run_against_moto_server(moto_endpoint, tmp_path):
     assert any("1 of 2 buckets failing" in r for r in reasons), "\n".join(reasons)
 
     url = f"sqlite:///{tmp_path / 'annexa.sqlite'}"
-    shown = subprocess.run([exe, "--database", url, "evidence", "show", "--check",
-                            "aws.iam.root_mfa_enabled", "--format", "json", "--full"],
-                           env=env, capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [
+            exe,
+            "--database",
+            url,
+            "evidence",
+            "show",
+            "--check",
+            "aws.iam.root_mfa_enabled",
+            "--format",
+            "json",
+            "--full",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     (record,) = json.loads(shown.stdout)
     # moto's credential report has no root row: that is unknown, never a pass.
     assert record["status"] == "error" and "root" in record["error"]
 
-    runs = subprocess.run([exe, "--database", url, "runs", "--format", "json"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    runs = subprocess.run(
+        [exe, "--database", url, "runs", "--format", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     (run,) = json.loads(runs.stdout)
     assert run["outcome"] == "partial" and run["records"] == run["planned"] >= 8
 
@@ -88,13 +116,22 @@ def test_run_summary_names_the_regions_audited(moto_endpoint, tmp_path):
     }
     enabled = sorted(
         r["RegionName"]
-        for r in boto3.client("ec2", endpoint_url=moto_endpoint, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-        .describe_regions()["Regions"]
+        for r in boto3.client(
+            "ec2",
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).describe_regions()["Regions"]
     )
     exe = shutil.which("annexa", path=str(Path(sys.executable).parent)) or "annexa"
-    done = subprocess.run([exe, "run", "--check", "aws.ec2.ebs_encryption_by_default"], env=env,
-                          capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [exe, "run", "--check", "aws.ec2.ebs_encryption_by_default"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     assert len(enabled) > 10
     assert f"regions audited: aws 123456789012: {', '.join(enabled)}" in " ".join(

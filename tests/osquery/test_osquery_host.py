@@ -13,11 +13,13 @@ import pytest
 
 from checks.osquery import host as checks
 from checks.osquery.models import (
+    HostAdmins,
     HostAntimalware,
     HostDiskEncryption,
     HostFirewall,
     HostOs,
     HostScreenLock,
+    HostTimeSync,
 )
 from checks.testing import findings, verdicts
 from collector.collect import Target
@@ -34,7 +36,9 @@ from tests.osquery.recorded import RECORDINGS, RecordedRunner
 REGISTRY = load_registry(entry_point_packs=False)
 #: The minimums these recordings are judged by (the defaults move with os_support.yaml).
 ENABLED = OsquerySettings(
-    enabled=True, min_os_versions={"darwin": "14.0", "windows": "10.0.19045", "ubuntu": "22.04"}
+    enabled=True,
+    min_os_versions={"darwin": "14.0", "windows": "10.0.19045", "ubuntu": "22.04"},
+    allowed_admins=["root", "ann", "Administrator", "itadmin"],
 )
 CASES = [  # check, snapshot, expected verdict per host ("error": cannot be judged there)
     (checks.disk_encrypted, HostDiskEncryption),
@@ -42,17 +46,20 @@ CASES = [  # check, snapshot, expected verdict per host ("error": cannot be judg
     (checks.firewall_enabled, HostFirewall),
     (checks.antimalware, HostAntimalware),
     (checks.os_up_to_date, HostOs),
+    (checks.time_synced, HostTimeSync),
+    (checks.local_admins_allowed, HostAdmins),
 ]
 EXPECTED = {
-    "darwin-current": (True, True, True, True, True),
-    "darwin-outdated": (False, False, False, False, False),
+    "darwin-current": (True, True, True, True, True, True, True),  # time from a profile
+    "darwin-outdated": (False, False, False, False, False, False, False),
     # password right after the screen saver, but the screen saver never starts; Gatekeeper on,
     # but SIP off (XProtect can be disabled): both passed when only those were read
-    "darwin-never-idle": (True, False, True, False, True),
-    "windows-managed": (True, True, True, True, True),
-    "windows-unmanaged": (False, False, False, False, False),
-    "ubuntu-luks": (True, "error", "error", "error", True),
-    "fedora-plain": (False, "error", "error", "error", "error"),
+    "darwin-never-idle": (True, False, True, False, True, True, True),  # time from timed's plist
+    "windows-managed": (True, True, True, True, True, True, True),
+    # W32Time stopped although its type is NTP
+    "windows-unmanaged": (False, False, False, False, False, False, False),
+    "ubuntu-luks": (True, "error", "error", "error", True, True, False),
+    "fedora-plain": (False, "error", "error", "error", "error", False, True),
 }
 
 
@@ -86,6 +93,9 @@ def test_only_the_platforms_tables_are_queried_once_each():
         "bitlocker_info",
         "os_version",
         "registry",
+        "registry",  # the inactivity limit and W32Time's type
+        "services",
+        "user_groups",
         "windows_security_center",
         "windows_security_center",  # firewall and antivirus: one statement each
     ]
@@ -104,6 +114,8 @@ def test_messages_say_what_was_seen():
         "firewall_enabled": "firewall off (alf global_state 0)",
         "antimalware": "anti-malware off (XProtect no signature entries, SIP off)",
         "os_up_to_date": "macOS 13.6.7 < 14.0",
+        "time_synced": "network time off (set time automatically off (plist), timed running)",
+        "local_admins_allowed": "not allow-listed in admin: dev, guest-admin",
     }
 
 
@@ -145,6 +157,8 @@ def test_linux_run_records_errors_for_what_osquery_cannot_see(tmp_path):
             "(set osquery.min_os_versions.fedora)",
         ),
         "osquery.host.screen_lock": _unexposed("screen lock"),
+        "osquery.host.time_synced": ("fail", None),
+        "osquery.host.local_admins_allowed": ("pass", None),
     }
 
 
@@ -205,3 +219,38 @@ def test_default_minimums_refuse_windows_10():
     assert verdicts(checks.os_up_to_date, host.model_copy(update={"version": "10.0.19045"})) == {
         ("windows-unmanaged", False)
     }
+
+
+def test_time_sync_messages_per_platform():
+    said = {}
+    for host in ("darwin-current", "windows-unmanaged", "ubuntu-luks", "fedora-plain"):
+        sync = _cache(host).get(HostTimeSync, Target("osquery", host))
+        said[host] = findings(checks.time_synced, sync)[0].message
+    assert said == {
+        "darwin-current": "network time on (set time automatically on (managed_policies), "
+        "timed running)",
+        "windows-unmanaged": "network time off (W32Time STOPPED, type NTP)",
+        "ubuntu-luks": "network time on (systemd-timesyncd.service active)",
+        "fedora-plain": "network time off (chronyd.service inactive)",
+    }
+
+
+def test_admins_judged_by_the_allow_list_case_insensitively():
+    admins = _cache("windows-unmanaged").get(HostAdmins, Target("osquery", "windows-unmanaged"))
+    assert admins.admins == ("Administrator", "bob")
+    assert findings(checks.local_admins_allowed, admins)[0].message == (
+        "not allow-listed in Administrators: bob"
+    )
+    relaxed = admins.model_copy(update={"allowed": ("administrator", "BOB")})
+    assert findings(checks.local_admins_allowed, relaxed)[0].message == (
+        "Administrators: Administrator, bob, all allow-listed"
+    )
+
+
+def test_admins_without_an_allow_list_is_an_error():
+    settings = ENABLED.model_copy(update={"allowed_admins": None})
+    admins = _cache("ubuntu-luks", settings=settings).get(
+        HostAdmins, Target("osquery", "ubuntu-luks")
+    )
+    with pytest.raises(checks.NoAllowList, match=r"^osquery.allowed_admins is not configured"):
+        verdicts(checks.local_admins_allowed, admins)
