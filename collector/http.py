@@ -168,15 +168,21 @@ def _dig(body: Any, path: str) -> Any:
 
 @dataclass(frozen=True)
 class LinkHeader:
-    """A JSON list per page; the next page in the RFC 8288 ``Link: <...>; rel="next"``
-    header (Okta). ``limit`` is the page size asked for."""
+    """A JSON list per page, or the list under ``items_key`` of an object (GitHub's
+    environments); the next page in the RFC 8288 ``Link: <...>; rel="next"`` header (Okta,
+    GitHub). ``limit`` is the page size asked for."""
 
     limit: int | None = None
+    items_key: str | None = None
 
     def first(self, params: dict[str, str]) -> dict[str, str]:
         return params | ({"limit": str(self.limit)} if self.limit else {})
 
     def items(self, body: Any, request: str) -> list[dict[str, Any]]:
+        if self.items_key is not None:
+            if not isinstance(body, dict) or self.items_key not in body:
+                raise MalformedResponse(request, f"the page has no {self.items_key!r}")
+            body = body[self.items_key]
         return _objects(body, "the page", request)
 
     def next(

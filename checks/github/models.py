@@ -14,12 +14,14 @@ __all__ = [
     "BranchRule",
     "Collaborator",
     "DefaultBranch",
+    "DeployEnvironment",
     "DeployKey",
     "GithubBranchRules",
     "GithubCodeScanningAlerts",
     "GithubCollaborators",
     "GithubDependabotAlerts",
     "GithubDeployKeys",
+    "GithubEnvironments",
     "GithubMember",
     "GithubMemberActivity",
     "GithubMembers",
@@ -147,6 +149,25 @@ class GithubDeployKeys(_GithubSnapshot):
 
     org: str
     keys: dict[str, tuple[DeployKey, ...]]  # repository full name -> its keys
+
+
+class DeployEnvironment(SnapshotPart):
+    """One deployment environment and what stands before a deployment to it."""
+
+    repo: str
+    name: str
+    reviewers: int  # people and teams of its required_reviewers rule (0: no such rule)
+    branches: str | None  # "protected branches", "selected branches", None: any branch
+    admins_bypass: bool | None  # can_admins_bypass; None when GitHub's answer leaves it out
+
+
+class GithubEnvironments(_GithubSnapshot):
+    """The deployment environments of each unarchived repository."""
+
+    resource_noun: ClassVar[str] = "environments"
+
+    org: str
+    environments: tuple[DeployEnvironment, ...]
 
 
 class Collaborator(SnapshotPart):

@@ -18,6 +18,7 @@ METADATA = "github:repository:metadata"
 ADMINISTRATION = "github:repository:administration"
 DEPENDABOT_ALERTS = "github:repository:dependabot_alerts"
 CODE_SCANNING_ALERTS = "github:repository:security_events"
+ACTIONS = "github:repository:actions"
 
 
 def requires(permission: str) -> str:
@@ -26,10 +27,14 @@ def requires(permission: str) -> str:
     return f"{name.replace('_', ' ').capitalize()} ({level}): read"
 
 
-def listed(scope: Scope, path: str, permission: str, **params: str) -> list[dict[str, Any]]:
-    """Every item of a GitHub collection, ``per_page`` at a time, following ``Link``."""
+def listed(
+    scope: Scope, path: str, permission: str, *, key: str | None = None, **params: str
+) -> list[dict[str, Any]]:
+    """Every item of a GitHub collection, ``per_page`` at a time, following ``Link``; ``key``
+    names the list inside an object answer (``{"total_count": 2, "environments": [...]}``)."""
     query = {"per_page": str(scope.settings.per_page)} | params
-    return scope.api.list(path, paging=PAGING, params=query, requires=requires(permission))
+    paging = PAGING if key is None else LinkHeader(items_key=key)
+    return scope.api.list(path, paging=paging, params=query, requires=requires(permission))
 
 
 class FeatureUnavailable(Exception):

@@ -23,6 +23,7 @@ CLASSIC_SCOPES = {
     "repository:administration": ["repo"],
     "repository:dependabot_alerts": ["security_events"],
     "repository:security_events": ["security_events"],
+    "repository:actions": ["repo"],
 }
 
 

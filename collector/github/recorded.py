@@ -1,7 +1,7 @@
 """A recorded GitHub organisation, ``acme``, in the REST API's documented shapes (each
 recording names its reference page): served to the real client by ``annexa demo`` and by the
-tests. Members, repositories and Dependabot alerts come in two ``Link``-header pages
-(``per_page=2``)."""
+tests. Members, repositories, Dependabot alerts and one repository's environments come in two
+``Link``-header pages (``per_page=2``)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ ROUTES: dict[str, Any] = {
     "/repos/acme/api/collaborators": "collaborators_api",
     "/repos/acme/web/collaborators": "collaborators_web",
     "/repos/acme/infra/collaborators": "collaborators_none",
+    "/repos/acme/api/environments": "environments_api",
+    "/repos/acme/web/environments": "environments_web_page1",
+    "/repositories/502/environments": {"page=2": "environments_web_page2"},
+    "/repos/acme/infra/environments": "environments_none",
     "/orgs/acme/dependabot/alerts": "dependabot_page1",
     "/organizations/9919/dependabot/alerts": {"after=Y3Vyc29yOjI=": "dependabot_page2"},
     "/orgs/acme/code-scanning/alerts": "code_scanning",

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 import respx
 
-from checks.github import alerts, org, repos
+from checks.github import alerts, environments, org, repos
 from checks.github.models import (
     GithubBranchRules,
     GithubCodeScanningAlerts,
     GithubCollaborators,
     GithubDependabotAlerts,
     GithubDeployKeys,
+    GithubEnvironments,
     GithubMemberActivity,
     GithubMembers,
     GithubOrg,
@@ -40,6 +41,7 @@ INPUTS = {
     repos.outside_collaborators_read_only: GithubCollaborators,
     alerts.dependabot_within_deadline: GithubDependabotAlerts,
     alerts.code_scanning_within_deadline: GithubCodeScanningAlerts,
+    environments.production_protected: GithubEnvironments,
 }
 
 
@@ -101,6 +103,11 @@ EXPECTED = {
         ("acme/web#3", False),  # critical, a month old
     },
     alerts.code_scanning_within_deadline: {("acme/api#5", True), ("acme/web#7", False)},
+    # staging, dev and preview are not production; infra has no environment
+    environments.production_protected: {
+        ("acme/api/environments/production", True),
+        ("acme/web/environments/prod", False),  # on the second page
+    },
 }
 
 
@@ -176,3 +183,26 @@ def test_branch_protection_requiring_last_push_approval_without_bypass_passes(ap
     found = {f.resource: f for f in findings(repos.last_push_approval, rules)}
     assert found["acme/infra@main"].passed is True
     assert found["acme/infra@main"].message == "last push approval required by branch protection"
+
+
+def test_production_environment_messages_name_each_gap(api):
+    route = serve_org(api)
+    envs = org_cache().get(GithubEnvironments, TARGET)
+    assert [e.name for e in envs.environments if e.repo == "acme/web"] == ["dev", "preview", "prod"]
+    assert [c.request.url.path for c in route.calls].count("/repositories/502/environments") == 1
+    messages = {f.resource: f.message for f in findings(environments.production_protected, envs)}
+    assert messages == {
+        "acme/api/environments/production": "2 required reviewer(s), deploys from protected "
+        "branches",
+        "acme/web/environments/prod": "no required reviewers; any branch may deploy; admins may "
+        "bypass",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "production"),
+    [("prod", True), ("Production", True), ("prod-eu", True), ("prod_us", True),
+     ("production (US)", True), ("products", False), ("preprod", False), ("staging", False)],
+)  # fmt: skip
+def test_which_environment_names_count_as_production(name, production):
+    assert bool(environments.PRODUCTION.match(name)) is production

@@ -14,6 +14,7 @@ def test_permissions_github(annexa):
         "members": "read",
     }
     assert document["github_app"]["repository_permissions"] == {
+        "actions": "read",
         "administration": "read",
         "dependabot_alerts": "read",
         "metadata": "read",
@@ -44,3 +45,6 @@ def test_development_and_leaver_controls_have_automated_evidence(annexa):
     assert "github.repos.status_checks_required" in rows["A.8.25"]
     assert "github.code_scanning.alerts_within_deadline" in rows["A.8.28"]
     assert rows["A.6.5"] == {"identity.leavers.deprovisioned"}
+    assert "github.repos.last_push_approval" in rows["A.5.3"]
+    assert "github.repos.dependabot_security_updates" in rows["A.5.21"]
+    assert "github.environments.production_protected" in rows["A.8.31"]

@@ -4,6 +4,7 @@ credentials; GitHub App installation tokens; a GitHub Enterprise Server base URL
 
 from __future__ import annotations
 
+import httpx
 import jwt
 import pytest
 import respx
@@ -144,6 +145,26 @@ def test_branch_rules_denied_are_errors_for_last_push_approval(api, store):
     record = records(store, "github.repos.last_push_approval")["github.repos.last_push_approval"]
     assert record.status == "error" and record.findings == []
     assert "(missing permission: Administration (repository): read)" in record.error
+
+
+def test_environments_denied_or_without_the_bypass_flag_are_errors(api, store):
+    serve_org(api, {"/repos/acme/api/environments": "error_forbidden"})
+    check = "github.environments.production_protected"
+    record = records(store, check)[check]
+    assert record.status == "error" and record.findings == []
+    assert record.error.endswith("(missing permission: Actions (repository): read)")
+
+
+def test_production_environment_without_the_bypass_flag_is_an_error(api, store):
+    recorded = answer("environments_api").json()
+    for env in recorded["environments"]:
+        del env["can_admins_bypass"]  # an answer that leaves it out: unknown, not a pass
+    served = httpx.Response(200, json=recorded)
+    serve_org(api, {"/repos/acme/api/environments": lambda _: served})
+    check = "github.environments.production_protected"
+    record = records(store, check)[check]
+    assert record.status == "error"
+    assert "admins may bypass environment production of acme/api" in record.error
 
 
 def test_private_repository_on_a_plan_without_protection_fails_saying_why(api):
