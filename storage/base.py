@@ -7,36 +7,23 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InternalError, OperationalError
 
 from storage.errors import StoreError, one_line
-from storage.models import (
-    WRITE,
-    Blob,
-    Evidence,
-    ExceptionRow,
-    LedgerEntry,
-    ManualItem,
-    Observation,
-    PruneTombstone,
-    Revocation,
-    Run,
-    StatusTransition,
-)
+from storage.models import WRITE, evidence_t, observation_t
+from storage.models import blob_t as blob_t
+from storage.models import exception_t as exception_t
+from storage.models import ledger_t as ledger_t
+from storage.models import manual_t as manual_t
+from storage.models import revocation_t as revocation_t
+from storage.models import run_t as run_t
+from storage.models import tombstone_t as tombstone_t
+from storage.models import transition_t as transition_t
 
 APPEND_LOCK = 0x616E6E65_78610002  # pg_advisory_xact_lock key guarding the chain head
 
-ev = Evidence.__table__
-obs = Observation.__table__
-run_t = Run.__table__
-blob_t = Blob.__table__
-manual_t = ManualItem.__table__
-exception_t = ExceptionRow.__table__
-revocation_t = Revocation.__table__
-tombstone_t = PruneTombstone.__table__
-transition_t = StatusTransition.__table__
-ledger_t = LedgerEntry.__table__
+ev = evidence_t
+obs = observation_t
 
 
 class StoreBase:
@@ -76,8 +63,11 @@ def lock_chain(conn: Connection) -> None:
 
 def insert_on_conflict(conn: Connection, table: Any) -> Any:
     """The dialect's INSERT that supports ON CONFLICT."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def failing_resources(findings: list[dict] | None) -> tuple[str, ...]:

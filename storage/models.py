@@ -1,4 +1,4 @@
-"""Schema (SQLAlchemy 2 typed declarative models) and the engine factory for both dialects."""
+"""Schema (SQLAlchemy Core tables: no ORM to import) and the engine factory for both dialects."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Column,
     DateTime,
     Dialect,
     Engine,
@@ -17,13 +18,14 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
+    Table,
     Text,
     create_engine,
     event,
     make_url,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from storage.sealing import canonical_json
@@ -56,189 +58,184 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    pass
+metadata = MetaData()
 
 
-class Run(Base):
-    """One collection run."""
+def _col(name: str, kind: Any, *args: Any, nullable: bool = False, **kw: Any) -> Column[Any]:
+    """A column, NOT NULL unless said otherwise."""
+    return Column(name, kind, *args, nullable=nullable, **kw)
 
-    __tablename__ = "run"
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str] = mapped_column(String(16), index=True)
-    trigger: Mapped[str] = mapped_column(String(32))
-    host: Mapped[str] = mapped_column(String(255))
-    pid: Mapped[int] = mapped_column(Integer)
-    planned: Mapped[int] = mapped_column(Integer)
-    annexa_version: Mapped[str | None] = mapped_column(String(64))
+def _id() -> Column[Any]:
+    return _col("id", BigId, primary_key=True, autoincrement=True)
+
+
+# One collection run.
+run_t = Table(
+    "run",
+    metadata,
+    _col("id", String(32), primary_key=True),
+    _col("started_at", UTCDateTime()),
+    _col("finished_at", UTCDateTime(), nullable=True),
+    _col("outcome", String(16), index=True),
+    _col("trigger", String(32)),
+    _col("host", String(255)),
+    _col("pid", Integer),
+    _col("planned", Integer),
+    _col("annexa_version", String(64), nullable=True),
     # who collected: {"aws:123456789012": "arn:aws:sts::...:assumed-role/AnnexaAudit/annexa"}
-    collected_by: Mapped[Any] = mapped_column(JSON, nullable=True)
+    _col("collected_by", JSON, nullable=True),
+)
 
+# A distinct observations snapshot, stored once, addressed by the SHA-256 of its JSON.
+observation_t = Table(
+    "observation",
+    metadata,
+    _col("sha256", String(64), primary_key=True),
+    _col("content", JSON),
+)
 
-class Observation(Base):
-    """A distinct observations snapshot, stored once, addressed by the SHA-256 of its JSON."""
-
-    __tablename__ = "observation"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[Any] = mapped_column(JSON, nullable=False)
-
-
-class Evidence(Base):
-    """One sealed evidence record; append-only, chained by ``previous_hash``."""
-
-    __tablename__ = "evidence"
-    __table_args__ = (
-        Index("ix_evidence_check_collected", "check_id", "collected_at"),
-        Index("ix_evidence_run", "run_id"),
-        # latest_at(): one index seek per (check, target) for "newest record at or before t"
-        Index("ix_evidence_key_collected", "check_id", "target_key", "collected_at", "id"),
-        # prune: finding observations no remaining record references
-        Index("ix_evidence_observations", "observations_hash"),
-        # a Celery worker's job: one record per (check, target, scheduled slot), however often
-        # its task is delivered (NULL for the CLI's and the local daemon's records)
-        Index("ux_evidence_job_key", "job_key", unique=True),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("run.id"))
-    check_id: Mapped[str] = mapped_column(String(200))
-    check_version: Mapped[int] = mapped_column(Integer)
-    provider: Mapped[str] = mapped_column(String(32))
-    account: Mapped[str] = mapped_column(String(128))
-    region: Mapped[str | None] = mapped_column(String(64))
-    target_key: Mapped[str] = mapped_column(String(300))
-    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16))
-    summary: Mapped[str] = mapped_column(Text)
-    findings: Mapped[Any] = mapped_column(JSON, nullable=False)
-    passed: Mapped[int] = mapped_column(Integer)
-    failed: Mapped[int] = mapped_column(Integer)
-    observations_hash: Mapped[str] = mapped_column(String(64), ForeignKey("observation.sha256"))
-    error: Mapped[str | None] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(64))
+# One sealed evidence record; append-only, chained by ``previous_hash``.
+evidence_t = Table(
+    "evidence",
+    metadata,
+    _id(),
+    _col("run_id", String(32), ForeignKey("run.id")),
+    _col("check_id", String(200)),
+    _col("check_version", Integer),
+    _col("provider", String(32)),
+    _col("account", String(128)),
+    _col("region", String(64), nullable=True),
+    _col("target_key", String(300)),
+    _col("collected_at", UTCDateTime()),
+    _col("status", String(16)),
+    _col("summary", Text),
+    _col("findings", JSON),
+    _col("passed", Integer),
+    _col("failed", Integer),
+    _col("observations_hash", String(64), ForeignKey("observation.sha256")),
+    _col("error", Text, nullable=True),
+    _col("content_hash", String(64)),
     # Unique: two writers can never chain onto the same parent, even if locking failed.
-    previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    _col("previous_hash", String(64), unique=True),
     # ``check@target@slot``: not sealed (an operational key, read by no status); verify checks
     # it names the record's own check and target
-    job_key: Mapped[str | None] = mapped_column(String(400))
+    _col("job_key", String(400), nullable=True),
+    Index("ix_evidence_check_collected", "check_id", "collected_at"),
+    Index("ix_evidence_run", "run_id"),
+    # latest_at(): one index seek per (check, target) for "newest record at or before t"
+    Index("ix_evidence_key_collected", "check_id", "target_key", "collected_at", "id"),
+    # prune: finding observations no remaining record references
+    Index("ix_evidence_observations", "observations_hash"),
+    # a Celery worker's job: one record per (check, target, scheduled slot), however often
+    # its task is delivered (NULL for the CLI's and the local daemon's records)
+    Index("ux_evidence_job_key", "job_key", unique=True),
+)
 
+# One link of the ledger: the chain over every fact besides evidence records (runs, manual
+# evidence, exceptions, revocations, prune tombstones, status transitions). Each insert or
+# change of such a row appends the row's full new content here.
+ledger_t = Table(
+    "ledger",
+    metadata,
+    _id(),
+    _col("kind", String(16)),
+    _col("ref", String(64)),
+    _col("body", JSON),
+    _col("entry_hash", String(64)),
+    _col("previous_hash", String(64), unique=True),
+    Index("ix_ledger_ref", "kind", "ref", "id"),
+)
 
-class LedgerEntry(Base):
-    """One link of the ledger: the chain over every fact besides evidence records (runs,
-    manual evidence, exceptions, revocations, prune tombstones, status transitions). Each
-    insert or change of such a row appends the row's full new content here."""
+# A manual evidence file, stored once, addressed by the SHA-256 of its bytes.
+blob_t = Table(
+    "evidence_blob",
+    metadata,
+    _col("sha256", String(64), primary_key=True),
+    _col("size", BigInteger),
+    _col("content", LargeBinary),
+)
 
-    __tablename__ = "ledger"
-    __table_args__ = (Index("ix_ledger_ref", "kind", "ref", "id"),)
+# One manual evidence upload for one control; never updated.
+manual_t = Table(
+    "manual_evidence",
+    metadata,
+    _id(),
+    _col("control_id", String(16)),
+    _col("sha256", String(64), ForeignKey("evidence_blob.sha256")),
+    _col("file_name", String(255)),
+    _col("size", BigInteger),
+    _col("media_type", String(255)),
+    _col("note", Text),
+    _col("uploaded_at", UTCDateTime()),
+    _col("valid_from", UTCDateTime()),
+    _col("valid_until", UTCDateTime()),
+    _col("uploaded_by", String(255)),
+    _col("row_hash", String(64)),
+    Index("ix_manual_evidence_control", "control_id", "uploaded_at"),
+)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    ref: Mapped[str] = mapped_column(String(64))
-    body: Mapped[Any] = mapped_column(JSON, nullable=False)
-    entry_hash: Mapped[str] = mapped_column(String(64))
-    previous_hash: Mapped[str] = mapped_column(String(64), unique=True)
+# One approved exception (risk acceptance); never updated (revocation is a new row).
+exception_t = Table(
+    "risk_exception",
+    metadata,
+    _id(),
+    _col("check_id", String(200)),
+    _col("resource_pattern", String(1000)),
+    _col("target_pattern", String(300)),
+    _col("reason", Text),
+    _col("approved_by", String(255)),
+    _col("created_at", UTCDateTime()),
+    _col("expires_at", UTCDateTime()),
+    _col("created_by", String(255)),
+    _col("row_hash", String(64)),
+    Index("ix_risk_exception_check", "check_id"),
+)
 
+# The revocation of one exception (at most one per exception).
+revocation_t = Table(
+    "risk_exception_revocation",
+    metadata,
+    _id(),
+    _col("exception_id", BigId, ForeignKey("risk_exception.id"), unique=True),
+    _col("revoked_at", UTCDateTime()),
+    _col("revoked_by", String(255)),
+    _col("reason", Text),
+    _col("row_hash", String(64)),
+)
 
-class Blob(Base):
-    """A manual evidence file, stored once, addressed by the SHA-256 of its bytes."""
+# What one ``prune`` removed from the head of the chain (see records.Tombstone).
+tombstone_t = Table(
+    "prune_tombstone",
+    metadata,
+    _id(),
+    _col("pruned_at", UTCDateTime()),
+    _col("before", UTCDateTime()),
+    _col("count", BigInteger),
+    _col("first_id", BigInteger),
+    _col("last_id", BigInteger),
+    _col("first_hash", String(64)),
+    _col("last_hash", String(64)),
+    _col("previous_hash", String(64)),
+)
 
-    __tablename__ = "evidence_blob"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-
-
-class ManualItem(Base):
-    """One manual evidence upload for one control; never updated."""
-
-    __tablename__ = "manual_evidence"
-    __table_args__ = (Index("ix_manual_evidence_control", "control_id", "uploaded_at"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    control_id: Mapped[str] = mapped_column(String(16))
-    sha256: Mapped[str] = mapped_column(String(64), ForeignKey("evidence_blob.sha256"))
-    file_name: Mapped[str] = mapped_column(String(255))
-    size: Mapped[int] = mapped_column(BigInteger)
-    media_type: Mapped[str] = mapped_column(String(255))
-    note: Mapped[str] = mapped_column(Text)
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
-    valid_until: Mapped[datetime] = mapped_column(UTCDateTime())
-    uploaded_by: Mapped[str] = mapped_column(String(255))
-    row_hash: Mapped[str] = mapped_column(String(64))
-
-
-class ExceptionRow(Base):
-    """One approved exception (risk acceptance); never updated (revocation is a new row)."""
-
-    __tablename__ = "risk_exception"
-    __table_args__ = (Index("ix_risk_exception_check", "check_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    check_id: Mapped[str] = mapped_column(String(200))
-    resource_pattern: Mapped[str] = mapped_column(String(1000))
-    target_pattern: Mapped[str] = mapped_column(String(300))
-    reason: Mapped[str] = mapped_column(Text)
-    approved_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by: Mapped[str] = mapped_column(String(255))
-    row_hash: Mapped[str] = mapped_column(String(64))
-
-
-class Revocation(Base):
-    """The revocation of one exception (at most one per exception)."""
-
-    __tablename__ = "risk_exception_revocation"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    exception_id: Mapped[int] = mapped_column(BigId, ForeignKey("risk_exception.id"), unique=True)
-    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_by: Mapped[str] = mapped_column(String(255))
-    reason: Mapped[str] = mapped_column(Text)
-    row_hash: Mapped[str] = mapped_column(String(64))
-
-
-class PruneTombstone(Base):
-    """What one ``prune`` removed from the head of the chain (see records.Tombstone)."""
-
-    __tablename__ = "prune_tombstone"
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    before: Mapped[datetime] = mapped_column(UTCDateTime())
-    count: Mapped[int] = mapped_column(BigInteger)
-    first_id: Mapped[int] = mapped_column(BigInteger)
-    last_id: Mapped[int] = mapped_column(BigInteger)
-    first_hash: Mapped[str] = mapped_column(String(64))
-    last_hash: Mapped[str] = mapped_column(String(64))
-    previous_hash: Mapped[str] = mapped_column(String(64))
-
-
-class StatusTransition(Base):
-    """One change of a control's status seen by the daemon, and its alert's delivery state."""
-
-    __tablename__ = "status_transition"
-    __table_args__ = (
-        Index("ix_status_transition_control", "control_id", "id"),
-        Index("ix_status_transition_at", "at"),
-        Index("ix_status_transition_alert", "alert_state"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    control_id: Mapped[str] = mapped_column(String(16))
-    from_state: Mapped[str | None] = mapped_column(String(32))
-    to_state: Mapped[str] = mapped_column(String(32))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    reasons: Mapped[Any] = mapped_column(JSON, nullable=False)
+# One change of a control's status seen by the daemon, and its alert's delivery state.
+transition_t = Table(
+    "status_transition",
+    metadata,
+    _id(),
+    _col("control_id", String(16)),
+    _col("from_state", String(32), nullable=True),
+    _col("to_state", String(32)),
+    _col("at", UTCDateTime()),
+    _col("reasons", JSON),
     # none (no alert for this change), pending, delivered, failed
-    alert_state: Mapped[str] = mapped_column(String(16))
-    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    _col("alert_state", String(16)),
+    _col("alerted_at", UTCDateTime(), nullable=True),
+    Index("ix_status_transition_control", "control_id", "id"),
+    Index("ix_status_transition_at", "at"),
+    Index("ix_status_transition_alert", "alert_state"),
+)
 
 
 def _json_serializer(value: object) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from storage.models import Base, make_engine
+from storage.models import make_engine, metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from storage import EvidenceStore, current_revision, migrate, upgrade
 from storage.migrate import head_revision
-from storage.models import Base
+from storage.models import metadata
 
 
 def test_upgrade_creates_schema_matching_models(store_url: str) -> None:
@@ -18,7 +18,7 @@ def test_upgrade_creates_schema_matching_models(store_url: str) -> None:
     engine = create_engine(store_url)
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert {"run", "observation", "evidence", "ledger"} <= tables
     assert diff == []
