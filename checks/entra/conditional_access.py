@@ -1,5 +1,5 @@
-"""Conditional Access checks: MFA for all users, legacy authentication blocked, phishing-resistant
-MFA for administrators.
+"""Conditional Access checks: MFA for all users, legacy authentication blocked, a managed device
+required for all users, phishing-resistant MFA for administrators.
 
 A policy counts only when it is enabled (not report-only), covers all users and all cloud
 apps, has no condition that narrows it (locations, platforms, risk levels, device filter) and
@@ -22,6 +22,8 @@ MODERN_CLIENTS = frozenset({"browser", "mobileAppsAndDesktopClients"})
 #: Methods that resist phishing (the built-in "Phishing-resistant MFA" strength allows these).
 PHISHING_RESISTANT = frozenset({"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"})
 PHISHING_RESISTANT_STRENGTH = "00000000-0000-0000-0000-000000000004"
+#: Grant controls that need a managed device: Intune-compliant, or Microsoft Entra hybrid joined.
+DEVICE_CONTROLS = frozenset({"compliantDevice", "domainJoinedDevice"})
 
 
 def _everyone_everywhere(policy: ConditionalAccessPolicy) -> bool:
@@ -42,6 +44,19 @@ def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
         _everyone_everywhere(policy)
         and all_clients
         and (mfa_alone or policy.authentication_strength)
+    )
+
+
+def _requires_device(policy: ConditionalAccessPolicy) -> bool:
+    """Every grant path needs a managed device: a device control alone or with other device
+    controls (OR), or a device control required alongside others (AND)."""
+    controls = set(policy.built_in_controls)
+    device = bool(controls & DEVICE_CONTROLS) and (
+        policy.grant_operator == "AND" or controls <= DEVICE_CONTROLS
+    )
+    clients = set(policy.client_app_types)
+    return (
+        _everyone_everywhere(policy) and ("all" in clients or clients >= MODERN_CLIENTS) and device
     )
 
 
@@ -72,9 +87,14 @@ def _exclusions(policy: ConditionalAccessPolicy, ca: ConditionalAccess) -> list[
 
 
 def _verdict(
-    ca: ConditionalAccess, rule: Callable[[ConditionalAccessPolicy], bool], what: str
+    ca: ConditionalAccess,
+    rule: Callable[[ConditionalAccessPolicy], bool],
+    what: str,
+    *,
+    defaults: bool = True,
 ) -> Finding:
-    if ca.security_defaults_enabled:
+    """``defaults``: security defaults, when on, do what the rule asks."""
+    if defaults and ca.security_defaults_enabled:
         return Finding(resource=ca.tenant, passed=True, message=f"security defaults {what}")
     matching = [p for p in ca.policies if rule(p)]
     names = [p.name for p in matching if not _exclusions(p, ca)]
@@ -91,7 +111,8 @@ def _verdict(
     return Finding(
         resource=ca.tenant,
         passed=False,
-        message=f"security defaults off and no enabled all-users policy: not {what}",
+        message=f"{'security defaults off and ' if defaults else ''}no enabled all-users "
+        f"policy: not {what}",
     )
 
 
@@ -119,6 +140,21 @@ def mfa_all_users(ca: ConditionalAccess) -> Iterator[Finding]:
 )
 def legacy_auth_blocked(ca: ConditionalAccess) -> Iterator[Finding]:
     yield _verdict(ca, _blocks_legacy, "legacy authentication blocked")
+
+
+@check(
+    id="entra.conditional_access.managed_device_required",
+    title="A compliant or hybrid-joined device is required for all users (Conditional Access)",
+    severity="high",
+    remediation="Create an enabled Conditional Access policy for All users and All cloud apps "
+    "granting access only from a device marked compliant or Microsoft Entra hybrid joined "
+    "(exclude only the break-glass accounts in azure.entra.break_glass_accounts); report-only "
+    "policies enforce nothing.",
+)
+def managed_device_required(ca: ConditionalAccess) -> Iterator[Finding]:
+    """One finding for the tenant. Security defaults require no device, so they do not count;
+    a policy another grant control can satisfy alone (MFA OR compliant device) does not either."""
+    yield _verdict(ca, _requires_device, "managed device required", defaults=False)
 
 
 def _phishing_resistant(policy: ConditionalAccessPolicy) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 import pytest
 import respx
 
@@ -263,3 +264,64 @@ def test_no_secret_values_in_the_snapshot(api: respx.MockRouter) -> None:
     serve(api, graph("/applications"), "graph/applications.json")
     dumped = collect(AppRegistrations, "entra").model_dump_json()
     assert '"Ab1"' not in dumped and "hint" not in dumped
+
+
+def serve_device_policies(api: respx.MockRouter) -> None:
+    """Two pages of conditionalAccessPolicy objects requiring devices (learn.microsoft.com
+    "List policies", conditionalAccessGrantControls ``builtInControls`` compliantDevice /
+    domainJoinedDevice), after security defaults that are on: they require no device."""
+    body = recording("graph/security_defaults_off.json") | {"isEnabled": True}
+    serve(api, graph("/policies/identitySecurityDefaultsEnforcementPolicy"), body=body)
+    policies = graph("/identity/conditionalAccess/policies")
+    serve(api, policies, "graph/ca_policies_devices_page2.json", **{"$skiptoken": "CADEVICES2"})
+    api.get(policies).mock(
+        return_value=httpx.Response(200, json=recording("graph/ca_policies_devices_page1.json"))
+    )
+
+
+CONTRACTORS = "eeeeeeee-0000-4000-8000-00000000000c"
+
+
+def test_managed_device_required_names_what_a_policy_leaves_out(api: respx.MockRouter) -> None:
+    """Report-only, "MFA or compliant device" (MFA alone lets a user in), a Windows-only and a
+    disabled policy do not count; the one that does excludes a group beyond break-glass."""
+    serve_device_policies(api)
+    settings = AzureSettings(entra=EntraPolicy(break_glass_accounts=[BREAK_GLASS]))
+    ca = collect(ConditionalAccess, "entra", settings=settings)
+    assert len(ca.policies) == 5 and ca.security_defaults_enabled
+    (finding,) = findings(conditional_access.managed_device_required, ca)
+    assert (finding.passed, finding.message) == (
+        False,
+        "not managed device required for everyone: 'Managed device for staff' excludes groups "
+        f"{CONTRACTORS} (beyond the configured break-glass accounts)",
+    )
+    allowed = ca.model_copy(update={"break_glass": (BREAK_GLASS, CONTRACTORS)})
+    assert findings(conditional_access.managed_device_required, allowed)[0].message == (
+        "managed device required by: Managed device for staff"
+    )
+
+
+def test_managed_device_and_mfa_together_count_when_enabled(api: respx.MockRouter) -> None:
+    serve_device_policies(api)
+    settings = AzureSettings(entra=EntraPolicy(break_glass_accounts=[BREAK_GLASS]))
+    ca = collect(ConditionalAccess, "entra", settings=settings)
+    both = next(p for p in ca.policies if p.name == "MFA and compliant device")
+    assert (both.grant_operator, both.state) == ("AND", "disabled")
+    enabled = ca.model_copy(update={"policies": (both.model_copy(update={"state": "enabled"}),)})
+    assert verdicts(conditional_access.managed_device_required, enabled) == {(TENANT, True)}
+    none = ca.model_copy(update={"policies": ca.policies[:2]})  # report-only, MFA or device
+    assert findings(conditional_access.managed_device_required, none)[0].message == (
+        "no enabled all-users policy: not managed device required"
+    )
+
+
+def test_managed_device_policies_unreadable_is_an_error(api: respx.MockRouter) -> None:
+    serve(api, graph("/policies/identitySecurityDefaultsEnforcementPolicy"), body={})
+    serve(
+        api,
+        graph("/identity/conditionalAccess/policies"),
+        "graph/error_forbidden.json",
+        status=403,
+    )
+    with pytest.raises(AzureApiError, match=r"missing permission: graph:Policy.Read.All"):
+        collect(ConditionalAccess, "entra")
