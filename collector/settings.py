@@ -188,6 +188,12 @@ class IntunePolicy(BaseModel):
     )
 
     sync_within_days: int = Field(7, ge=1, description="a device must have synced this recently")
+    asset_return_days: int = Field(
+        14,
+        ge=0,
+        description="intune.devices.leavers_returned: days after a disabled user's leave date "
+        "(employeeLeaveDateTime) their managed devices may stay assigned to them",
+    )
     min_os_versions: dict[str, str] = Field(
         default_factory=lambda: default_minimums("intune"),
         description="operating system (as Intune names it) -> lowest accepted version "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.intune.apps import DetectedApp, DetectedApps
+from checks.intune.assets import AssignedDevice, DeviceAssignments, DeviceUser
 from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
 from checks.intune.policies import CompliancePolicies, CompliancePolicy
 from checks.intune.protection import ProtectionState, WindowsProtection
@@ -15,6 +16,8 @@ from collector.collect import collects
 
 DEVICES = ("graph:DeviceManagementManagedDevices.Read.All",)
 CONFIGURATION = ("graph:DeviceManagementConfiguration.Read.All",)
+#: employeeLeaveDateTime is read with User-LifeCycleInfo.Read.All besides User.Read.All.
+LEAVERS = (*DEVICES, "graph:User.Read.All", "graph:User-LifeCycleInfo.Read.All")
 _NEVER = "0001-01-01T00:00:00Z"  # Intune's "never synced"
 
 
@@ -168,4 +171,57 @@ def detected_apps(scope: AzureScope) -> DetectedApps:
         tenant=scope.target.account,
         denied=tuple(scope.settings.intune.denied_apps),
         apps=tuple(apps),
+    )
+
+
+@collects(DeviceAssignments, permissions=LEAVERS)
+def device_assignments(scope: AzureScope) -> DeviceAssignments:
+    """Managed devices with a primary user (``userId``; userless devices are left out), and
+    those users' state and leave date from one sweep of ``/users``."""
+    listed = scope.api.list(
+        "/deviceManagement/managedDevices",
+        params={
+            "$select": "id,deviceName,operatingSystem,managedDeviceOwnerType,userId,"
+            "userPrincipalName"
+        },
+        requires=needs(DEVICES),
+    )
+    devices = tuple(
+        AssignedDevice(
+            id=d["id"],
+            name=d.get("deviceName") or d["id"],
+            os=d.get("operatingSystem") or "",
+            ownership=d.get("managedDeviceOwnerType") or "unknown",
+            user_id=d["userId"],
+            user=d.get("userPrincipalName") or d["userId"],
+        )
+        for d in listed
+        if d.get("userId")
+    )
+    wanted = {d.user_id for d in devices}
+    users = scope.api.list(
+        "/users",
+        params={
+            "$select": "id,userPrincipalName,accountEnabled,employeeLeaveDateTime",
+            "$top": "999",
+        },
+        requires=needs(LEAVERS[1:]),
+    )
+    found = {}
+    for user in users:
+        if user["id"] not in wanted:
+            continue
+        if not isinstance(user.get("accountEnabled"), bool):
+            raise MalformedResponse("GET /v1.0/users", f"{user['id']} has no accountEnabled")
+        found[user["id"]] = DeviceUser(
+            id=user["id"],
+            upn=user.get("userPrincipalName") or user["id"],
+            enabled=user["accountEnabled"],
+            left_at=user.get("employeeLeaveDateTime"),
+        )
+    return DeviceAssignments(
+        collected_at=scope.now(),
+        return_days=scope.settings.intune.asset_return_days,
+        devices=devices,
+        users=found,
     )
