@@ -125,6 +125,7 @@ def install_wire_hooks(
     serve_wire(session, "iam.GetCredentialReport", body)
     _serve_monitoring_wire(session, account)
     _serve_operations_wire(session, account, now)
+    _serve_dns_firewall_wire(session, account)
 
 
 def _seed_iam(session: boto3.Session) -> None:
@@ -335,6 +336,52 @@ def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
     serve_wire_by_region(session, "securityhub.GetEnabledStandards", standards)
 
 
+def _serve_dns_firewall_wire(session: boto3.Session, account: str) -> None:
+    """Route 53 Resolver DNS Firewall (JSON 1.1, what moto lacks): a rule group blocking a
+    malware domain list on the platform VPC in MONITORED_REGION; default VPCs have none."""
+    ec2 = session.client("ec2", region_name=MONITORED_REGION)
+    tagged = ec2.describe_vpcs(Filters=[{"Name": "tag:owner", "Values": ["platform"]}])["Vpcs"]
+    group = "rslvr-frg-0acmemalware01"
+    stamp = "2024-03-01T09:00:00.000000Z"
+
+    def associations(region: str, _: object) -> bytes:
+        found = [
+            {
+                "Id": f"rslvr-frgassoc-{v['VpcId'][-8:]}",
+                "Arn": f"arn:aws:route53resolver:{region}:{account}:"
+                f"firewall-rule-group-association/rslvr-frgassoc-{v['VpcId'][-8:]}",
+                "FirewallRuleGroupId": group,
+                "VpcId": v["VpcId"],
+                "Name": "acme-malware-block",
+                "Priority": 101,
+                "MutationProtection": "ENABLED",
+                "Status": "COMPLETE",
+                "CreationTime": stamp,
+                "ModificationTime": stamp,
+            }
+            for v in (tagged if region == MONITORED_REGION else ())
+        ]
+        return json.dumps({"FirewallRuleGroupAssociations": found}).encode()
+
+    def rules(region: str, _: object) -> bytes:
+        rule = {
+            "FirewallRuleGroupId": group,
+            "FirewallDomainListId": "rslvr-fdl-awsmanagedmalware",
+            "Name": "block-malware-domains",
+            "Priority": 100,
+            "Action": "BLOCK",
+            "BlockResponse": "NODATA",
+            "CreationTime": stamp,
+            "ModificationTime": stamp,
+        }
+        return json.dumps({"FirewallRules": [rule]}).encode()
+
+    serve_unrouted_wire_by_region(
+        session, "route53resolver.ListFirewallRuleGroupAssociations", associations
+    )
+    serve_unrouted_wire_by_region(session, "route53resolver.ListFirewallRules", rules)
+
+
 #: Backup and restore jobs, GuardDuty findings and Config rule results (what moto lacks) are
 #: served in MONITORED_REGION: one failed backup, no restore test, one stale high finding.
 DEMO_LOG_GROUPS: tuple[tuple[str, int | None], ...] = (
@@ -500,17 +547,23 @@ def _inspector_findings(region: str, account: str, now: datetime) -> list[dict[s
 
 
 def serve_unrouted_wire_by_region(
-    session: boto3.Session, operation: str, answer: Callable[[str, Any], bytes]
+    session: boto3.Session,
+    operation: str,
+    answer: Callable[[str, Any], bytes],
+    *,
+    status: int = 200,
+    content_type: str = "application/x-amz-json-1.1",
 ) -> Callable[..., Any]:
-    """Like ``serve_wire_by_region`` (JSON 1.1 bodies), for actions moto routes but has not
-    implemented: every ``before-send`` handler runs, and moto's would raise beside ours, so the
-    request is pointed at a host moto does not route before the wire body is returned."""
+    """Like ``serve_wire_by_region`` (JSON 1.1 bodies unless told), for actions moto routes but
+    has not implemented: every ``before-send`` handler runs, and moto's would raise beside
+    ours, so the request is pointed at a host moto does not route before the wire body (or
+    error, with ``status``) is returned."""
 
     def handler(request: Any, **_: Any) -> Any:
         region = request.context["client_region"]
         request.url = "https://wire.invalid/"
         return wire_response(
-            request.url, answer(region, request), content_type="application/x-amz-json-1.1"
+            request.url, answer(region, request), status=status, content_type=content_type
         )
 
     session.events.register_first(f"before-send.{operation}", handler)
