@@ -62,7 +62,8 @@ DEMO_SSO_USERS: tuple[tuple[str, str, str | None], ...] = (
 )
 TRAIL_BUCKET = "acme-cloudtrail-logs"
 TRAIL_KEY = "alias/acme-cloudtrail"
-#: GuardDuty, Config, Security Hub and Access Analyzer are on here only; other regions lack them.
+#: GuardDuty, Config, Security Hub, Macie and Access Analyzer are on here only; other regions
+#: lack them.
 MONITORED_REGION = "us-east-1"
 DEMO_BUCKETS: tuple[DemoBucket, ...] = (
     DemoBucket(TRAIL_BUCKET, block_all=True, encryption="AES256", tls_only=True, versioned=True),
@@ -126,6 +127,7 @@ def install_wire_hooks(
     _serve_monitoring_wire(session, account)
     _serve_operations_wire(session, account, now)
     _serve_dns_firewall_wire(session, account)
+    _serve_macie_wire(session)
 
 
 def _seed_iam(session: boto3.Session) -> None:
@@ -286,7 +288,7 @@ def _seed_cloudtrail(session: boto3.Session) -> None:
 
 
 def _seed_monitoring(session: boto3.Session) -> None:
-    """GuardDuty, a complete Config recorder and Security Hub in MONITORED_REGION only."""
+    """GuardDuty, a complete Config recorder, Security Hub and Macie in MONITORED_REGION only."""
     region = MONITORED_REGION
     session.client("guardduty", region_name=region).create_detector(Enable=True)
     config = session.client("config", region_name=region)
@@ -300,6 +302,7 @@ def _seed_monitoring(session: boto3.Session) -> None:
     config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": TRAIL_BUCKET})
     config.start_configuration_recorder(ConfigurationRecorderName="default")
     session.client("securityhub", region_name=region).enable_security_hub()
+    session.client("macie2", region_name=region).enable_macie()
     _seed_operations(session, region)
 
 
@@ -380,6 +383,36 @@ def _serve_dns_firewall_wire(session: boto3.Session, account: str) -> None:
         session, "route53resolver.ListFirewallRuleGroupAssociations", associations
     )
     serve_unrouted_wire_by_region(session, "route53resolver.ListFirewallRules", rules)
+
+
+def _serve_macie_wire(session: boto3.Session) -> None:
+    """Macie (REST-JSON): outside MONITORED_REGION, GetMacieSession's documented answer where
+    Macie is off (moto's differs); automated sensitive data discovery (moto lacks it) is on."""
+
+    def not_enabled(request: Any, **_: Any) -> Any:
+        if request.context["client_region"] == MONITORED_REGION:
+            return None  # moto answers: Macie was enabled there
+        body = json.dumps({"message": "Macie is not enabled."}).encode()
+        response = wire_response(request.url, body, status=403, content_type="application/json")
+        response.headers["x-amzn-ErrorType"] = "AccessDeniedException"
+        return response
+
+    session.events.register_first("before-send.macie2.GetMacieSession", not_enabled)
+    serve_unrouted_wire_by_region(
+        session,
+        "macie2.GetAutomatedDiscoveryConfiguration",
+        lambda region, _: json.dumps(
+            {
+                "autoEnableOrganizationMembers": "NONE",
+                "classificationScopeId": "117aff7ed76b59a59c48cc9a2a1ed4e6",
+                "firstEnabledAt": "2024-03-01T09:00:00Z",
+                "lastUpdatedAt": "2024-03-01T09:00:00Z",
+                "sensitivityInspectionTemplateId": "9fac8f5c5d8e4c5d8c1a1b2c3d4e5f60",
+                "status": "ENABLED",
+            }
+        ).encode(),
+        content_type="application/json",
+    )
 
 
 #: Backup and restore jobs, GuardDuty findings and Config rule results (what moto lacks) are
