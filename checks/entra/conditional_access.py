@@ -1,5 +1,5 @@
 """Conditional Access checks: MFA for all users, legacy authentication blocked, a managed device
-required for all users, phishing-resistant MFA for administrators.
+and accepted terms of use required for all users, phishing-resistant MFA for administrators.
 
 A policy counts only when it is enabled (not report-only), covers all users and all cloud
 apps, has no condition that narrows it (locations, platforms, risk levels, device filter) and
@@ -57,6 +57,17 @@ def _requires_device(policy: ConditionalAccessPolicy) -> bool:
     clients = set(policy.client_app_types)
     return (
         _everyone_everywhere(policy) and ("all" in clients or clients >= MODERN_CLIENTS) and device
+    )
+
+
+def _requires_terms(policy: ConditionalAccessPolicy) -> bool:
+    """Terms of use must be accepted on every grant path: alone, or with AND."""
+    clients = set(policy.client_app_types)
+    return (
+        _everyone_everywhere(policy)
+        and ("all" in clients or clients >= MODERN_CLIENTS)
+        and bool(policy.terms_of_use)
+        and (policy.grant_operator == "AND" or not policy.built_in_controls)
     )
 
 
@@ -155,6 +166,19 @@ def managed_device_required(ca: ConditionalAccess) -> Iterator[Finding]:
     """One finding for the tenant. Security defaults require no device, so they do not count;
     a policy another grant control can satisfy alone (MFA OR compliant device) does not either."""
     yield _verdict(ca, _requires_device, "managed device required", defaults=False)
+
+
+@check(
+    id="entra.conditional_access.terms_of_use_required",
+    title="All users must accept the terms of use before using cloud apps (Conditional Access)",
+    severity="low",
+    remediation="Publish the acceptable use rules as a Microsoft Entra terms of use and grant "
+    "access to All cloud apps for All users only once they are accepted (an enabled "
+    "Conditional Access policy; exclude only the break-glass accounts).",
+)
+def terms_of_use_required(ca: ConditionalAccess) -> Iterator[Finding]:
+    """One finding for the tenant; security defaults ask for no terms of use."""
+    yield _verdict(ca, _requires_terms, "terms of use acceptance required", defaults=False)
 
 
 def _phishing_resistant(policy: ConditionalAccessPolicy) -> bool:

@@ -97,6 +97,7 @@ class ConditionalAccessPolicy(SnapshotPart):
     exclude_roles: tuple[str, ...] = ()  # role template ids
     exclude_applications: tuple[str, ...] = ()
     exclude_guests: bool = False  # excludeGuestsOrExternalUsers is set
+    terms_of_use: tuple[str, ...] = ()  # ids of the terms of use agreements to accept
 
 
 class ConditionalAccess(_EntraSnapshot):

@@ -155,6 +155,7 @@ def _policy(item: dict[str, Any]) -> ConditionalAccessPolicy:
         strength_id=strength.get("id"),
         strength_combinations=tuple(strength.get("allowedCombinations") or ()),
         include_roles=tuple(people.get("includeRoles") or ()),
+        terms_of_use=tuple(grant.get("termsOfUse") or ()),
         narrowed=_narrowed(conditions),
     )
 

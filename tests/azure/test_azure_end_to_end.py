@@ -111,7 +111,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 47
+    assert len(result.records) == len(checks) == 48
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",
@@ -148,6 +148,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     assert statuses["intune.devices.compliant"] == "fail"
     assert statuses["intune.devices.leavers_returned"] == "fail"  # erin left in April
     assert statuses["entra.conditional_access.managed_device_required"] == "fail"
+    assert statuses["entra.conditional_access.terms_of_use_required"] == "fail"
     assert sleeps == [1.0]  # Intune throttled once
     guests = by_check["entra.guests.recent_sign_in"]
     assert {(f["resource"], f["passed"]) for f in guests.findings} == {

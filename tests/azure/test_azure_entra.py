@@ -288,7 +288,7 @@ def test_managed_device_required_names_what_a_policy_leaves_out(api: respx.MockR
     serve_device_policies(api)
     settings = AzureSettings(entra=EntraPolicy(break_glass_accounts=[BREAK_GLASS]))
     ca = collect(ConditionalAccess, "entra", settings=settings)
-    assert len(ca.policies) == 5 and ca.security_defaults_enabled
+    assert len(ca.policies) == 7 and ca.security_defaults_enabled
     (finding,) = findings(conditional_access.managed_device_required, ca)
     assert (finding.passed, finding.message) == (
         False,
@@ -325,3 +325,24 @@ def test_managed_device_policies_unreadable_is_an_error(api: respx.MockRouter) -
     )
     with pytest.raises(AzureApiError, match=r"missing permission: graph:Policy.Read.All"):
         collect(ConditionalAccess, "entra")
+
+
+def test_terms_of_use_required_on_every_grant_path(api: respx.MockRouter) -> None:
+    """'Accept terms of use' (termsOfUse alone) counts; 'MFA or terms of use' does not, since
+    MFA alone lets a user in; security defaults ask for no terms of use."""
+    serve_device_policies(api)
+    ca = collect(ConditionalAccess, "entra")
+    accept = next(p for p in ca.policies if p.name == "Accept terms of use")
+    assert accept.terms_of_use == ("7e0a1b2c-0000-4000-8000-0000000000a1",)
+    (finding,) = findings(conditional_access.terms_of_use_required, ca)
+    assert (finding.passed, finding.message) == (
+        False,
+        "not terms of use acceptance required for everyone: 'Accept terms of use' excludes "
+        f"users {BREAK_GLASS} (beyond the configured break-glass accounts)",
+    )
+    allowed = ca.model_copy(update={"break_glass": (BREAK_GLASS,)})
+    assert findings(conditional_access.terms_of_use_required, allowed)[0].message == (
+        "terms of use acceptance required by: Accept terms of use"
+    )
+    either = ca.model_copy(update={"policies": ca.policies[-1:], "break_glass": (BREAK_GLASS,)})
+    assert verdicts(conditional_access.terms_of_use_required, either) == {(TENANT, False)}
