@@ -607,7 +607,7 @@ def status(
         raise UserError(f"--at {report.iso(when)} is in the future (now is {report.iso(now)})")
     period = audit.parse_period(start, end, now)
     clipped = audit.clip_period(*period, now) if period is not None else None
-    workspace = core.load_workspace(settings)
+    workspace = core.load_workspace(settings, metadata_only=True)
     scope = workspace.scope(ids=_many(check), provider=provider)
     chosen_soa, notice = workspace.soa(soa)
     _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
@@ -654,7 +654,7 @@ def controls(
 ) -> None:
     """The 93 Annex A controls with the checks that give evidence for each, and whether one
     of them is in scope for this configuration."""
-    workspace = core.load_workspace(_settings(ctx))
+    workspace = core.load_workspace(_settings(ctx), metadata_only=True)
     rows = report.control_rows(workspace, provider)
     covered = sum(r["automated"] for r in rows)
     in_scope = sum(r["in_scope"] for r in rows)
@@ -690,7 +690,7 @@ def list_checks(
     fmt: FormatOption = Format.table,
 ) -> None:
     """The registered checks, their metadata, mapped controls and permissions."""
-    workspace = core.load_workspace(_settings(ctx))
+    workspace = core.load_workspace(_settings(ctx), metadata_only=True)
     rows = report.check_rows(workspace, workspace.checks(provider=provider, control=control))
     emit(
         rows,

@@ -7,26 +7,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
-
-import structlog
+from typing import TYPE_CHECKING, Any
 
 from checks.api import CheckSpec
 from collector.accounts import Account
 from collector.catalogue import Catalogue, load_catalogue
 from collector.clock import utcnow
 from collector.errors import UserError
+from collector.manifest import Manifest, load_index
 from collector.mapping import Mapping, load_mapping
 from collector.providers import configured_providers, configured_targets, resolve_accounts
-from collector.registry import Registry, load_registry
-from collector.runner import Runner, RunResult, plan
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
 from collector.status import ControlStatus, Scope, evaluate, retire
 from storage import EvidenceRecord, EvidenceStore, StoreError
 from storage.errors import mask_url
 
-log = structlog.get_logger("annexa")
+if TYPE_CHECKING:  # the registry and runner import every check module: only runs need them
+    from collector.registry import Registry
+    from collector.runner import RunResult
 
 
 def example_soa_path() -> Path:
@@ -39,7 +38,8 @@ class Workspace:
     """Settings plus everything loaded and cross-validated from them."""
 
     settings: Settings
-    registry: Registry
+    #: the full registry, or only the checks' metadata for read-only commands (``load_workspace``)
+    registry: Registry | Manifest
     catalogue: Catalogue
     mapping: Mapping
 
@@ -144,16 +144,23 @@ class Workspace:
         )
 
 
-def load_workspace(settings: Settings) -> Workspace:
-    """Load the registry, catalogue and mapping (built-in plus the config's extra files)."""
-    registry = load_registry()
+def load_workspace(settings: Settings, *, metadata_only: bool = False) -> Workspace:
+    """Load the registry, catalogue and mapping (built-in plus the config's extra files).
+    ``metadata_only``: commands that run no check may get the checks' metadata from the
+    shipped manifest instead (``collector.manifest``), without importing the check modules."""
+    if metadata_only:
+        registry: Registry | Manifest = load_index()
+    else:
+        from collector.registry import load_registry
+
+        registry = load_registry()
     catalogue = load_catalogue()
     mapping = load_mapping(catalogue, registry.checks.keys(), settings.mappings)
     _validate_ids(settings, registry, catalogue)
     return Workspace(settings, registry, catalogue, mapping)
 
 
-def _validate_ids(settings: Settings, registry: Registry, catalogue: Catalogue) -> None:
+def _validate_ids(settings: Settings, registry: Registry | Manifest, catalogue: Catalogue) -> None:
     """Ids the config names must exist: a typo must not silently select or exclude nothing."""
     for field in ("checks", "exclude_checks"):
         unknown = [i for i in getattr(settings, field) or () if i not in registry.checks]
@@ -189,7 +196,9 @@ def open_store(settings: Settings) -> EvidenceStore:
         raise UserError(str(exc)) from None
     store.checkpoint_hook = hook
     for run_id in store.reconcile_interrupted():
-        log.warning("earlier run was interrupted", run_id=run_id)
+        import structlog
+
+        structlog.get_logger("annexa").warning("earlier run was interrupted", run_id=run_id)
     return store
 
 
@@ -225,6 +234,11 @@ def run_audit(
 ) -> Audit:
     """One-off audit run: resolve accounts (unless given), run the checks, evaluate every
     control."""
+    from collector.registry import Registry
+    from collector.runner import Runner, plan
+
+    if not isinstance(workspace.registry, Registry):
+        raise TypeError("run_audit needs the registry: load_workspace(metadata_only=False)")
     settings = workspace.settings
     if accounts is None:
         accounts = resolve_accounts({p for c in checks for p in c.providers}, settings)

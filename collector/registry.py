@@ -19,35 +19,11 @@ from types import ModuleType
 from checks.api import CheckSpec, Snapshot, spec_of
 from collector.collect import CollectorSpec, collector_of
 from collector.errors import UserError
-
-ENTRY_POINT_GROUP = "annexa.checks"
-#: Built-in packages scanned for checks and collectors (collectors first: checks need them).
-BUILTIN_PACKAGES = (
-    "collector.aws",
-    "checks.aws",
-    "collector.azure",
-    "checks.azure",
-    "checks.entra",
-    "checks.intune",
-    "collector.gcp",
-    "checks.gcp",
-    "collector.osquery",
-    "checks.osquery",
-    "collector.workspace",
-    "checks.workspace",
-    "collector.okta",
-    "checks.okta",
-    "collector.fleet",
-    "checks.fleet",
-    "collector.github",
-    "checks.github",
-    "collector.identity",
-    "checks.identity",
-)
+from collector.manifest import BUILTIN_PACKAGES, ENTRY_POINT_GROUP, Selects
 
 
 @dataclass(frozen=True)
-class Registry:
+class Registry(Selects):
     """All known checks (by id) and collectors (by the snapshot type they produce)."""
 
     checks: dict[str, CheckSpec]
@@ -78,29 +54,6 @@ class Registry:
             for kind, ids in readers.items()
             if self.collectors[kind].parts
         }
-
-    def providers(self) -> list[str]:
-        return sorted({spec.provider for spec in self.checks.values()})
-
-    def select(
-        self, *, provider: str | None = None, ids: Iterable[str] | None = None
-    ) -> list[CheckSpec]:
-        """Checks filtered by provider and/or ids (an unknown id or provider is a UserError),
-        sorted by id."""
-        chosen = list(self.checks.values())
-        if ids is not None:
-            wanted = list(ids)
-            unknown = [i for i in wanted if i not in self.checks]
-            if unknown:
-                raise UserError(f"unknown check id(s): {', '.join(unknown)} (see 'annexa checks')")
-            chosen = [self.checks[i] for i in wanted]
-        if provider is not None:
-            if provider not in self.providers():
-                raise UserError(
-                    f"unknown provider {provider!r} (choose from {', '.join(self.providers())})"
-                )
-            chosen = [c for c in chosen if c.provider == provider]
-        return sorted(chosen, key=lambda c: c.id)
 
 
 def load_registry(*, entry_point_packs: bool = True, extra: Iterable[str] = ()) -> Registry:
