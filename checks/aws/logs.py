@@ -10,11 +10,14 @@ from checks.aws.models import _AwsSnapshot
 
 
 class LogGroup(SnapshotPart):
-    """A log group's name, ARN and retention (None: events never expire)."""
+    """A log group's name, ARN, retention (None: events never expire) and data protection:
+    its own policy's status, and whether it inherits the account-level policy."""
 
     name: str
     arn: str
     retention_days: int | None
+    data_protection: str | None = None  # dataProtectionStatus: ACTIVATED, DISABLED, ...
+    account_data_protection: bool = False  # inheritedProperties has ACCOUNT_DATA_PROTECTION
 
 
 class LogGroups(_AwsSnapshot):
@@ -46,3 +49,27 @@ def retention_minimum(snapshot: LogGroups) -> Iterator[Finding]:
             passed=kept,
             message=f"events of {group.name} {shown} (minimum {snapshot.minimum_days})",
         )
+
+
+@check(
+    id="aws.logs.sensitive_data_masked",
+    title="CloudWatch log groups mask sensitive data with a data protection policy",
+    severity="low",
+    interval="24h",
+    remediation="aws logs put-account-policy --policy-type DATA_PROTECTION_POLICY (one policy "
+    "for every log group of the region), or put-data-protection-policy per log group.",
+)
+def sensitive_data_masked(snapshot: LogGroups) -> Iterator[Finding]:
+    """One finding per log group: its own policy ACTIVATED, or the account-level one inherited
+    (a data protection policy always pairs an audit statement with a masking one)."""
+    for group in snapshot.items:
+        if group.account_data_protection:
+            message = f"{group.name} masked by the account-level data protection policy"
+        elif group.data_protection == "ACTIVATED":
+            message = f"{group.name} masked by its data protection policy"
+        else:
+            message = f"{group.name} has no active data protection policy" + (
+                f" ({group.data_protection})" if group.data_protection else ""
+            )
+        passed = group.account_data_protection or group.data_protection == "ACTIVATED"
+        yield Finding(resource=group.arn, passed=passed, message=message)

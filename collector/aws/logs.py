@@ -1,4 +1,5 @@
-"""CloudWatch Logs collector: every log group's retention (DescribeLogGroups, all pages)."""
+"""CloudWatch Logs collector: every log group's retention and data protection
+(DescribeLogGroups, all pages)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def log_groups(scope: AwsScope) -> LogGroups:
                 name=g["logGroupName"],
                 arn=g["arn"].removesuffix(":*"),
                 retention_days=g.get("retentionInDays"),
+                data_protection=g.get("dataProtectionStatus"),
+                account_data_protection="ACCOUNT_DATA_PROTECTION"
+                in (g.get("inheritedProperties") or ()),
             )
             for g in groups
         ),
