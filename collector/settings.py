@@ -430,6 +430,11 @@ class FleetSettings(BaseModel):
     token_env: str = Field("FLEET_API_TOKEN", description="env variable holding the API token")
     policies: FleetPolicyNames = Field(default_factory=FleetPolicyNames)
     per_page: int = Field(100, ge=1, le=10000, description="hosts per page")
+    denied_software: list[str] = Field(
+        default_factory=list,
+        description="fleet.software.denied_absent: software title name globs "
+        "(case-insensitive) that no host may have installed",
+    )
     vulnerability_deadline_days: DeadlineDays = Field(
         default_factory=lambda: {"critical": 15, "high": 30},
         description="fleet.vulnerabilities.within_deadline: days a critical / high CVE may "

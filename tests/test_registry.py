@@ -46,8 +46,8 @@ def test_every_check_is_mapped_and_every_mapping_resolves(registry):
 #: Permission notation per provider; others use the IAM-style ``service:Action``.
 PERMISSION_FORMATS = {
     "azure": r"azure-role:[A-Z][A-Za-z]+( [A-Z][A-Za-z]+)*",  # built-in Azure RBAC role
-    "entra": r"graph:[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)+",  # Graph application permission
-    "intune": r"graph:[A-Z][A-Za-z]+(\.[A-Z][A-Za-z]+)+",
+    "entra": r"graph:[A-Z][A-Za-z-]+(\.[A-Z][A-Za-z]+)+",  # Graph application permission
+    "intune": r"graph:[A-Z][A-Za-z-]+(\.[A-Z][A-Za-z]+)+",  # User-LifeCycleInfo.Read.All too
     "gcp": r"gcp:[a-z]+(\.[a-z]+)\.[a-z][A-Za-z]+",  # IAM permission: service.resource.verb
     "osquery": r"osquery:[a-z_]+",  # an osquery table osqueryi reads
     "workspace": r"workspace:https://www\.googleapis\.com/auth/admin\.(directory|reports)\.[a-z.]+\.readonly",

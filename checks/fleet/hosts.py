@@ -7,7 +7,7 @@ A host a policy applies to (its platform) but with no result yet fails: unknown 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from checks.api import Finding, check
 from checks.fleet.models import (
@@ -86,59 +86,60 @@ def disk_encrypted(disks: FleetDiskEncryption) -> Iterator[Finding]:
         )
 
 
-def _control(control: FleetControlPolicy, hosts: FleetHosts) -> Iterator[Finding]:
-    yield from _results(control.policy, hosts, "{host}")
+def _policy_check(
+    name: str, kind: type[FleetControlPolicy], **meta: str
+) -> Callable[..., Iterator[Finding]]:
+    """The check of one control a configured Fleet policy tests: one finding per host the
+    policy applies to. ``kind`` is the control's snapshot (its configured policy)."""
+
+    def judge(control: FleetControlPolicy, hosts: FleetHosts) -> Iterator[Finding]:
+        yield from _results(control.policy, hosts, "{host}")
+
+    judge.__annotations__ = {"control": kind, "hosts": FleetHosts, "return": Iterator[Finding]}
+    judge.__name__ = judge.__qualname__ = name
+    judge.__doc__ = "One finding per host the configured policy applies to."
+    return check(**meta)(judge)
 
 
-@check(
+screen_lock = _policy_check(
+    "screen_lock",
+    FleetScreenLock,
     id="fleet.hosts.screen_lock",
     title="Every Fleet host locks its screen (configured Fleet policy)",
     severity="medium",
     remediation="Enforce an automatic screen lock with a password (MDM profile or GPO) on the "
     "hosts listed; fleet.policies.screen_lock names the policy that checks it.",
 )
-def screen_lock(control: FleetScreenLock, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)
-
-
-@check(
+firewall_enabled = _policy_check(
+    "firewall_enabled",
+    FleetFirewall,
     id="fleet.hosts.firewall_enabled",
     title="Every Fleet host has its firewall on (configured Fleet policy)",
     severity="medium",
     remediation="Turn on the host firewall on the hosts listed; fleet.policies.firewall names "
     "the policy that checks it.",
 )
-def firewall_enabled(control: FleetFirewall, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)
-
-
-@check(
+antimalware_enabled = _policy_check(
+    "antimalware_enabled",
+    FleetAntimalware,
     id="fleet.hosts.antimalware_enabled",
     title="Every Fleet host runs anti-malware protection (configured Fleet policy)",
     severity="high",
     remediation="Install or re-enable anti-malware (Defender, XProtect/EDR) on the hosts "
     "listed; fleet.policies.antimalware names the policy that checks it.",
 )
-def antimalware_enabled(control: FleetAntimalware, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)
-
-
-@check(
+os_updated = _policy_check(
+    "os_updated",
+    FleetOsUpdates,
     id="fleet.hosts.os_updated",
     title="Every Fleet host is on a current operating system (configured Fleet policy)",
     severity="high",
     remediation="Update the operating system on the hosts listed (Fleet OS updates or your "
     "MDM); fleet.policies.os_updates names the policy that checks it.",
 )
-def os_updated(control: FleetOsUpdates, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)
-
-
-@check(
+time_synced = _policy_check(
+    "time_synced",
+    FleetTimeSync,
     id="fleet.hosts.time_synced",
     title="Every Fleet host keeps its clock synchronised (configured Fleet policy)",
     severity="medium",
@@ -146,12 +147,9 @@ def os_updated(control: FleetOsUpdates, hosts: FleetHosts) -> Iterator[Finding]:
     "Time service; Linux: systemd-timesyncd or chrony) on the hosts listed; "
     "fleet.policies.time_sync names the policy that checks it.",
 )
-def time_synced(control: FleetTimeSync, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)
-
-
-@check(
+local_admins_allowed = _policy_check(
+    "local_admins_allowed",
+    FleetLocalAdmins,
     id="fleet.hosts.local_admins_allowed",
     title="Only allow-listed accounts are local administrators on Fleet hosts (configured "
     "Fleet policy)",
@@ -160,6 +158,3 @@ def time_synced(control: FleetTimeSync, hosts: FleetHosts) -> Iterator[Finding]:
     "(Administrators, admin, sudo or wheel) on the hosts listed; fleet.policies.local_admins "
     "names the policy whose query holds the allow-list.",
 )
-def local_admins_allowed(control: FleetLocalAdmins, hosts: FleetHosts) -> Iterator[Finding]:
-    """One finding per host the configured policy applies to."""
-    yield from _control(control, hosts)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fnmatch import fnmatch
 from typing import ClassVar
 
 from checks.api import Finding, Snapshot, SnapshotPart, check
+from checks.software import denied_findings
 
 
 class DetectedApp(SnapshotPart):
@@ -37,13 +37,10 @@ class DetectedApps(Snapshot):
 def denied_absent(snapshot: DetectedApps) -> Iterator[Finding]:
     """One finding per deny-list entry: which matching apps Intune detected, on how many
     devices. No deny list configured: nothing to judge."""
-    for pattern in snapshot.denied:
-        found = [a for a in snapshot.apps if a.devices and fnmatch(a.name.lower(), pattern.lower())]
-        listed = ", ".join(
-            f"{a.name} {a.version or ''}".strip() + f" on {a.devices} devices" for a in found
-        )
-        yield Finding(
-            resource=f"{snapshot.tenant}/denied/{pattern}",
-            passed=not found,
-            message=f"installed: {listed}" if found else "not detected on any managed device",
-        )
+    yield from denied_findings(
+        snapshot.denied,
+        ((a.name, f"{a.name} {a.version or ''}".strip(), a.devices) for a in snapshot.apps),
+        resource=snapshot.tenant,
+        noun="devices",
+        nowhere="not detected on any managed device",
+    )

@@ -118,37 +118,20 @@ def _control(scope: Scope, kind: type[FleetControlPolicy], control: str) -> Any:
     )
 
 
-@collects(FleetScreenLock, permissions=OBSERVER)
-def screen_lock(scope: Scope) -> FleetScreenLock:
-    """The policy ``fleet.policies.screen_lock`` names."""
-    return _control(scope, FleetScreenLock, "screen_lock")  # type: ignore[no-any-return]
+def _policy_collector(kind: type[FleetControlPolicy], control: str) -> Any:
+    """The collector of ``kind``: the policy ``fleet.policies.<control>`` names."""
+
+    def collect(scope: Scope) -> Any:
+        return _control(scope, kind, control)
+
+    collect.__name__ = collect.__qualname__ = control
+    collect.__doc__ = f"The policy ``fleet.policies.{control}`` names."
+    return collects(kind, permissions=OBSERVER)(collect)
 
 
-@collects(FleetFirewall, permissions=OBSERVER)
-def firewall(scope: Scope) -> FleetFirewall:
-    """The policy ``fleet.policies.firewall`` names."""
-    return _control(scope, FleetFirewall, "firewall")  # type: ignore[no-any-return]
-
-
-@collects(FleetAntimalware, permissions=OBSERVER)
-def antimalware(scope: Scope) -> FleetAntimalware:
-    """The policy ``fleet.policies.antimalware`` names."""
-    return _control(scope, FleetAntimalware, "antimalware")  # type: ignore[no-any-return]
-
-
-@collects(FleetOsUpdates, permissions=OBSERVER)
-def os_updates(scope: Scope) -> FleetOsUpdates:
-    """The policy ``fleet.policies.os_updates`` names."""
-    return _control(scope, FleetOsUpdates, "os_updates")  # type: ignore[no-any-return]
-
-
-@collects(FleetTimeSync, permissions=OBSERVER)
-def time_sync(scope: Scope) -> FleetTimeSync:
-    """The policy ``fleet.policies.time_sync`` names."""
-    return _control(scope, FleetTimeSync, "time_sync")  # type: ignore[no-any-return]
-
-
-@collects(FleetLocalAdmins, permissions=OBSERVER)
-def local_admins(scope: Scope) -> FleetLocalAdmins:
-    """The policy ``fleet.policies.local_admins`` names."""
-    return _control(scope, FleetLocalAdmins, "local_admins")  # type: ignore[no-any-return]
+screen_lock = _policy_collector(FleetScreenLock, "screen_lock")
+firewall = _policy_collector(FleetFirewall, "firewall")
+antimalware = _policy_collector(FleetAntimalware, "antimalware")
+os_updates = _policy_collector(FleetOsUpdates, "os_updates")
+time_sync = _policy_collector(FleetTimeSync, "time_sync")
+local_admins = _policy_collector(FleetLocalAdmins, "local_admins")

@@ -108,7 +108,7 @@ def test_rejected_okta_token_is_error_for_okta_checks_only(api, tmp_path):
     with EvidenceStore.open(f"sqlite:///{tmp_path / 'evidence.sqlite'}") as store:
         result = Runner(REGISTRY, store, clock=lambda: NOW).run(checks, accounts)
     status = {r.check_id: (r.status, r.target_key, r.error) for r in result.records}
-    assert len(status) == len(checks) == 14
+    assert len(status) == len(checks) == 15
     rejected = (
         "cannot access Okta org example.okta.com: HTTP 401 E0000011 on GET /api/v1/users: "
         "Invalid token provided"
@@ -132,5 +132,6 @@ def test_rejected_okta_token_is_error_for_okta_checks_only(api, tmp_path):
         "fleet.hosts.os_updated": "fail",
         "fleet.hosts.time_synced": "fail",
         "fleet.hosts.local_admins_allowed": "fail",
+        "fleet.software.denied_absent": "fail",  # uTorrent
         "fleet.vulnerabilities.within_deadline": "fail",
     }

@@ -1,6 +1,6 @@
 """A recorded Fleet server (fleet.example.com) served with respx: hosts in ``page``/``per_page``
 pages of two, each host's details, global policies, the hosts passing / failing each policy,
-and vulnerabilities in three pages. Shapes follow Fleet's REST API reference
+vulnerabilities and software titles in three pages. Shapes follow Fleet's REST API reference
 (fleetdm.com/docs/rest-api/rest-api): "List hosts" (no ``meta``, no
 ``disk_encryption_enabled``), "Get host" (``{"host": {...}}`` with ``disk_encryption_enabled``,
 null where Fleet has no answer), "List policies", "List vulnerabilities", "Me"."""
@@ -26,6 +26,7 @@ SETTINGS = FleetSettings(
     base_url=BASE,
     token_env="FLEET_TEST_TOKEN",
     per_page=2,
+    denied_software=["uTorrent*", "TeamViewer*", "AnyDesk*"],
     policies=FleetPolicyNames(
         screen_lock="Screen lock enabled",
         firewall=2,  # by id
@@ -72,5 +73,8 @@ def serve_fleet(router: respx.MockRouter) -> dict[str, respx.Route]:
         "hosts": router.get(url("/api/v1/fleet/hosts")).mock(side_effect=hosts_answer),
         "vulnerabilities": router.get(url("/api/v1/fleet/vulnerabilities")).mock(
             side_effect=lambda r: answer(f"vulnerabilities_page{r.url.params['page']}")
+        ),
+        "software": router.get(url("/api/v1/fleet/software/titles")).mock(
+            side_effect=lambda r: answer(f"software_titles_page{r.url.params['page']}")
         ),
     }
