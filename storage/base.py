@@ -16,6 +16,8 @@ from storage.models import exception_t as exception_t
 from storage.models import ledger_t as ledger_t
 from storage.models import manual_t as manual_t
 from storage.models import revocation_t as revocation_t
+from storage.models import run_state_t as run_state_t
+from storage.models import run_summary_t as run_summary_t
 from storage.models import run_t as run_t
 from storage.models import tombstone_t as tombstone_t
 from storage.models import transition_t as transition_t

@@ -9,11 +9,12 @@ from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, Text, cast, func, select, text
+from sqlalchemy import Connection, Row, String, Text, cast, func, select, text
 
 from storage.base import StoreBase, ev, failing_resources, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
 from storage.runs import RunKey, collapse_runs
+from storage.summary import covers, micros, runs_at, runs_between
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _SUMMARY_COLUMNS = (
@@ -44,8 +45,15 @@ class HistoryStore(StoreBase):
         collected_at, id), then one index seek per pair for its newest record and one for its
         newest conclusive one: the cost grows with the number of pairs, not with the history.
         Finding counts and failing resources come from the sealed findings, never from the
-        unsealed ``passed``/``failed`` columns.
+        unsealed ``passed``/``failed`` columns. While the run summary covers the store
+        (``storage.summary``), each pair's run at ``at`` gives its newest record (a seek only
+        when that run goes on past ``at``) and its last conclusive time.
         """
+        wanted = None if check_ids is None else list(check_ids)
+        with self.engine.connect() as conn:
+            if covers(conn):
+                found = _from_runs(conn, runs_at(conn, at, wanted, None), "newest_id")
+                return [item for item, _ in found]
         keys = _pair_keys()
         newest = select(ev.c.id).where(ev.c.check_id == keys.c.check_id)
         newest = newest.where(ev.c.target_key == keys.c.target_key)
@@ -75,8 +83,8 @@ class HistoryStore(StoreBase):
             .select_from(keys.join(ev, ev.c.id == newest_id))
             .order_by(ev.c.check_id, ev.c.target_key)
         )
-        if check_ids is not None:
-            query = query.where(keys.c.check_id.in_(list(check_ids)))
+        if wanted is not None:
+            query = query.where(keys.c.check_id.in_(wanted))
         with self.engine.connect() as conn:
             return [_summary_of(row, row.last_conclusive_at) for row in conn.execute(query)]
 
@@ -164,9 +172,17 @@ class HistoryStore(StoreBase):
         ``collector.continuity.compress``): one summary per run, not per record, and memory in
         proportion to the state changes. Runs come out as they end, not in time order.
         """
-        items = self._timeline_items(
-            start, end, None if check_ids is None else list(check_ids), batch
-        )
+        wanted = None if check_ids is None else list(check_ids)
+        if max_ages is not None:
+            with self.engine.connect() as conn:
+                found = _timeline_from_runs(conn, start, end, wanted, max_ages)
+            if found is not None:
+                summaries, unsure = found
+                yield from summaries
+                if not unsure:
+                    return
+                wanted = sorted(unsure)
+        items = self._timeline_items(start, end, wanted, batch)
         if max_ages is None:
             for item, (_, _, conclusive_at, _) in items:
                 yield _as_summary(item, conclusive_at)
@@ -214,6 +230,55 @@ class HistoryStore(StoreBase):
                     at = conclusive[key] = collected_at
                     run = (status, known[1][2], None)
                 yield (*row[:10], known[1]), (key, collected_at, at, run)
+
+
+def _from_runs(
+    conn: Connection, runs: list[Row[Any]], record: str
+) -> list[tuple[EvidenceSummary, Row[Any]]]:
+    """Each run's record named by its column ``record`` as a summary (last conclusive time:
+    its own for a conclusive record, the run's for an error), with the run, by pair."""
+    ids = [getattr(run, record) for run in runs]
+    rows: dict[int, Row[Any]] = {}
+    for start in range(0, len(ids), 500):
+        query = select(*_SUMMARY_COLUMNS).where(ev.c.id.in_(ids[start : start + 500]))
+        rows |= {row.evidence_id: row for row in conn.execute(query)}
+    found = []
+    for run, id_ in zip(runs, ids, strict=True):
+        row = rows[id_]
+        conclusive = run.conclusive_at if row.status == "error" else row.collected_at
+        found.append((_summary_of(row, conclusive), run))
+    found.sort(key=lambda f: (f[0].check_id, f[0].target_key, f[0].collected_at))
+    return found
+
+
+def _timeline_from_runs(
+    conn: Connection,
+    start: datetime,
+    end: datetime,
+    wanted: list[str] | None,
+    max_ages: Mapping[str, timedelta | None],
+) -> tuple[list[EvidenceSummary], set[str]] | None:
+    """The compressed timeline read from the run summary (None when it does not cover the
+    store): the opening run's newest record at ``start`` and each run starting in the period,
+    each with its last conclusive time before ``end``. A run with a gap longer than its
+    check's maximum age would split; those checks come back apart, to read from the records."""
+    if not covers(conn):
+        return None
+    opening = _from_runs(conn, runs_at(conn, start, wanted, end), "newest_id")
+    heads = _from_runs(conn, runs_between(conn, start, end, wanted), "first_id")
+    unsure = set()
+    for _, run in (*opening, *heads):
+        max_age = max_ages.get(run.check_id)
+        if run.status != "error" and max_age is not None and run.max_gap_us > micros(max_age):
+            unsure.add(run.check_id)
+    found = [
+        item
+        if item.last_conclusive_at == run.clipped
+        else replace(item, last_conclusive_at=run.clipped)
+        for item, run in (*opening, *heads)
+        if run.check_id not in unsure
+    ]
+    return found, unsure
 
 
 def _pair_keys() -> Any:

@@ -238,6 +238,40 @@ transition_t = Table(
 )
 
 
+# One run of the run summary (``storage.summary``): consecutive records of one (check, target),
+# in (collected_at, id) order, with the same verdict. Derived from the sealed records and
+# re-derivable from them; never trusted over them.
+run_summary_t = Table(
+    "evidence_run",
+    metadata,
+    _id(),
+    _col("check_id", String(200)),
+    _col("target_key", String(300)),
+    _col("first_id", BigInteger),
+    _col("first_at", UTCDateTime()),
+    _col("last_id", BigInteger),
+    _col("last_at", UTCDateTime()),
+    _col("status", String(16)),
+    _col("failing", Text),  # JSON list of the failing resources
+    # the last conclusive record's time as of the run's last record (an error run: the one
+    # before the run)
+    _col("conclusive_at", UTCDateTime(), nullable=True),
+    _col("max_gap_us", BigInteger),  # the longest gap between two of its records
+    Index("ix_evidence_run_key", "check_id", "target_key", "first_at", "first_id"),
+    Index("ix_evidence_run_first", "first_at"),
+)
+
+# The evidence id range the run summary was derived from (one row, id 1): reads use the
+# summary only while it equals the evidence table's.
+run_state_t = Table(
+    "evidence_run_state",
+    metadata,
+    _col("id", Integer, primary_key=True, autoincrement=False),
+    _col("low_id", BigInteger, nullable=True),
+    _col("high_id", BigInteger, nullable=True),
+)
+
+
 def _json_serializer(value: object) -> str:
     return canonical_json(value).decode()
 

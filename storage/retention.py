@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, exists, func, insert, select
 
+from storage import summary
 from storage.audit import row_problem
 from storage.base import (
     StoreBase,
@@ -63,6 +64,7 @@ class RetentionStore(StoreBase):
             candidates = hashes.scalars().all()
             conn.execute(delete(ev).where(pruned))
             _delete_orphan_observations(conn, candidates)
+            summary.rebuild(conn)
             values = {
                 "pruned_at": pruned_at,
                 "before": before,

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Row, func, insert, make_url, select, 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from storage import migrate as migrations
+from storage import summary
 from storage.audit import ExceptionStore, ManualStore
 from storage.base import (
     ev,
@@ -270,7 +271,9 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                 .scalars()
                 .all()
             )
-            records = [p.record(id_) for p, id_ in zip(prepared, ids, strict=True)]
+            stored = list(zip(prepared, ids, strict=True))
+            summary.extend(conn, [p.summary_item(id_) for p, id_ in stored])
+            records = [p.record(id_) for p, id_ in stored]
         return records
 
     def history(
@@ -323,10 +326,8 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
     def id_range(self) -> tuple[int | None, int | None]:
         """The lowest and highest evidence record id (None, None when empty): the store grows
         at the top, prune removes at the bottom, so a cache of reads can tell what changed."""
-        with self.engine.connect() as conn:  # one aggregate per query: an index seek each
-            low = conn.execute(select(func.min(ev.c.id))).scalar_one()
-            high = conn.execute(select(func.max(ev.c.id))).scalar_one()
-        return low, high
+        with self.engine.connect() as conn:
+            return summary.id_range(conn)
 
     def earliest_after(self, evidence_id: int) -> datetime | None:
         """The earliest ``collected_at`` among records with an id above ``evidence_id``."""
@@ -398,6 +399,11 @@ class _Prepared:
             "previous_hash": self.previous_hash,
             "job_key": self.job_key,
         }
+
+    def summary_item(self, id_: int) -> summary.Item:
+        e = self.evidence
+        failing = summary.failing_json(e.findings)
+        return id_, e.check_id, e.target_key, e.collected_at, e.status, failing
 
     def record(self, id_: int) -> EvidenceRecord:
         e = self.evidence

@@ -1,0 +1,317 @@
+"""The run summary: a per-transition index of the sealed evidence, so that a point in time or a
+period is read without scanning its records.
+
+Each row of ``evidence_run`` is one run: the consecutive records of one (check, target), in
+(collected_at, id) order, with the same verdict (status and failing resources; the records of
+an error run share the time of the last conclusive record before them). A row keeps its
+first and last record, the last conclusive time as of its last record and the longest gap
+between its records (a gap longer than a check's maximum age splits a compressed timeline:
+``storage.runs``). ``HistoryStore.latest_at`` and ``timeline(max_ages=...)`` read it.
+
+It is a cache of the records, never trusted over them: reads use it only while the evidence
+id range it was derived from (``evidence_run_state``) equals the evidence table's, else they
+read the records. Appends extend it in their transaction (a record dated before its (check,
+target)'s newest, as buffered evidence can be, re-derives that pair), a prune re-derives it
+whole, migration 0006 derives it for an existing store, and ``matches`` (run by ``annexa
+verify``) compares it with a fresh derivation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    Text,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from storage.base import ev, failing_resources, run_state_t, run_summary_t
+
+__all__ = [
+    "Run",
+    "covers",
+    "derive",
+    "extend",
+    "id_range",
+    "matches",
+    "micros",
+    "rebuild",
+    "runs_at",
+    "runs_between",
+]
+
+_STATE_ID = 1
+_BATCH = 2_000
+
+
+@dataclass
+class Run:
+    """One run as stored (``id`` None until inserted)."""
+
+    check_id: str
+    target_key: str
+    first_id: int
+    first_at: datetime
+    last_id: int
+    last_at: datetime
+    status: str
+    failing: str
+    conclusive_at: datetime | None
+    max_gap_us: int
+    id: int | None = None
+
+
+# (id, check id, target key, collected_at, status, failing resources as JSON)
+Item = tuple[int, str, str, datetime, str, str]
+
+
+def micros(delta: timedelta) -> int:
+    """``delta`` in whole microseconds."""
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def follow(run: Run | None, item: Item) -> Run:
+    """``run`` extended by ``item`` (the next record of its pair), or the run ``item`` starts."""
+    id_, check_id, target_key, at, status, failing = item
+    if run is not None and (run.status, run.failing) == (status, failing):
+        if status != "error":
+            run.max_gap_us = max(run.max_gap_us, micros(at - run.last_at))
+            run.conclusive_at = at
+        run.last_id, run.last_at = id_, at
+        return run
+    before = run.conclusive_at if run is not None else None
+    conclusive = before if status == "error" else at
+    return Run(check_id, target_key, id_, at, id_, at, status, failing, conclusive, 0)
+
+
+def derive(items: Iterable[Item]) -> Iterator[Run]:
+    """The runs of ``items``, ordered by (check, target, collected_at, id)."""
+    run: Run | None = None
+    for item in items:
+        if run is not None and (run.check_id, run.target_key) != (item[1], item[2]):
+            yield run
+            run = None
+        nxt = follow(run, item)
+        if run is not None and nxt is not run:
+            yield run
+        run = nxt
+    if run is not None:
+        yield run
+
+
+def _items(conn: Connection, pair: tuple[str, str] | None = None) -> Iterator[Item]:
+    """Every record (or one pair's) as an ``Item``, in run order; findings parsed once per
+    distinct text of a pair."""
+    query = select(
+        ev.c.id,
+        ev.c.check_id,
+        ev.c.target_key,
+        ev.c.collected_at,
+        ev.c.status,
+        cast(ev.c.findings, Text),
+    ).order_by(ev.c.check_id, ev.c.target_key, ev.c.collected_at, ev.c.id)
+    if pair is not None:
+        query = query.where(ev.c.check_id == pair[0], ev.c.target_key == pair[1])
+    seen: tuple[str | None, str] = (None, "[]")
+    rows = conn.execute(query, execution_options={"yield_per": _BATCH})
+    for id_, check_id, target_key, at, status, text_ in rows:
+        if seen[0] != text_:
+            seen = (text_, failing_json(json.loads(text_)))
+        yield id_, check_id, target_key, at, status, seen[1]
+
+
+def failing_json(findings: list[dict] | None) -> str:
+    """The failing resources of ``findings`` as the summary stores them."""
+    return json.dumps(failing_resources(findings))
+
+
+def _insert(conn: Connection, runs: Iterable[Run]) -> None:
+    batch: list[dict[str, Any]] = []
+    for run in runs:
+        row = asdict(run)
+        del row["id"]
+        batch.append(row)
+        if len(batch) == _BATCH:
+            conn.execute(insert(run_summary_t), batch)
+            batch = []
+    if batch:
+        conn.execute(insert(run_summary_t), batch)
+
+
+def _set_state(conn: Connection, low: int | None, high: int | None) -> None:
+    conn.execute(delete(run_state_t))
+    conn.execute(insert(run_state_t), {"id": _STATE_ID, "low_id": low, "high_id": high})
+
+
+def id_range(conn: Connection) -> tuple[int | None, int | None]:
+    """The lowest and highest evidence id, one aggregate per query (an index seek each)."""
+    low = conn.execute(select(func.min(ev.c.id))).scalar_one()
+    high = conn.execute(select(func.max(ev.c.id))).scalar_one()
+    return low, high
+
+
+def rebuild(conn: Connection) -> None:
+    """Derive the whole summary again from the records (in the caller's write transaction)."""
+    conn.execute(delete(run_summary_t))
+    _insert(conn, derive(_items(conn)))
+    _set_state(conn, *id_range(conn))
+
+
+def covers(conn: Connection) -> bool:
+    """Whether the summary was derived from exactly the records stored now."""
+    state = conn.execute(select(run_state_t.c.low_id, run_state_t.c.high_id)).first()
+    return state is not None and tuple(state) == id_range(conn)
+
+
+def extend(conn: Connection, items: list[Item]) -> None:
+    """Fold records just appended (ids above every stored one) into the summary, in the
+    append's transaction; nothing when the summary did not cover the store before them."""
+    if not items:
+        return
+    first = min(i[0] for i in items)
+    state = conn.execute(select(run_state_t.c.low_id, run_state_t.c.high_id)).first()
+    before = conn.execute(select(func.max(ev.c.id)).where(ev.c.id < first)).scalar_one()
+    if state is None or state.high_id != before:
+        return  # stale already (e.g. a replica's copied records): reads use the records
+    by_pair: dict[tuple[str, str], list[Item]] = {}
+    for item in sorted(items, key=lambda i: (i[3], i[0])):
+        by_pair.setdefault((item[1], item[2]), []).append(item)
+    last = _last_runs(conn, list(by_pair))
+    changed: list[Run] = []
+    added: list[Run] = []
+    for pair, new in by_pair.items():
+        run = last.get(pair)
+        if run is not None and new[0][3] < run.last_at:  # dated inside what is summarised
+            conn.execute(
+                delete(run_summary_t).where(
+                    run_summary_t.c.check_id == pair[0], run_summary_t.c.target_key == pair[1]
+                )
+            )
+            added += derive(_items(conn, pair))
+            continue
+        for item in new:
+            nxt = follow(run, item)
+            if nxt is run:
+                if run.id is not None and (not changed or changed[-1] is not run):
+                    changed.append(run)
+            else:
+                added.append(nxt)
+            run = nxt
+    for run in changed:
+        values = {k: v for k, v in asdict(run).items() if k != "id"}
+        conn.execute(update(run_summary_t).where(run_summary_t.c.id == run.id), values)
+    _insert(conn, added)
+    low = state.low_id if state.low_id is not None else first
+    _set_state(conn, low, max(i[0] for i in items))
+
+
+def _last_runs(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Run]:
+    """The newest run of each of ``pairs`` that has one."""
+    r = run_summary_t
+    rank = func.row_number().over(
+        partition_by=(r.c.check_id, r.c.target_key),
+        order_by=(r.c.first_at.desc(), r.c.first_id.desc()),
+    )
+    wanted = set(pairs)
+    checks = sorted({c for c, _ in pairs})
+    found: dict[tuple[str, str], Run] = {}
+    for start in range(0, len(checks), 500):
+        ranked = (
+            select(r, rank.label("rank")).where(r.c.check_id.in_(checks[start : start + 500]))
+        ).subquery()
+        query = select(*[ranked.c[c.name] for c in r.c]).where(ranked.c.rank == 1)
+        for row in conn.execute(query):
+            if (row.check_id, row.target_key) in wanted:
+                found[(row.check_id, row.target_key)] = Run(**row._asdict())
+    return found
+
+
+def matches(conn: Connection) -> bool:
+    """Whether the stored summary equals one derived afresh from the records (``verify``)."""
+    stored = select(*[c for c in run_summary_t.c if c.name != "id"]).order_by(
+        run_summary_t.c.check_id,
+        run_summary_t.c.target_key,
+        run_summary_t.c.first_at,
+        run_summary_t.c.first_id,
+    )
+    fresh = derive(_items(conn))
+    for row in conn.execute(stored):
+        run = next(fresh, None)
+        if run is None or Run(**row._asdict()) != run:
+            return False
+    return next(fresh, None) is None and covers(conn)
+
+
+def _newest(at: datetime, strict: bool) -> Any:
+    """The id and time of the newest record of the outer run's pair collected at or before
+    ``at`` (before it when ``strict``): one index seek."""
+    r = run_summary_t
+    when = ev.c.collected_at < at if strict else ev.c.collected_at <= at
+    return (
+        select(ev.c.id, ev.c.collected_at)
+        .where(ev.c.check_id == r.c.check_id, ev.c.target_key == r.c.target_key, when)
+        .order_by(ev.c.collected_at.desc(), ev.c.id.desc())
+        .limit(1)
+        .correlate(r)
+    )
+
+
+def _clipped(end: datetime) -> Any:
+    """The run's last conclusive time as of its last record before ``end``."""
+    r = run_summary_t
+    seek = _newest(end, strict=True).with_only_columns(ev.c.collected_at).scalar_subquery()
+    return case(
+        (or_(r.c.last_at < end, r.c.status == "error"), r.c.conclusive_at), else_=seek
+    ).label("clipped")
+
+
+def runs_at(
+    conn: Connection, at: datetime | None, check_ids: list[str] | None, clip: datetime | None
+) -> list[Row[Any]]:
+    """Each (check, target)'s run at ``at`` (None: its newest run) with ``newest_id``, its
+    newest record collected at or before ``at``, and with ``clip``: ``clipped``, its last
+    conclusive time as of its last record before ``clip``."""
+    r = run_summary_t
+    rank = func.row_number().over(
+        partition_by=(r.c.check_id, r.c.target_key),
+        order_by=(r.c.first_at.desc(), r.c.first_id.desc()),
+    )
+    newest: Any = r.c.last_id
+    if at is not None:
+        seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
+        newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
+    columns = [r, newest.label("newest_id"), rank.label("rank")]
+    if clip is not None:
+        columns.append(_clipped(clip))
+    ranked = select(*columns)
+    if at is not None:
+        ranked = ranked.where(r.c.first_at <= at)
+    if check_ids is not None:
+        ranked = ranked.where(r.c.check_id.in_(check_ids))
+    found = ranked.subquery("ranked")
+    query = select(found).where(found.c.rank == 1)
+    return list(conn.execute(query))
+
+
+def runs_between(
+    conn: Connection, start: datetime, end: datetime, check_ids: list[str] | None
+) -> list[Row[Any]]:
+    """The runs whose first record was collected in ``(start, end)``, with ``clipped``."""
+    r = run_summary_t
+    query = select(r, _clipped(end)).where(r.c.first_at > start, r.c.first_at < end)
+    if check_ids is not None:
+        query = query.where(r.c.check_id.in_(check_ids))
+    return list(conn.execute(query))
