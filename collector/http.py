@@ -10,7 +10,9 @@ What differs between APIs is plugged in: how a request is authenticated (:func:`
 error (500, 502, 504) or a dropped connection is retried after a jittered exponential backoff.
 Every other error answer, and the last one when the attempts run out, raises
 :class:`ApiError` (its cause says how many attempts were made), and an answer of the wrong
-shape raises :class:`MalformedResponse`: unknown is never a pass.
+shape raises :class:`MalformedResponse`: unknown is never a pass. A client made with a
+``rate_key`` (provider, account, service) waits at the process's :data:`RequestGate` before
+every request it sends (each page, each retry): a worker's limiter shared by every worker.
 """
 
 from __future__ import annotations
@@ -48,6 +50,19 @@ Auth = Callable[[], Mapping[str, str]]
 WaitPolicy = Callable[["httpx.Response", int, float], float]
 #: Told of each 429/503 answer, retried or not (the last attempt's too), with its attempt number.
 RetryObserver = Callable[["httpx.Response", int], None]
+#: (provider, account or tenant, service) whose shared rate limit a client's requests count on.
+RateKey = tuple[str, str, str]
+#: Waits until one more request of a :data:`RateKey` may go out (see :func:`set_request_gate`).
+RequestGate = Callable[[str, str, str], None]
+
+_request_gate: RequestGate | None = None
+
+
+def set_request_gate(gate: RequestGate | None) -> None:
+    """Make every request of every client with a ``rate_key`` in this process wait at ``gate``
+    first (a worker's shared rate limiter, :mod:`collector.worker.ratelimit`); None: none."""
+    global _request_gate
+    _request_gate = gate
 
 
 class ApiError(Exception):
@@ -347,7 +362,8 @@ class HttpClient:
     permission is missing still names one; ``permission_hint`` reads it from the message
     where the API says it. ``on_retryable`` sees every 429/503 answer (the daemon's
     throttling metric). ``throttled`` recognises an answer that asks to wait under another
-    status (GitHub's rate limits answer 403 too); it is then retried like a 429.
+    status (GitHub's rate limits answer 403 too); it is then retried like a 429. ``rate_key``
+    names the shared rate limit its requests count on (see :func:`set_request_gate`).
     """
 
     def __init__(
@@ -366,8 +382,10 @@ class HttpClient:
         http: httpx.Client | None = None,
         on_retryable: RetryObserver | None = None,
         throttled: Callable[[httpx.Response], bool] | None = None,
+        rate_key: RateKey | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.rate_key = rate_key
         self._on_retryable = on_retryable
         self._throttled = throttled
         self._auth = auth
@@ -476,6 +494,9 @@ class HttpClient:
         dropped = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
         def attempt_once() -> httpx.Response:
+            gate = _request_gate
+            if gate is not None and self.rate_key is not None:
+                gate(*self.rate_key)
             headers = dict(self._auth()) if self._auth else {}
             try:
                 return self._http.request(

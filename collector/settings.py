@@ -601,10 +601,11 @@ class CelerySettings(BaseModel):
         3600, ge=10, description="Redis: seconds before an unacknowledged task is redelivered"
     )
     rate_limit: str | None = Field(
-        "20/second", description="API calls per (account, service) across all workers"
+        "20/second", description="API calls per (account or tenant, service), all workers"
     )
     rate_limits: dict[str, str] = Field(
-        default_factory=dict, description="per service override: {'aws:ec2': '10/second'}"
+        default_factory=dict,
+        description="per provider:service: {'aws:ec2': '10/second', 'entra:graph': '5/second'}",
     )
     rate_limit_storage: str | None = Field(
         None, description="limits storage URL (default: the broker's Redis, else per process)"
@@ -618,6 +619,14 @@ class CelerySettings(BaseModel):
         for name, value in limits.items():
             if value is not None and not _RATE.fullmatch(value):
                 raise ValueError(f"{name}: {value!r} is not N/second (or minute, hour, day)")
+        from collector.providers import RESOLVERS
+
+        for key in self.rate_limits:
+            provider, _, service = key.partition(":")
+            if provider not in RESOLVERS or not service:
+                raise ValueError(
+                    f"rate_limits: {key!r} is not provider:service (aws:ec2, entra:graph, ...)"
+                )
         return self
 
 

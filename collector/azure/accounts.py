@@ -69,6 +69,7 @@ def resolve_accounts(
                 max_attempts=settings.max_attempts,
                 sleep=sleep,
                 on_retryable=observe,
+                rate_key=(provider, tenant.tenant_id, "arm" if arm else "graph"),
             )
             subscriptions = _subscriptions(api, tenant) if arm else []
         except Exception as exc:  # the run records this as ERROR for the tenant's checks

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from collector.azure.errors import AzureApiError
-from collector.http import HttpClient, NextLinkField, RetryObserver, bearer
+from collector.http import HttpClient, NextLinkField, RateKey, RetryObserver, bearer
 
 if TYPE_CHECKING:
     import httpx
@@ -52,6 +52,7 @@ class ApiClient:
         sleep: Callable[[float], None] = time.sleep,
         http: httpx.Client | None = None,
         on_retryable: RetryObserver | None = None,
+        rate_key: RateKey | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._client = HttpClient(
@@ -64,6 +65,7 @@ class ApiClient:
             permission_hint=permission_in,
             http=http,
             on_retryable=on_retryable,
+            rate_key=rate_key,
         )
 
     def get(

@@ -52,6 +52,7 @@ def resolve_accounts(
         sleep=sleep,
         http=http,
         on_retryable=observe,
+        rate_key=("fleet", server, "api"),
     )
     try:
         api.get("/api/v1/fleet/me")

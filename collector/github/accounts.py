@@ -4,6 +4,7 @@ token), so a rejected credential is one ERROR cause for that organisation's chec
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -43,7 +44,7 @@ def resolve_accounts(
     if not settings.enabled:
         return []
 
-    def client(auth: Auth | None) -> HttpClient:
+    def client(auth: Auth | None, org: str) -> HttpClient:
         return HttpClient(
             base_url=settings.api_url,
             auth=auth,
@@ -56,6 +57,7 @@ def resolve_accounts(
             clock=epoch,
             http=http,
             on_retryable=observe,
+            rate_key=("github", org, "api"),
         )
 
     accounts = []
@@ -64,7 +66,7 @@ def resolve_accounts(
             if settings.auth == "app":
                 assert settings.app_id and settings.private_key_file  # validated settings
                 auth = app_auth(
-                    client,
+                    functools.partial(client, org=org),
                     settings.app_id,
                     settings.private_key_file,
                     org,
@@ -73,7 +75,7 @@ def resolve_accounts(
                 )
             else:
                 auth = token_auth(settings.token_env, environ)
-            api = client(auth)
+            api = client(auth, org)
             api.get(f"/orgs/{org}")
         except Exception as exc:  # recorded as ERROR for every check of this organisation
             cause = f"cannot access GitHub organization {org}: {describe_error(exc)}"

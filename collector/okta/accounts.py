@@ -58,6 +58,7 @@ def resolve_accounts(
             clock=epoch,
             http=http,
             on_retryable=observe,
+            rate_key=("okta", org, "api"),
         )
 
     try:

@@ -5,5 +5,5 @@
 - ``app``: the Celery app, its queues (one per provider) and the task.
 - ``publisher``: the leader's side: batches due jobs per account, publishes them, keeps them
   while the broker is down, and follows them into the store.
-- ``ratelimit``: API calls per (account, service) shared by every worker.
+- ``ratelimit``: API calls per (account or tenant, service) shared by every worker.
 """

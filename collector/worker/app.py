@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from celery import Celery, Task
@@ -27,6 +27,9 @@ from collector.providers import RESOLVERS, resolve_accounts
 from collector.settings import Settings
 from collector.worker.batch import Batch, collect_batch
 from storage import EvidenceStore
+
+if TYPE_CHECKING:
+    from collector.worker.ratelimit import ApiRateLimiter
 
 log = structlog.get_logger("annexa.worker")
 
@@ -74,8 +77,6 @@ def make_app(settings: Settings, *, accounts: AccountResolver | None = None) -> 
         task_send_sent_event=True,
     )
     context = WorkerContext(settings, accounts)
-    if conf.rate_limit or conf.rate_limits:
-        context.on_accounts = _limit_rates(settings)
     limit = time_limit(settings)
 
     @app.task(
@@ -90,21 +91,6 @@ def make_app(settings: Settings, *, accounts: AccountResolver | None = None) -> 
         return context.run(Batch.from_json(payload), task)
 
     return app
-
-
-def _limit_rates(settings: Settings) -> Callable[[Sequence[Account]], None]:
-    """Throttle each resolved account's API calls through a limiter made on first use (in the
-    worker process that collects, never before a fork)."""
-    made: list[Any] = []
-
-    def watch(accounts: Sequence[Account]) -> None:
-        from collector.worker.ratelimit import ApiRateLimiter
-
-        if not made:
-            made.append(ApiRateLimiter(settings.celery))
-        made[0].watch(accounts)
-
-    return watch
 
 
 def _queue(name: str) -> Queue:
@@ -124,7 +110,7 @@ class WorkerContext:
         self._store: EvidenceStore | None = None
         self._jobs: dict[str, DaemonJob] = {}
         self._planned_at = float("-inf")
-        self.on_accounts: Callable[[Sequence[Account]], None] | None = None
+        self._limiter: ApiRateLimiter | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -151,12 +137,25 @@ class WorkerContext:
             self._plan()
         return self._jobs
 
+    def limiter(self) -> ApiRateLimiter | None:
+        """The shared API rate limiter (made on first use, in the worker process that
+        collects, never before a fork; it then limits every HTTP client of the process)."""
+        conf = self.settings.celery
+        with self._lock:
+            if self._limiter is None and (conf.rate_limit or conf.rate_limits):
+                from collector.worker.ratelimit import ApiRateLimiter
+
+                self._limiter = ApiRateLimiter(conf)
+                self._limiter.install()
+            return self._limiter
+
     def _plan(self) -> None:
         workspace = self.workspace
         checks = workspace.checks()
+        limiter = self.limiter()  # before resolving: the credential probes count too
         accounts = self._resolve(self.settings, {p for c in checks for p in c.providers})
-        if self.on_accounts is not None:
-            self.on_accounts(accounts)
+        if limiter is not None:
+            limiter.watch(accounts)
         jobs = plan_jobs(
             checks, accounts, workspace.registry, workspace.mapping, self.settings.schedule
         )

@@ -2,8 +2,12 @@
 window in the broker's Redis): adding workers adds throughput, not throttling.
 
 AWS: each account session's ``before-call`` event waits for a slot before every API call
-(retries are botocore's own and are not counted again). A limit reads ``N/second`` (or
-minute, hour); ``rate_limits`` overrides it per ``provider:service`` (``aws:ec2``).
+(retries are botocore's own and are not counted again). HTTP providers: every request of a
+client with a ``rate_key`` (each page, each retry) waits at the shared client's request gate
+(:func:`collector.http.set_request_gate`), per tenant, org or server and service:
+``azure:arm``, ``entra:graph``, ``intune:graph``, ``okta:api``, ``workspace:directory``,
+``workspace:reports``, ``fleet:api``, ``github:api``. A limit reads ``N/second`` (or minute,
+hour); ``rate_limits`` overrides it per ``provider:service`` (``aws:ec2``).
 """
 
 from __future__ import annotations
@@ -69,6 +73,12 @@ class ApiRateLimiter:
             except Exception:
                 wait = MAX_WAIT
             self._sleep(min(MAX_WAIT, max(0.01, wait)))
+
+    def install(self) -> None:
+        """Limit the requests of every HTTP provider's client in this process."""
+        from collector.http import set_request_gate
+
+        set_request_gate(self.acquire)
 
     def watch(self, accounts: Sequence[Account]) -> None:
         """Limit the API calls of every AWS account's session."""

@@ -75,7 +75,7 @@ def resolve_accounts(
         hint = _DELEGATION_HINT if "unauthorized_client" in cause else ""
         return [Account("workspace", label, error=f"cannot access Google Workspace: {cause}{hint}")]
 
-    def client(auth_token: Callable[[], str]) -> HttpClient:
+    def client(auth_token: Callable[[], str], service: str) -> HttpClient:
         return HttpClient(
             base_url=ADMIN_URL,
             auth=bearer(auth_token),
@@ -84,13 +84,14 @@ def resolve_accounts(
             sleep=sleep,
             http=http,
             on_retryable=observe,
+            rate_key=("workspace", label, service),
         )
 
-    api = client(token)
+    api = client(token, "directory")
     reports_token = functools.cache(
         lambda: token_source(credential_factory(settings, REPORTS_READONLY), transport)
     )
-    reports = client(lambda: reports_token()())
+    reports = client(lambda: reports_token()(), "reports")
 
     def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[WorkspaceSettings]:
         return WorkspaceScope(target, api, cache, settings=settings, clock=clock, reports=reports)

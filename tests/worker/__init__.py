@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,44 +24,18 @@ S3 = "aws.s3.public_access_blocked"
 ACCOUNT = "123456789012"  # moto's default account
 
 
-class HoldingProxy:
-    """A real HTTP proxy in front of a moto server that holds every S3 ListBuckets (``GET /``)
-    while ``holding`` is set, counting the requests it holds: a worker is then mid-task for as
-    long as the test wants."""
+class LocalServer:
+    """A real HTTP/1.1 server on 127.0.0.1 (any free port) whose ``answer(handler)`` answers
+    every request."""
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = urlsplit(upstream)
-        self.release = threading.Event()
-        self.held = 0
-        self.list_buckets = 0
-        proxy = self
-
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler], None]) -> None:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                if self.command == "GET" and self.path == "/":
-                    proxy.list_buckets += 1
-                    proxy.held += 1
-                    proxy.release.wait(120)
-                conn = http.client.HTTPConnection(
-                    proxy.upstream.hostname, proxy.upstream.port, timeout=60
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body or None, headers=headers)
-                answer = conn.getresponse()
-                payload = answer.read()
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("transfer-encoding", "content-length", "connection"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                conn.close()
+            def _answer(self) -> None:
+                answer(self)
 
-            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _forward
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _answer
 
             def log_message(self, *_: Any) -> None:
                 pass
@@ -74,9 +49,68 @@ class HoldingProxy:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def close(self) -> None:
-        self.release.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None
+) -> None:
+    """Answer ``handler``'s request with ``body`` (JSON unless ``headers`` say otherwise)."""
+    headers = dict(headers or {})
+    if not any(key.lower() == "content-type" for key in headers):
+        headers = {"Content-Type": "application/json", **headers}
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class HoldingProxy(LocalServer):
+    """A real HTTP proxy in front of a moto server that holds every S3 ListBuckets (``GET /``)
+    while ``holding`` is set, counting the requests it holds: a worker is then mid-task for as
+    long as the test wants."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.release = threading.Event()
+        self.held = 0
+        self.list_buckets = 0
+        super().__init__(self._forward)
+
+    def _forward(self, handler: BaseHTTPRequestHandler) -> None:
+        body = handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
+        if handler.command == "GET" and handler.path == "/":
+            self.list_buckets += 1
+            self.held += 1
+            self.release.wait(120)
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        headers = {k: v for k, v in handler.headers.items() if k.lower() != "host"}
+        conn.request(handler.command, handler.path, body=body or None, headers=headers)
+        answer = conn.getresponse()
+        payload = answer.read()
+        kept = {
+            key: value
+            for key, value in answer.getheaders()
+            if key.lower() not in ("transfer-encoding", "content-length", "connection")
+        }
+        send_json(handler, answer.status, payload, kept)
+        conn.close()
+
+    def close(self) -> None:
+        self.release.set()
+        super().close()
+
+
+class Waited(Exception):
+    """Raised by a rate limiter's sleep: the call had to wait for a slot."""
+
+
+def refuse(_: float) -> None:
+    """A rate limiter's sleep that refuses to wait."""
+    raise Waited
 
 
 def write_config(tmp: Path, database_url: str, broker_url: str, prefix: str, **extra: Any) -> Path:

@@ -11,16 +11,9 @@ from collector.aws.accounts import resolve_accounts
 from collector.errors import UserError
 from collector.settings import CelerySettings, load_settings
 from collector.worker.ratelimit import ApiRateLimiter
+from tests.worker import Waited, refuse
 
 pytestmark = [pytest.mark.broker]
-
-
-class Waited(Exception):
-    """Raised by a limiter's sleep: the call had to wait for a slot."""
-
-
-def refuse(_: float) -> None:
-    raise Waited
 
 
 def limiter(redis_server, **limits) -> ApiRateLimiter:
@@ -71,3 +64,5 @@ def test_aws_calls_wait_for_a_slot(redis_server, monkeypatch):
 def test_a_malformed_rate_is_refused_at_load():
     with pytest.raises(UserError, match="rate_limit: '20 a second' is not N/second"):
         load_settings(None, celery={"rate_limit": "20 a second"})
+    with pytest.raises(UserError, match="rate_limits: 'graph' is not provider:service"):
+        load_settings(None, celery={"rate_limits": {"graph": "5/second"}})
