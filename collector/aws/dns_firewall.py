@@ -4,7 +4,7 @@ the BLOCK rules of each associated group, every page."""
 from __future__ import annotations
 
 from checks.aws.dns_firewall import DnsFirewall, FirewallAssociation
-from checks.aws.models import Vpc
+from collector.aws.monitoring import region_vpcs
 from collector.aws.paging import each, pages
 from collector.aws.scope import AwsScope
 from collector.collect import collects
@@ -21,11 +21,7 @@ from collector.collect import collects
 )
 def dns_firewall(scope: AwsScope) -> DnsFirewall:
     """Rules are read once per associated rule group, however many VPCs share it."""
-    ec2, resolver = scope.client("ec2"), scope.client("route53resolver")
-    vpcs = tuple(
-        Vpc(vpc_id=v["VpcId"], arn=scope.arn("ec2", f"vpc/{v['VpcId']}", region=scope.region))
-        for v in pages(ec2, "describe_vpcs", "Vpcs")
-    )
+    resolver = scope.client("route53resolver")
     found = pages(
         resolver, "list_firewall_rule_group_associations", "FirewallRuleGroupAssociations"
     )
@@ -38,7 +34,7 @@ def dns_firewall(scope: AwsScope) -> DnsFirewall:
     counts = dict(zip(groups, each(blocking, groups), strict=True))
     return DnsFirewall(
         region=scope.region,
-        vpcs=tuple(sorted(vpcs, key=lambda v: v.vpc_id)),
+        vpcs=region_vpcs(scope),
         associations=tuple(
             FirewallAssociation(
                 vpc_id=a["VpcId"],

@@ -104,14 +104,27 @@ def security_hub(scope: AwsScope) -> SecurityHubState:
     return SecurityHubState(region=scope.region, arn=arn, enabled=True, standards=standards)
 
 
+def region_vpcs(scope: AwsScope) -> tuple[Vpc, ...]:
+    """The region's VPCs (``ec2:DescribeVpcs``, every page), sorted by id."""
+    return tuple(
+        sorted(
+            (
+                Vpc(
+                    vpc_id=v["VpcId"],
+                    arn=scope.arn("ec2", f"vpc/{v['VpcId']}", region=scope.region),
+                )
+                for v in pages(scope.client("ec2"), "describe_vpcs", "Vpcs")
+            ),
+            key=lambda v: v.vpc_id,
+        )
+    )
+
+
 @collects(VpcFlowLogs, permissions=["ec2:DescribeVpcs", "ec2:DescribeFlowLogs"], scope="region")
 def vpc_flow_logs(scope: AwsScope) -> VpcFlowLogs:
     """The region's VPCs and the flow logs attached to them."""
     ec2 = scope.client("ec2")
-    vpcs = tuple(
-        Vpc(vpc_id=v["VpcId"], arn=scope.arn("ec2", f"vpc/{v['VpcId']}", region=scope.region))
-        for v in pages(ec2, "describe_vpcs", "Vpcs")
-    )
+    vpcs = region_vpcs(scope)
     ids = {v.vpc_id for v in vpcs}
     flow_logs = tuple(
         FlowLog(
@@ -125,6 +138,6 @@ def vpc_flow_logs(scope: AwsScope) -> VpcFlowLogs:
     )
     return VpcFlowLogs(
         region=scope.region,
-        vpcs=tuple(sorted(vpcs, key=lambda v: v.vpc_id)),
+        vpcs=vpcs,
         flow_logs=tuple(sorted(flow_logs, key=lambda f: f.flow_log_id)),
     )

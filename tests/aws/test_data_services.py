@@ -33,20 +33,25 @@ from tests.aws.wire import ACCOUNT
 REGION = "eu-west-1"
 
 
+def postgres(rds: object, name: str, **settings: object) -> str:
+    """A standalone 20 GiB PostgreSQL instance; its ARN."""
+    reply = rds.create_db_instance(  # type: ignore[attr-defined]
+        DBInstanceIdentifier=name,
+        DBInstanceClass="db.t3.micro",
+        Engine="postgres",
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-real-password",
+        AllocatedStorage=20,
+        **settings,
+    )
+    return reply["DBInstance"]["DBInstanceArn"]
+
+
 def test_rds_instances(session: boto3.Session) -> None:
     rds = session.client("rds", region_name=REGION)
 
     def db(name: str, **settings: object) -> str:
-        reply = rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            DBInstanceClass="db.t3.micro",
-            Engine="postgres",
-            MasterUsername="admin_user",
-            MasterUserPassword="not-a-real-password",
-            AllocatedStorage=20,
-            **settings,
-        )
-        return reply["DBInstance"]["DBInstanceArn"]
+        return postgres(rds, name, **settings)
 
     good = db(
         "ledger",
@@ -129,19 +134,7 @@ def test_rds_instances(session: boto3.Session) -> None:
 
 def test_rds_storage_autoscaling_needs_a_ceiling_above_the_allocated_size(session) -> None:
     rds = session.client("rds", region_name=REGION)
-
-    def db(name: str, **settings: object) -> str:
-        return rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            DBInstanceClass="db.t3.micro",
-            Engine="postgres",
-            MasterUsername="admin_user",
-            MasterUserPassword="not-a-real-password",
-            AllocatedStorage=20,
-            **settings,
-        )["DBInstance"]["DBInstanceArn"]
-
-    growing, fixed = db("ledger", MaxAllocatedStorage=200), db("scratch")
+    growing, fixed = postgres(rds, "ledger", MaxAllocatedStorage=200), postgres(rds, "scratch")
     rds.create_db_cluster(
         DBClusterIdentifier="aurora",
         Engine="aurora-postgresql",
