@@ -188,6 +188,11 @@ class IntunePolicy(BaseModel):
     )
 
     sync_within_days: int = Field(7, ge=1, description="a device must have synced this recently")
+    app_protection_platforms: list[Literal["iOS", "Android"]] = Field(
+        default_factory=lambda: ["iOS", "Android"],
+        description="intune.app_protection.data_contained: mobile platforms that need an "
+        "assigned app protection policy keeping data in managed apps",
+    )
     asset_return_days: int = Field(
         14,
         ge=0,

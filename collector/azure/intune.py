@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.intune.app_protection import AppProtectionPolicies, AppProtectionPolicy
 from checks.intune.apps import DetectedApp, DetectedApps
 from checks.intune.assets import AssignedDevice, DeviceAssignments, DeviceUser
 from checks.intune.models import IntuneDevices, IntuneSettings, ManagedDevice
@@ -16,6 +17,12 @@ from collector.collect import collects
 
 DEVICES = ("graph:DeviceManagementManagedDevices.Read.All",)
 CONFIGURATION = ("graph:DeviceManagementConfiguration.Read.All",)
+APPS = ("graph:DeviceManagementApps.Read.All",)
+#: Graph collections of app protection policies per platform.
+_APP_PROTECTIONS = {
+    "iOS": "/deviceAppManagement/iosManagedAppProtections",
+    "Android": "/deviceAppManagement/androidManagedAppProtections",
+}
 #: employeeLeaveDateTime is read with User-LifeCycleInfo.Read.All besides User.Read.All.
 LEAVERS = (*DEVICES, "graph:User.Read.All", "graph:User-LifeCycleInfo.Read.All")
 _NEVER = "0001-01-01T00:00:00Z"  # Intune's "never synced"
@@ -224,4 +231,36 @@ def device_assignments(scope: AzureScope) -> DeviceAssignments:
         return_days=scope.settings.intune.asset_return_days,
         devices=devices,
         users=found,
+    )
+
+
+@collects(AppProtectionPolicies, permissions=APPS)
+def app_protection_policies(scope: AzureScope) -> AppProtectionPolicies:
+    """iOS and Android app protection policies with their assignments (one list each, for
+    the configured platforms); a policy without its data transfer settings is malformed."""
+    wanted = scope.settings.intune.app_protection_platforms
+    policies = []
+    for platform in wanted:
+        path = _APP_PROTECTIONS[platform]
+        for item in scope.api.list(path, params={"$expand": "assignments"}, requires=needs(APPS)):
+            transfer = item.get("allowedOutboundDataTransferDestinations")
+            clipboard = item.get("allowedOutboundClipboardSharingLevel")
+            if not transfer or not clipboard or not isinstance(item.get("assignments"), list):
+                raise MalformedResponse(
+                    f"GET /v1.0{path}", f"{item.get('id')} has no data transfer settings"
+                )
+            policies.append(
+                AppProtectionPolicy(
+                    id=item["id"],
+                    name=item.get("displayName") or item["id"],
+                    platform=platform,
+                    assigned=bool(item["assignments"]),
+                    outbound_transfer=transfer,
+                    clipboard=clipboard,
+                    save_as_blocked=item.get("saveAsBlocked") is True,
+                    backup_blocked=item.get("dataBackupBlocked") is True,
+                )
+            )
+    return AppProtectionPolicies(
+        tenant=scope.target.account, platforms=tuple(wanted), policies=tuple(policies)
     )

@@ -15,6 +15,7 @@ from tests.azure import test_azure_arm_infra as infra
 from tests.azure import test_azure_entra as entra
 from tests.azure import test_azure_governance as governance
 from tests.azure import test_azure_intune as intune
+from tests.azure import test_azure_intune_app_protection as app_protection
 from tests.azure import test_azure_intune_leavers as leavers
 from tests.azure import test_azure_operations as ops
 from tests.azure.fakes import (
@@ -70,7 +71,8 @@ def serve_estate(api: respx.MockRouter) -> dict[str, respx.Route]:
         "graph/error_non_premium.json",
         status=403,
     )
-    leavers.serve_leavers(api)  # its own $select of devices and users, before the others
+    leavers.serve_leavers(api)
+    app_protection.serve_policies(api)  # its own $select of devices and users, before the others
     throttled = httpx.Response(
         429, json=recording("graph/error_throttled.json"), headers={"Retry-After": "1"}
     )
@@ -111,7 +113,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     result = Runner(reg, store, concurrency=4, clock=lambda: NOW).run(checks, accounts)
 
     by_check = {r.check_id: r for r in result.records}
-    assert len(result.records) == len(checks) == 48
+    assert len(result.records) == len(checks) == 49
     assert {r.target_key for r in result.records} == {
         f"azure:{SUBSCRIPTION}",
         f"entra:{TENANT}",
@@ -147,6 +149,7 @@ def test_one_tenant_one_subscription(api: respx.MockRouter, store: EvidenceStore
     assert statuses["entra.roles.global_admin_count"] == "fail"  # five, one group expanded
     assert statuses["intune.devices.compliant"] == "fail"
     assert statuses["intune.devices.leavers_returned"] == "fail"  # erin left in April
+    assert statuses["intune.app_protection.data_contained"] == "fail"  # Android BYOD
     assert statuses["entra.conditional_access.managed_device_required"] == "fail"
     assert statuses["entra.conditional_access.terms_of_use_required"] == "fail"
     assert sleeps == [1.0]  # Intune throttled once
