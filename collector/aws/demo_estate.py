@@ -307,8 +307,9 @@ def _seed_monitoring(session: boto3.Session) -> None:
 
 
 def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
-    """What moto lacks, in AWS's REST-JSON: Access Analyzer's analyzers and Security Hub's
-    enabled standards (an ACCOUNT analyzer and FSBP in MONITORED_REGION only)."""
+    """What moto lacks, in AWS's REST-JSON: Access Analyzer's analyzers, Security Hub's
+    enabled standards and its failing controls (moto ignores GetFindings' filters): an
+    ACCOUNT analyzer, FSBP and one failing S3.8 in MONITORED_REGION only."""
 
     def analyzers(region: str, _: object) -> bytes:
         found = []
@@ -335,8 +336,36 @@ def _serve_monitoring_wire(session: boto3.Session, account: str) -> None:
         }
         return json.dumps({"StandardsSubscriptions": [subscription]}).encode()
 
+    def failed_controls(region: str, _: object) -> bytes:
+        found = []
+        if region == MONITORED_REGION:  # the public website bucket fails S3.8 (block public)
+            bucket = "arn:aws:s3:::acme-public-website"
+            found.append(
+                {
+                    "SchemaVersion": "2018-10-08",
+                    "Id": f"arn:aws:securityhub:{region}:{account}:security-control/S3.8/demo",
+                    "ProductArn": f"arn:aws:securityhub:{region}::product/aws/securityhub",
+                    "GeneratorId": "security-control/S3.8",
+                    "AwsAccountId": account,
+                    "Types": [
+                        "Software and Configuration Checks/Industry and Regulatory Standards"
+                    ],
+                    "CreatedAt": "2024-03-01T09:00:00.000Z",
+                    "UpdatedAt": "2024-03-01T09:00:00.000Z",
+                    "Severity": {"Label": "HIGH", "Normalized": 70},
+                    "Title": "S3 general purpose buckets should block public access",
+                    "Description": "demo",
+                    "Resources": [{"Type": "AwsS3Bucket", "Id": bucket}],
+                    "Compliance": {"Status": "FAILED", "SecurityControlId": "S3.8"},
+                    "Workflow": {"Status": "NEW"},
+                    "RecordState": "ACTIVE",
+                }
+            )
+        return json.dumps({"Findings": found}).encode()
+
     serve_wire_by_region(session, "accessanalyzer.ListAnalyzers", analyzers)
     serve_wire_by_region(session, "securityhub.GetEnabledStandards", standards)
+    serve_wire_by_region(session, "securityhub.GetFindings", failed_controls)
 
 
 def _serve_dns_firewall_wire(session: boto3.Session, account: str) -> None:
