@@ -1032,7 +1032,13 @@ def verify(
         progress_bar(err, "verifying", "records") as update,
     ):
         checked = verify_store(store, settings, keys, update)
+        rederived = checked.report.problem is None and store.refresh_summary()
     result = checked.report
+    if rederived:
+        err.print(
+            "annexa: the run summary (a cache of the records for point-in-time and period "
+            "reads) did not match the records; derived it again from them"
+        )
     if result.problem is None:
         out.print(
             f"{result.records} records verified, chain intact "

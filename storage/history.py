@@ -52,7 +52,7 @@ class HistoryStore(StoreBase):
         wanted = None if check_ids is None else list(check_ids)
         with self.engine.connect() as conn:
             if covers(conn):
-                found = _from_runs(conn, runs_at(conn, at, wanted, None), "newest_id")
+                found = _from_runs(conn, runs_at(at, wanted, None))
                 return [item for item, _ in found]
         keys = _pair_keys()
         newest = select(ev.c.id).where(ev.c.check_id == keys.c.check_id)
@@ -233,20 +233,19 @@ class HistoryStore(StoreBase):
 
 
 def _from_runs(
-    conn: Connection, runs: list[Row[Any]], record: str
+    conn: Connection, runs: Any, clipped: bool = False
 ) -> list[tuple[EvidenceSummary, Row[Any]]]:
-    """Each run's record named by its column ``record`` as a summary (last conclusive time:
-    its own for a conclusive record, the run's for an error), with the run, by pair."""
-    ids = [getattr(run, record) for run in runs]
-    rows: dict[int, Row[Any]] = {}
-    for start in range(0, len(ids), 500):
-        query = select(*_SUMMARY_COLUMNS).where(ev.c.id.in_(ids[start : start + 500]))
-        rows |= {row.evidence_id: row for row in conn.execute(query)}
+    """Each run's record (``runs.record_id``) as a summary with its run's columns, by pair;
+    last conclusive time: the run's ``clipped`` one, else as of the record (its own for a
+    conclusive record, the run's for an error)."""
+    query = select(*_SUMMARY_COLUMNS, runs).join(runs, ev.c.id == runs.c.record_id)
     found = []
-    for run, id_ in zip(runs, ids, strict=True):
-        row = rows[id_]
-        conclusive = run.conclusive_at if row.status == "error" else row.collected_at
-        found.append((_summary_of(row, conclusive), run))
+    for row in conn.execute(query):
+        if clipped:
+            conclusive = row.clipped
+        else:
+            conclusive = row.conclusive_at if row.status == "error" else row.collected_at
+        found.append((_summary_of(row, conclusive), row))
     found.sort(key=lambda f: (f[0].check_id, f[0].target_key, f[0].collected_at))
     return found
 
@@ -264,20 +263,14 @@ def _timeline_from_runs(
     check's maximum age would split; those checks come back apart, to read from the records."""
     if not covers(conn):
         return None
-    opening = _from_runs(conn, runs_at(conn, start, wanted, end), "newest_id")
-    heads = _from_runs(conn, runs_between(conn, start, end, wanted), "first_id")
+    opening = _from_runs(conn, runs_at(start, wanted, end), clipped=True)
+    heads = _from_runs(conn, runs_between(start, end, wanted), clipped=True)
     unsure = set()
     for _, run in (*opening, *heads):
         max_age = max_ages.get(run.check_id)
         if run.status != "error" and max_age is not None and run.max_gap_us > micros(max_age):
             unsure.add(run.check_id)
-    found = [
-        item
-        if item.last_conclusive_at == run.clipped
-        else replace(item, last_conclusive_at=run.clipped)
-        for item, run in (*opening, *heads)
-        if run.check_id not in unsure
-    ]
+    found = [item for item, run in (*opening, *heads) if run.check_id not in unsure]
     return found, unsure
 
 

@@ -80,6 +80,17 @@ class RetentionStore(StoreBase):
         self._anchor()
         return Tombstone(id=id_, **values)
 
+    def refresh_summary(self) -> bool:
+        """Compare the run summary (``storage.summary``) with one derived afresh from the
+        records; derive it again when they differ. Whether it had to (``annexa verify``)."""
+        with self.engine.connect() as conn:
+            if summary.matches(conn):
+                return False
+        with self._write() as conn:
+            lock_chain(conn)
+            summary.rebuild(conn)
+        return True
+
     def prunable(self, before: datetime) -> int:
         """How many records ``prune(before)`` would delete."""
         with self.engine.connect() as conn:

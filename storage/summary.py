@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Row,
     Text,
     case,
     cast,
@@ -269,49 +268,59 @@ def _newest(at: datetime, strict: bool) -> Any:
     )
 
 
-def _clipped(end: datetime) -> Any:
-    """The run's last conclusive time as of its last record before ``end``."""
+def _clipped(end: datetime | None) -> Any:
+    """The run's last conclusive time as of its last record before ``end`` (None: its own)."""
     r = run_summary_t
+    if end is None:
+        return r.c.conclusive_at.label("clipped")
     seek = _newest(end, strict=True).with_only_columns(ev.c.collected_at).scalar_subquery()
     return case(
         (or_(r.c.last_at < end, r.c.status == "error"), r.c.conclusive_at), else_=seek
     ).label("clipped")
 
 
-def runs_at(
-    conn: Connection, at: datetime | None, check_ids: list[str] | None, clip: datetime | None
-) -> list[Row[Any]]:
-    """Each (check, target)'s run at ``at`` (None: its newest run) with ``newest_id``, its
-    newest record collected at or before ``at``, and with ``clip``: ``clipped``, its last
-    conclusive time as of its last record before ``clip``."""
+def _shown(record: Any, clip: datetime | None) -> list[Any]:
+    """What a read takes of a run: the record it reads (``record_id``), the run's last
+    conclusive time, longest gap, and ``clipped``."""
     r = run_summary_t
-    rank = func.row_number().over(
-        partition_by=(r.c.check_id, r.c.target_key),
-        order_by=(r.c.first_at.desc(), r.c.first_id.desc()),
+    return [record.label("record_id"), r.c.conclusive_at, r.c.max_gap_us, _clipped(clip)]
+
+
+def runs_at(at: datetime | None, check_ids: list[str] | None, clip: datetime | None) -> Any:
+    """Each (check, target)'s run at ``at`` (None: its newest run), as a subquery: its
+    ``record_id`` is the pair's newest record collected at or before ``at``, ``clipped`` its
+    last conclusive time as of its last record before ``clip`` (None: the run's own). The
+    pairs come from the summary's index, each run by one seek down it."""
+    r, other = run_summary_t, run_summary_t.alias("other")
+    pairs = select(r.c.check_id, r.c.target_key).group_by(r.c.check_id, r.c.target_key)
+    if check_ids is not None:
+        pairs = pairs.where(r.c.check_id.in_(check_ids))
+    pair = pairs.subquery("pair")
+    current = select(other.c.id).where(
+        other.c.check_id == pair.c.check_id, other.c.target_key == pair.c.target_key
+    )
+    if at is not None:
+        current = current.where(other.c.first_at <= at)
+    run_id = (
+        current.order_by(other.c.first_at.desc(), other.c.first_id.desc())
+        .limit(1)
+        .correlate(pair)
+        .scalar_subquery()
     )
     newest: Any = r.c.last_id
     if at is not None:
         seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
         newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
-    columns = [r, newest.label("newest_id"), rank.label("rank")]
-    if clip is not None:
-        columns.append(_clipped(clip))
-    ranked = select(*columns)
-    if at is not None:
-        ranked = ranked.where(r.c.first_at <= at)
-    if check_ids is not None:
-        ranked = ranked.where(r.c.check_id.in_(check_ids))
-    found = ranked.subquery("ranked")
-    query = select(found).where(found.c.rank == 1)
-    return list(conn.execute(query))
+    query = select(*_shown(newest, clip)).select_from(pair.join(r, r.c.id == run_id))
+    return query.subquery("current")
 
 
-def runs_between(
-    conn: Connection, start: datetime, end: datetime, check_ids: list[str] | None
-) -> list[Row[Any]]:
-    """The runs whose first record was collected in ``(start, end)``, with ``clipped``."""
+def runs_between(start: datetime, end: datetime, check_ids: list[str] | None) -> Any:
+    """The runs whose first record (``record_id``) was collected in ``(start, end)``, as a
+    subquery, with ``clipped`` at ``end``."""
     r = run_summary_t
-    query = select(r, _clipped(end)).where(r.c.first_at > start, r.c.first_at < end)
+    query = select(*_shown(r.c.first_id, end))
+    query = query.where(r.c.first_at > start, r.c.first_at < end)
     if check_ids is not None:
         query = query.where(r.c.check_id.in_(check_ids))
-    return list(conn.execute(query))
+    return query.subquery("started")

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from collector.app import load_workspace
 from collector.audit import status_over_period, statuses_at
 from collector.settings import load_settings
 from storage import EvidenceStore
-from storage.base import run_state_t
+from storage.base import run_state_t, run_summary_t
 from storage.summary import covers, matches, rebuild
 from tests.web.test_web_cache import _records
 
@@ -158,3 +158,21 @@ def test_status_at_and_over_a_period_equal_the_records(store: EvidenceStore, tmp
     assert fast == by_records(store, reads)
     states = {r.state.value for found in fast[:5] for s in found for r in s.reasons}
     assert {"failing", "passing", "error", "stale", "accepted"} <= states
+
+
+def test_verify_derives_a_summary_that_disagrees_with_the_records_again(store, annexa_db):
+    """The summary is never trusted over the records: ``annexa verify`` finds one that does
+    not match them (here: a run's status changed behind the store's back) and derives it
+    again, after which the reads agree with the records."""
+    run = store.start_run(started_at=T0)
+    store.append_many(_records(run, random.Random(3), T0, 20))
+    with store._write() as conn:
+        conn.execute(update(run_summary_t).values(status="pass"))
+    with store.engine.connect() as conn:
+        assert covers(conn) and not matches(conn)
+    code, _, err = annexa_db("verify")
+    assert code == 0, err
+    assert "did not match the records; derived it again" in " ".join(err.split())
+    with store.engine.connect() as conn:
+        assert matches(conn)
+    assert "did not match" not in annexa_db("verify")[2]
