@@ -21,7 +21,7 @@ from collector.http import ApiScope, HttpClient, RetryObserver, bearer
 from collector.settings import Settings, WorkspaceSettings
 from collector.snapshots import SnapshotCache
 from collector.workspace.auth import delegated_credentials, token_source
-from collector.workspace.directory import USER_READONLY
+from collector.workspace.directory import MOBILE_READONLY, USER_READONLY
 from collector.workspace.reports import REPORTS_READONLY
 
 ADMIN_URL = "https://admin.googleapis.com"
@@ -44,13 +44,14 @@ def _credentials(settings: WorkspaceSettings, scope: str = USER_READONLY) -> Cre
 
 
 class WorkspaceScope(ApiScope[WorkspaceSettings]):
-    """A Workspace target: ``api`` acts with the Directory scope; ``reports`` with the Reports
-    audit scope, its token fetched on first use so a missing delegation for it is an ERROR of
-    the checks that read reports only."""
+    """A Workspace target: ``api`` acts with the Directory user scope; ``reports`` with the
+    Reports audit scope and ``devices`` with the mobile devices scope, each token fetched on
+    first use so a missing delegation for it is an ERROR of the checks that need it only."""
 
-    def __init__(self, *args: Any, reports: HttpClient, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reports: HttpClient, devices: HttpClient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reports = reports
+        self.devices = devices
 
 
 def resolve_accounts(
@@ -88,12 +89,20 @@ def resolve_accounts(
         )
 
     api = client(token, "directory")
-    reports_token = functools.cache(
-        lambda: token_source(credential_factory(settings, REPORTS_READONLY), transport)
-    )
-    reports = client(lambda: reports_token()(), "reports")
+
+    def delegated(scope: str, service: str) -> HttpClient:
+        """A client whose token for ``scope`` is fetched on its first request."""
+        source = functools.cache(
+            lambda: token_source(credential_factory(settings, scope), transport)
+        )
+        return client(lambda: source()(), service)
+
+    reports = delegated(REPORTS_READONLY, "reports")
+    devices = delegated(MOBILE_READONLY, "devices")
 
     def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[WorkspaceSettings]:
-        return WorkspaceScope(target, api, cache, settings=settings, clock=clock, reports=reports)
+        return WorkspaceScope(
+            target, api, cache, settings=settings, clock=clock, reports=reports, devices=devices
+        )
 
     return [Account("workspace", label, make_scope=make_scope)]

@@ -1,14 +1,19 @@
-"""Admin SDK Directory collector: every user of the customer, paged by ``nextPageToken``."""
+"""Admin SDK Directory collectors: every user and every mobile device of the customer, paged by
+``nextPageToken``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from checks.workspace.devices import MobileDevice, WorkspaceMobileDevices
 from checks.workspace.models import WorkspaceUser, WorkspaceUsers
 from collector.collect import collects
-from collector.http import ApiScope, PageToken
+from collector.http import ApiScope, MalformedResponse, PageToken
 from collector.settings import WorkspaceSettings
+
+if TYPE_CHECKING:
+    from collector.workspace.accounts import WorkspaceScope
 
 USERS_PATH = "/admin/directory/v1/users"
 PAGING = PageToken(items_key="users", page_size=("maxResults", 500))
@@ -52,3 +57,33 @@ def _user(item: dict[str, Any]) -> WorkspaceUser:
         created_at=item.get("creationTime"),
         last_login=None if last_login is None or last_login <= NEVER else last_login,
     )
+
+
+#: Read-only scope of the Directory API's mobile devices (a delegation of its own).
+MOBILE_READONLY = "https://www.googleapis.com/auth/admin.directory.device.mobile.readonly"
+MOBILE_PAGING = PageToken(
+    items_key="mobiledevices", page_size=("maxResults", 100), may_be_empty=True
+)
+
+
+@collects(WorkspaceMobileDevices, permissions=[f"workspace:{MOBILE_READONLY}"])
+def mobile_devices(scope: WorkspaceScope) -> WorkspaceMobileDevices:
+    """Every mobile device of the customer (``mobiledevices.list``, ``projection=BASIC``)."""
+    path = f"/admin/directory/v1/customer/{scope.settings.customer}/devices/mobile"
+    answer = scope.devices.list(
+        path, paging=MOBILE_PAGING, params={"projection": "BASIC"}, requires=MOBILE_READONLY
+    )
+    devices = []
+    for item in answer:
+        if not item.get("resourceId") or not item.get("status"):
+            raise MalformedResponse(f"GET {path}", "a mobile device without resourceId or status")
+        devices.append(
+            MobileDevice(
+                id=item["resourceId"],
+                model=item.get("model") or item["resourceId"],
+                kind=item.get("type") or "",
+                owners=tuple(item.get("email") or ()),
+                status=item["status"],
+            )
+        )
+    return WorkspaceMobileDevices(domain=scope.target.account, devices=tuple(devices))

@@ -10,6 +10,7 @@ def test_permissions_workspace(annexa):
     assert code == 0
     document = json.loads(out)
     assert document["oauth_scopes"] == [
+        "https://www.googleapis.com/auth/admin.directory.device.mobile.readonly",
         "https://www.googleapis.com/auth/admin.directory.user.readonly",
         "https://www.googleapis.com/auth/admin.reports.audit.readonly",
     ]
