@@ -24,7 +24,8 @@ def render(permissions: Iterable[str], settings: Settings | None = None) -> dict
         "runs": f"{binary} --json '<SQL>' on the host annexa runs on",
         "tables": sorted(p.removeprefix(PREFIX) for p in declared),
         "privileges": "bitlocker_info needs an elevated (Administrator) shell on Windows; "
-        "screenlock must run in the logged-in user's session on macOS; the others need no "
-        "extra privileges",
+        "screenlock must run in the logged-in user's session on macOS; reading timed's plist "
+        "under /private/var/db/timed may need root on macOS (unreadable: time sync fails, "
+        "never passes); the others need no extra privileges",
         "install": "https://osquery.io/downloads (osqueryi ships with every package)",
     }
