@@ -1,12 +1,13 @@
-"""The run summary: a per-transition index of the sealed evidence, so that a point in time or a
-period is read without scanning its records.
+"""The run summary: a per-transition index of the sealed evidence, so that a period is read
+without scanning its records.
 
 Each row of ``evidence_run`` is one run: the consecutive records of one (check, target), in
 (collected_at, id) order, with the same verdict (status and failing resources; the records of
 an error run share the time of the last conclusive record before them). A row keeps its
 first and last record, the last conclusive time as of its last record and the longest gap
 between its records (a gap longer than a check's maximum age splits a compressed timeline:
-``storage.runs``). ``HistoryStore.latest_at`` and ``timeline(max_ages=...)`` read it.
+``storage.runs``). ``HistoryStore.timeline(max_ages=...)`` reads it: continuity over a
+period (``status --from/--to``, the console, the review, the export's reports).
 
 It is a cache of the records, never trusted over them: reads use it only while the evidence
 id range it was derived from (``evidence_run_state``) equals the evidence table's, else they
@@ -268,29 +269,27 @@ def _newest(at: datetime, strict: bool) -> Any:
     )
 
 
-def _clipped(end: datetime | None) -> Any:
-    """The run's last conclusive time as of its last record before ``end`` (None: its own)."""
+def _clipped(end: datetime) -> Any:
+    """The run's last conclusive time as of its last record before ``end``."""
     r = run_summary_t
-    if end is None:
-        return r.c.conclusive_at.label("clipped")
     seek = _newest(end, strict=True).with_only_columns(ev.c.collected_at).scalar_subquery()
     return case(
         (or_(r.c.last_at < end, r.c.status == "error"), r.c.conclusive_at), else_=seek
     ).label("clipped")
 
 
-def _shown(record: Any, clip: datetime | None) -> list[Any]:
+def _shown(record: Any, clip: datetime) -> list[Any]:
     """What a read takes of a run: the record it reads (``record_id``), the run's last
     conclusive time, longest gap, and ``clipped``."""
     r = run_summary_t
     return [record.label("record_id"), r.c.conclusive_at, r.c.max_gap_us, _clipped(clip)]
 
 
-def runs_at(at: datetime | None, check_ids: list[str] | None, clip: datetime | None) -> Any:
-    """Each (check, target)'s run at ``at`` (None: its newest run), as a subquery: its
-    ``record_id`` is the pair's newest record collected at or before ``at``, ``clipped`` its
-    last conclusive time as of its last record before ``clip`` (None: the run's own). The
-    pairs come from the summary's index, each run by one seek down it."""
+def runs_at(at: datetime, check_ids: list[str] | None, clip: datetime) -> Any:
+    """Each (check, target)'s run at ``at``, as a subquery: its ``record_id`` is the pair's
+    newest record collected at or before ``at``, ``clipped`` its last conclusive time as of
+    its last record before ``clip``. The pairs come from the summary's index, each run by
+    one seek down it."""
     r, other = run_summary_t, run_summary_t.alias("other")
     pairs = select(r.c.check_id, r.c.target_key).group_by(r.c.check_id, r.c.target_key)
     if check_ids is not None:
@@ -299,18 +298,15 @@ def runs_at(at: datetime | None, check_ids: list[str] | None, clip: datetime | N
     current = select(other.c.id).where(
         other.c.check_id == pair.c.check_id, other.c.target_key == pair.c.target_key
     )
-    if at is not None:
-        current = current.where(other.c.first_at <= at)
+    current = current.where(other.c.first_at <= at)
     run_id = (
         current.order_by(other.c.first_at.desc(), other.c.first_id.desc())
         .limit(1)
         .correlate(pair)
         .scalar_subquery()
     )
-    newest: Any = r.c.last_id
-    if at is not None:
-        seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
-        newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
+    seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
+    newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
     query = select(*_shown(newest, clip)).select_from(pair.join(r, r.c.id == run_id))
     return query.subquery("current")
 

@@ -182,8 +182,14 @@ def create_app(
     ctx = WebContext(settings, workspace, soa, notice, opened, host, clock)
     ctx.oauth = signin.oauth_client(settings)
 
+    env = Environment(
+        loader=PackageLoader("collector.web", "templates"), autoescape=select_autoescape()
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        for name in env.list_templates():  # compiled at start, not by each page's first view
+            env.get_template(name)
         yield
         if owned:
             opened.close()
@@ -230,9 +236,6 @@ def create_app(
             ),
         ],
         lifespan=lifespan,
-    )
-    env = Environment(
-        loader=PackageLoader("collector.web", "templates"), autoescape=select_autoescape()
     )
     app.state.templates = Jinja2Templates(env=env)
     app.state.ctx = ctx

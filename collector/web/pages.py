@@ -39,8 +39,9 @@ def _instant(request: Request, ctx: WebContext, who: Principal) -> tuple[datetim
 
 def scope(ctx: WebContext) -> Scope:
     """The config's scope, a removed target counting for the time it existed (as the CLI's),
-    from the console's cached latest evidence."""
-    return retire(ctx.workspace.scope(), ctx.cache.latest())
+    from the console's cached latest evidence (read only when a target can have retired)."""
+    configured = ctx.workspace.scope()
+    return retire(configured, ctx.cache.latest()) if configured.narrowed else configured
 
 
 def statuses_at(
