@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
@@ -302,3 +303,58 @@ def test_smallest_max_age_wins_when_it_comes_first(tmp_path: Path, catalogue: Ca
     )
     logging = load_soa(path, catalogue).entry("A.8.15")
     assert logging is not None and logging.max_evidence_age == timedelta(days=1)
+
+
+def test_every_format_named_by_its_suffix(catalogue: Catalogue, tmp_path: Path) -> None:
+    """``.yml`` in any case, numbers where yes/no or text is expected (spreadsheet habits), a
+    duration cell; a file without a suffix is named as such."""
+    text = "controls:\n  - {control: A.5.1, applicable: 1.0, owner: 2.0}\n"
+    for name in ("soa.yml", "SOA.YML"):
+        entry = load_soa(_csv(tmp_path, text, name), catalogue).entry("A.5.1")
+        assert entry.applicable and entry.owner == "2" and entry.source == f"{name} entry 1"
+    cell = _xlsx(tmp_path / "age.xlsx", [["control", "applicable", "max_evidence_age"],
+                                         ["A.5.1", "yes", timedelta(days=7)]])  # fmt: skip
+    assert load_soa(cell, catalogue).entry("A.5.1").max_evidence_age == timedelta(days=7)
+    bare = _csv(tmp_path, "control,applicable\n", "soa")
+    assert _error(bare, catalogue) == (
+        "soa: unsupported SoA format '(none)'; use .yaml, .yml, .csv or .xlsx"
+    )
+    empty = _csv(tmp_path, 'controls:\n  - {control: A.5.1, applicable: ""}\n', "empty.yaml")
+    assert _error(empty, catalogue) == "empty.yaml entry 1: missing required key 'applicable'"
+
+
+def test_csv_cells_as_a_spreadsheet_writes_them(catalogue: Catalogue, tmp_path: Path) -> None:
+    """A line break inside a quoted cell stays in it; a ';' in a comma header is text; a
+    repeated column: the first one counts; an unterminated quote names its line."""
+    path = tmp_path / "soa.csv"
+    path.write_bytes(
+        b"control,applicable,owner,owner,justification,note (why; if any)\r\n"
+        b'A.7.5,no,first,second,"line one\r\nline two",x\r\n'
+    )
+    entry = load_soa(path, catalogue).entry("A.7.5")
+    assert entry.owner == "first"
+    assert entry.justification == "line one\r\nline two"
+    broken = _csv(tmp_path, 'control,applicable,justification\nA.5.1,no,"unterminated\n')
+    assert _error(broken, catalogue) == "soa.csv line 2: invalid CSV: unexpected end of data"
+
+
+def test_broken_workbooks_name_what_failed(catalogue: Catalogue, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.xlsx"
+    garbage.write_bytes(b"not a zip")
+    assert _error(garbage, catalogue) == "garbage.xlsx: not a readable .xlsx workbook (BadZipFile)"
+    good = _xlsx(tmp_path / "good.xlsx", [["control", "applicable"], ["A.5.1", "yes"]])
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # the sheet's XML is read lazily, row by row
+            target.writestr(info, data)
+    assert _error(broken, catalogue) == "broken.xlsx: not a readable .xlsx workbook (ParseError)"
+
+
+def test_2013_rows_merged_into_one_entry_say_where_they_came_from(catalogue, tmp_path) -> None:
+    text = "control,applicable,justification\nA.12.4.1,no,not logged\nA.12.4.2,yes,logged\n"
+    entry = load_soa(_csv(tmp_path, text), catalogue).entry("A.8.15")
+    assert entry.control_id == "A.8.15"
+    assert entry.source == "soa.csv row 2 (2013 id A.12.4.1); soa.csv row 3 (2013 id A.12.4.2)"
