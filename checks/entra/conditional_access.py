@@ -35,16 +35,16 @@ def _everyone_everywhere(policy: ConditionalAccessPolicy) -> bool:
     )
 
 
+def _all_sign_ins(policy: ConditionalAccessPolicy) -> bool:
+    """Enabled for all users and apps, not narrowed, on every modern client (or all)."""
+    clients = set(policy.client_app_types)
+    return _everyone_everywhere(policy) and ("all" in clients or clients >= MODERN_CLIENTS)
+
+
 def _requires_mfa(policy: ConditionalAccessPolicy) -> bool:
     controls = set(policy.built_in_controls)
     mfa_alone = "mfa" in controls and (len(controls) == 1 or policy.grant_operator == "AND")
-    clients = set(policy.client_app_types)
-    all_clients = "all" in clients or clients >= MODERN_CLIENTS
-    return (
-        _everyone_everywhere(policy)
-        and all_clients
-        and (mfa_alone or policy.authentication_strength)
-    )
+    return _all_sign_ins(policy) and (mfa_alone or policy.authentication_strength)
 
 
 def _requires_device(policy: ConditionalAccessPolicy) -> bool:
@@ -54,18 +54,13 @@ def _requires_device(policy: ConditionalAccessPolicy) -> bool:
     device = bool(controls & DEVICE_CONTROLS) and (
         policy.grant_operator == "AND" or controls <= DEVICE_CONTROLS
     )
-    clients = set(policy.client_app_types)
-    return (
-        _everyone_everywhere(policy) and ("all" in clients or clients >= MODERN_CLIENTS) and device
-    )
+    return _all_sign_ins(policy) and device
 
 
 def _requires_terms(policy: ConditionalAccessPolicy) -> bool:
     """Terms of use must be accepted on every grant path: alone, or with AND."""
-    clients = set(policy.client_app_types)
     return (
-        _everyone_everywhere(policy)
-        and ("all" in clients or clients >= MODERN_CLIENTS)
+        _all_sign_ins(policy)
         and bool(policy.terms_of_use)
         and (policy.grant_operator == "AND" or not policy.built_in_controls)
     )
