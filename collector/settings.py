@@ -597,7 +597,10 @@ class CelerySettings(BaseModel):
     )
     redeliver_after: Duration = Field(
         timedelta(minutes=15),
-        description="a published job not stored by then is published again (same job key)",
+        description=(
+            "a published job not stored by then is published again (same job key); time it"
+            " waits behind a backlog being worked off does not count"
+        ),
     )
     max_deliveries: int = Field(
         3, ge=1, le=20, description="publications of a job before the leader stores an ERROR"

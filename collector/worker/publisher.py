@@ -7,7 +7,11 @@
 - Published jobs are ``outstanding`` until the store holds their job key. A job not stored
   within ``redeliver_after`` (a broker that lost its queue, a task that failed for good) is
   published again under the same key; after ``max_deliveries`` publications the leader
-  stores an ERROR naming the cause, so unknown never reads as a pass.
+  stores an ERROR naming the cause, so unknown never reads as a pass. Time a job spends
+  waiting behind a backlog does not count: while its provider's queue holds tasks and a
+  worker stored a job of that provider within a task's hard time limit (or the broker cannot
+  be asked), its clock restarts. Otherwise, under load, queued jobs would be published again
+  (growing the backlog) and stored as ERROR though no task was lost.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from datetime import datetime
 
 import structlog
 from celery import Celery
+from kombu.exceptions import ChannelError
 
 from collector.clock import utcnow
 from collector.daemon.jobs import DaemonJob
 from collector.runner import error_evidence
 from collector.settings import Settings
-from collector.worker.app import TASK, queue_name
+from collector.worker.app import HARD_LIMIT_MARGIN, TASK, queue_name, time_limit
 from collector.worker.batch import Batch, job_key
 from storage import EvidenceStore
 
@@ -78,6 +83,7 @@ class Publisher:
         self._retry_at = 0.0
         self._backoff = 0.5
         self._seen = after  # the newest record id read from the store
+        self._stored_at: dict[str, float] = {}  # provider -> when a job of it was last stored
 
     @property
     def pending(self) -> int:
@@ -160,10 +166,18 @@ class Publisher:
                 item = self._outstanding.pop(jk, None)
                 if item is not None:
                     done.append(Done(item.job, status, error, now - item.first))
+                    self._stored_at[_provider(item)] = now
         overdue = self.settings.celery.redeliver_after.total_seconds()
         late = [
             (jk, o) for jk, o in waiting.items() if jk not in stored and now - o.published > overdue
         ]
+        alive = now - time_limit(self.settings) - HARD_LIMIT_MARGIN  # a task's longest run
+        queued = self._backlogged({_provider(o) for _, o in late}, alive)
+        with self._lock:
+            for _, item in late:
+                if _provider(item) in queued:
+                    item.published = now  # behind a backlog being worked off: not lost
+        late = [(jk, o) for jk, o in late if _provider(o) not in queued]
         given_up = []
         with self._lock:
             for jk, item in late:
@@ -180,6 +194,30 @@ class Publisher:
         if given_up:
             done += self._give_up(store, run_id, given_up, now)
         return done
+
+    def _backlogged(self, providers: set[str], since: float) -> set[str]:
+        """The providers whose queue still holds tasks while a worker stored one of their jobs
+        after ``since`` (a backlog being worked off), or whose queue the broker cannot tell."""
+        held = set()
+        for provider in providers:
+            try:
+                waiting = self._queued(queue_name(self.settings, provider))
+            except Exception:  # the broker is down: its queues wait with it
+                held.add(provider)
+                continue
+            if waiting and self._stored_at.get(provider, float("-inf")) > since:
+                held.add(provider)
+        return held
+
+    def _queued(self, queue: str) -> int:
+        """Tasks waiting in ``queue`` (not those a worker holds unacknowledged); one try."""
+        with self.app.connection_for_write() as conn:
+            conn.connect()
+            channel = conn.channel()
+            try:
+                return int(channel.queue_declare(queue, passive=True).message_count)
+            except ChannelError:  # no such queue (Redis: none while it is empty)
+                return 0
 
     def _drop_pending(self, stored: dict[str, tuple[str, str | None]]) -> None:
         with self._lock:
@@ -225,3 +263,7 @@ class Publisher:
             log.info("broker reachable again; publishing")
         self.broker_ok, self.broker_cause = True, None
         self._backoff = 0.5
+
+
+def _provider(item: _Outstanding) -> str:
+    return item.job.job.check.provider
