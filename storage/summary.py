@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Text,
+    bindparam,
     case,
     cast,
     delete,
@@ -210,9 +211,19 @@ def extend(conn: Connection, items: list[Item]) -> None:
             else:
                 added.append(nxt)
             run = nxt
-    for run in changed:
-        values = {k: v for k, v in asdict(run).items() if k != "id"}
-        conn.execute(update(run_summary_t).where(run_summary_t.c.id == run.id), values)
+    if changed:  # one executemany: the SET columns are the parameters' other keys
+        stmt = update(run_summary_t).where(run_summary_t.c.id == bindparam("run_id"))
+        rows = [
+            {
+                "run_id": run.id,
+                "last_id": run.last_id,
+                "last_at": run.last_at,
+                "conclusive_at": run.conclusive_at,
+                "max_gap_us": run.max_gap_us,
+            }
+            for run in changed
+        ]
+        conn.execute(stmt, rows)
     _insert(conn, added)
     low = state.low_id if state.low_id is not None else first
     _set_state(conn, low, max(i[0] for i in items))
