@@ -106,6 +106,7 @@ class WorkerContext:
         self.settings = settings
         self._resolve = accounts or (lambda s, providers: resolve_accounts(providers, s))
         self._lock = threading.Lock()
+        self._plan_lock = threading.Lock()  # one plan at a time: tasks arriving together wait
         self._workspace: Workspace | None = None
         self._store: EvidenceStore | None = None
         self._jobs: dict[str, DaemonJob] = {}
@@ -129,13 +130,13 @@ class WorkerContext:
     def jobs(self, keys: Iterable[str]) -> dict[str, DaemonJob]:
         """The planned jobs (re-planned when stale, or when a key is unknown here)."""
         wanted = set(keys)
-        now = time.monotonic()
-        with self._lock:
+        with self._plan_lock:  # a task arriving while another plans uses that plan
+            now = time.monotonic()
             stale = now - self._planned_at > PLAN_TTL
             missing = not wanted <= self._jobs.keys() and now - self._planned_at > REPLAN_AFTER
-        if stale or missing:
-            self._plan()
-        return self._jobs
+            if stale or missing:
+                self._plan()
+            return self._jobs
 
     def limiter(self) -> ApiRateLimiter | None:
         """The shared API rate limiter (made on first use, in the worker process that
