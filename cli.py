@@ -608,11 +608,12 @@ def status(
     period = audit.parse_period(start, end, now)
     clipped = audit.clip_period(*period, now) if period is not None else None
     workspace = core.load_workspace(settings, metadata_only=True)
-    scope = workspace.scope(ids=_many(check), provider=provider)
+    workspace.checks(ids=_many(check), provider=provider)  # a bad selection: before the store
     chosen_soa, notice = workspace.soa(soa)
     _notices(notice, chosen_soa.missing(workspace.catalogue), chosen_soa.path.name)
     extra = None
     with core.open_store(settings) as store:
+        scope = workspace.scope(ids=_many(check), provider=provider, store=store)
         scope = workspace.with_history(scope, store)
         if clipped is not None:
             begin, until, note = clipped

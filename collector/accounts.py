@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from collector.collect import Scope, Target
@@ -33,3 +33,9 @@ class Account:
         if scope == "region" and self.error is None:
             return [Target(self.provider, self.account, r) for r in self.regions]
         return [Target(self.provider, self.account, None)]
+
+
+def collected_by(accounts: Iterable[Account]) -> dict[str, str | None]:
+    """What a run records of the accounts it covers (``EvidenceStore.set_run_accounts``):
+    ``provider:account`` -> the identity reading it, None for one that could not be reached."""
+    return {f"{a.provider}:{a.account}": a.identity for a in accounts}

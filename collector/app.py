@@ -16,7 +16,12 @@ from collector.clock import utcnow
 from collector.errors import UserError
 from collector.manifest import Manifest, load_index
 from collector.mapping import Mapping, load_mapping
-from collector.providers import configured_providers, configured_targets, resolve_accounts
+from collector.providers import (
+    configured_providers,
+    configured_targets,
+    discovered_targets,
+    resolve_accounts,
+)
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
 from collector.status import ControlStatus, Scope, evaluate, retire
@@ -77,13 +82,21 @@ class Workspace:
         ids: Sequence[str] | None = None,
         provider: str | None = None,
         targets: Iterable[str] | None = None,
+        store: EvidenceStore | None,
     ) -> Scope:
         """What status is judged over: the selected checks (``ids`` or the config's list,
         minus its exclusions, ``provider``'s only) of the configured providers, on the
-        targets the config names (and, when given, only these target keys)."""
+        targets the config names, and, for a provider with an entry whose accounts only
+        resolution tells, the accounts its newest run in ``store`` covered
+        (``providers.discovered_targets``). ``targets``: only these target keys (the daemon's
+        resolved targets: then the store is not read)."""
         configured = configured_providers(self.settings)
         chosen = self.checks(ids=ids, provider=provider)
         accounts, regions = configured_targets(self.settings)
+        discovered = discovered_targets(self.settings)
+        if targets is None and store is not None and discovered:
+            found = store.run_accounts(discovered)
+            accounts |= {p: named | found[p] for p, named in discovered.items() if p in found}
         return Scope(
             frozenset(c.id for c in chosen if c.provider in configured),
             {c.id: c.provider for c in self.registry.checks.values()},
@@ -138,7 +151,7 @@ class Workspace:
             store.latest(),
             self.intervals(),
             now,
-            scope=scope or self.scope(),
+            scope=scope or self.scope(store=store),
             manual=store.manual_items(),
             exceptions=store.exceptions(),
         )

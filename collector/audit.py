@@ -345,7 +345,7 @@ def _evaluate_at(
     exceptions: Sequence[RiskException],
     scope: Scope | None,
 ) -> list[ControlStatus]:
-    scope = scope or workspace.with_history(workspace.scope(), store)
+    scope = scope or workspace.with_history(workspace.scope(store=store), store)
     return statuses_from(workspace, soa, store.latest_at(at), at, manual, exceptions, scope)
 
 
@@ -356,11 +356,11 @@ def statuses_from(
     at: datetime,
     manual: Sequence[ManualEvidence],
     exceptions: Sequence[RiskException],
-    scope: Scope | None = None,
+    scope: Scope,
 ) -> list[ControlStatus]:
     """Every control's status at ``at`` from ``latest`` (the newest evidence per (check,
-    target) then); a control's status needs only the evidence of its mapped checks. ``scope``:
-    default the config's (a view of the past passes ``Workspace.with_history``'s)."""
+    target) then); a control's status needs only the evidence of its mapped checks, judged
+    over ``scope`` (``Workspace.scope``; a view of the past: ``Workspace.with_history``'s)."""
     return evaluate(
         workspace.catalogue,
         soa,
@@ -368,7 +368,7 @@ def statuses_from(
         latest,
         workspace.intervals(),
         at,
-        scope=scope or workspace.scope(),
+        scope=scope,
         manual=manual,
         exceptions=exceptions,
     )
@@ -398,7 +398,7 @@ def status_over_period(
     ``clip_period``); UserError on a bad period."""
     _check_period(start, end)
     manual, exceptions = store.manual_items(), store.exceptions()
-    scope = scope or workspace.with_history(workspace.scope(), store)
+    scope = scope or workspace.with_history(workspace.scope(store=store), store)
     found = period_continuity(
         workspace, store, soa, start, end, manual=manual, exceptions=exceptions, scope=scope
     )
@@ -426,7 +426,7 @@ def period_continuity(
     corrected by the changes the store recorded (``collector.applicability``), as in
     ``annexa report``."""
     mapping, intervals = workspace.mapping, workspace.intervals()
-    scope = scope or workspace.with_history(workspace.scope(), store)
+    scope = scope or workspace.with_history(workspace.scope(store=store), store)
     if controls is None:
         checks = {c for c, _, _ in mapping.pairs()}
     else:

@@ -82,12 +82,29 @@ def configured_targets(
 ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """Per provider, the accounts and the regions its settings name (from the settings alone,
     no network): what ``status``, the export and the console judge as the targets in scope. A
-    provider whose accounts only resolution tells (AWS through a profile, the default chain or
-    a whole organization; Azure with ``subscriptions: all``; osquery: the host running it) is
-    left out of the accounts, and so are providers without a region list: any counts."""
+    provider with an entry whose accounts only resolution tells (see :func:`discovered_targets`;
+    osquery: the host running it) is left out of the accounts, and so are providers without a
+    region list: any counts."""
+    named = _named_accounts(settings)
+    accounts = {p: ids for p, (ids, complete) in named.items() if complete}
+    aws_regions = settings.aws.regions
+    regions = {"aws": frozenset(aws_regions)} if isinstance(aws_regions, list) else {}
+    return accounts, regions
+
+
+def discovered_targets(settings: Settings) -> dict[str, frozenset[str]]:
+    """Per provider with an entry whose accounts only resolution tells (AWS static keys, an
+    instance role or the default chain, an organization's discovered members; an Azure tenant
+    with ``subscriptions: all``), the accounts its other entries name. Status adds the
+    accounts the provider's newest run covered (``EvidenceStore.run_accounts``); before any
+    such run, any account of the provider counts."""
+    return {p: ids for p, (ids, complete) in _named_accounts(settings).items() if not complete}
+
+
+def _named_accounts(settings: Settings) -> dict[str, tuple[frozenset[str], bool]]:
+    """Per provider, the accounts the config names and whether that is all of them."""
     s = settings
-    accounts: dict[str, frozenset[str] | None] = {
-        "aws": _aws_accounts(s),
+    every: dict[str, frozenset[str] | None] = {
         "entra": frozenset(t.tenant_id for t in s.azure.tenants),
         "intune": frozenset(t.tenant_id for t in s.azure.tenants),
         "gcp": frozenset(s.gcp.scopes),
@@ -97,39 +114,43 @@ def configured_targets(
         "github": frozenset(s.github.organizations),
         "identity": frozenset({s.identity.source}) if s.identity.source else None,
     }
-    if all(isinstance(t.subscriptions, list) for t in s.azure.tenants):
-        # a tenant that cannot be reached is recorded under its tenant id
-        accounts["azure"] = frozenset(
-            a for t in s.azure.tenants for a in (t.tenant_id, *t.subscriptions)
-        )
-    regions = {"aws": frozenset(s.aws.regions)} if isinstance(s.aws.regions, list) else {}
-    return {p: a for p, a in accounts.items() if a is not None}, regions
+    named = {p: (ids, True) for p, ids in every.items() if ids is not None}
+    named["aws"] = _aws_accounts(s)
+    # a tenant that cannot be reached is recorded under its tenant id
+    listed = [(t.tenant_id, t.subscriptions) for t in s.azure.tenants]
+    azure = {a for tenant, subs in listed for a in (tenant, *(subs if subs != "all" else ()))}
+    named["azure"] = frozenset(azure), all(subs != "all" for _, subs in listed)
+    return named
 
 
-def _aws_accounts(settings: Settings) -> frozenset[str] | None:
+def _aws_accounts(settings: Settings) -> tuple[frozenset[str], bool]:
     """The AWS account ids the config names: by ``role_arn``, by a profile of the AWS config
     file that names its account (``sso_account_id`` or ``role_arn``), or an organization's
-    ``include`` list; None when any entry's account only resolution tells (static keys,
+    ``include`` list; and False when an entry's account only resolution tells (static keys,
     instance roles) or the organization's members are discovered."""
     aws = settings.aws
     entries = aws.accounts
     if aws.organization is not None and "accounts" not in aws.model_fields_set:
         entries = []  # the organization includes the management account
     ids: set[str] = set()
+    complete = True
     for entry in entries:
         if entry.role_arn:
             account = _arn_account(entry.role_arn)
         else:
             account = _profile_account(entry.profile)
         if account is None:
-            return None
-        ids.add(account)
+            complete = False
+        else:
+            ids.add(account)
     if aws.organization is not None:
-        if aws.organization.include is None:
-            return None
         # "organization": the label of a failure to list the members (aws.organizations)
-        ids |= set(aws.organization.include) - set(aws.organization.exclude) | {"organization"}
-    return frozenset(ids)
+        ids.add("organization")
+        if aws.organization.include is None:
+            complete = False
+        else:
+            ids |= set(aws.organization.include) - set(aws.organization.exclude)
+    return frozenset(ids), complete
 
 
 def _arn_account(arn: str) -> str | None:

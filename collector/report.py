@@ -88,7 +88,7 @@ def control_rows(workspace: Workspace, provider: str | None = None) -> list[dict
     """The catalogue with the checks mapped to each control (only ``provider``'s if given);
     ``in_scope``: whether a mapped check is in scope (configured provider, selected)."""
     checks = {c.id for c in workspace.registry.select(provider=provider)}
-    in_scope = workspace.scope(provider=provider).checks
+    in_scope = workspace.scope(provider=provider, store=None).checks  # accounts unused
     rows = []
     for control in workspace.catalogue.controls:
         mapped = [c for c in workspace.mapping.checks_for(control.id) if c in checks]

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from checks.api import Across, CheckSpec, Finding, Snapshot
-from collector.accounts import Account
+from collector.accounts import Account, collected_by
 from collector.causes import describe_error
 from collector.clock import utcnow
 from collector.collect import Target
@@ -293,7 +293,11 @@ class Runner:
             self.on_plan(len(jobs))
         started = self.clock()
         run_id = self.store.start_run(
-            started_at=started, trigger=trigger, planned=len(jobs), annexa_version=annexa_version()
+            started_at=started,
+            trigger=trigger,
+            planned=len(jobs),
+            annexa_version=annexa_version(),
+            collected_by=collected_by(accounts),
         )
         result = RunResult(run_id, "running", started, started)
         log.info("run started", run_id=run_id, jobs=len(jobs), trigger=trigger)
@@ -306,14 +310,7 @@ class Runner:
             result.outcome = run_outcome(r.status for r in result.records)
         finally:
             result.finished_at = self.clock()
-            self.store.finish_run(
-                run_id,
-                finished_at=result.finished_at,
-                outcome=result.outcome,
-                collected_by={
-                    f"{a.provider}:{a.account}": a.identity for a in accounts if a.identity
-                },
-            )
+            self.store.finish_run(run_id, finished_at=result.finished_at, outcome=result.outcome)
             log.info(
                 "run finished",
                 run_id=run_id,

@@ -82,7 +82,8 @@ class RunRecord:
     planned: int
     records: int
     annexa_version: str | None = None
-    collected_by: dict[str, str] | None = None  # target or account -> identity that collected
+    # provider:account -> identity that collected it (None: not reached); see set_run_accounts
+    collected_by: dict[str, str | None] | None = None
 
 
 @dataclass(frozen=True)

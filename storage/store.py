@@ -11,7 +11,19 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, make_url, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Text,
+    cast,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from storage import migrate as migrations
@@ -109,8 +121,10 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
         trigger: str = "cli",
         planned: int = 0,
         annexa_version: str | None = None,
+        collected_by: dict[str, str | None] | None = None,
     ) -> str:
-        """Record a new run as "running" on this host and pid (ledgered); return its id."""
+        """Record a new run as "running" on this host and pid (ledgered), with the accounts it
+        covers (``collected_by``: see :meth:`set_run_accounts`); return its id."""
         run_id = uuid.uuid4().hex
         with self._write() as conn:
             lock_chain(conn)
@@ -125,7 +139,7 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                     pid=os.getpid(),
                     planned=planned,
                     annexa_version=annexa_version,
-                    collected_by=None,
+                    collected_by=_sorted(collected_by),
                 )
             )
             append_row(conn, "run", run_id)
@@ -137,12 +151,22 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
         *,
         finished_at: datetime,
         outcome: RunOutcome,
-        collected_by: dict[str, str] | None = None,
+        collected_by: dict[str, str | None] | None = None,
     ) -> None:
-        """Close a run with its outcome and the identities that collected it (ledgered)."""
+        """Close a run with its outcome (and, when given, its accounts) (ledgered)."""
         values: dict[str, Any] = {"finished_at": finished_at, "outcome": outcome}
         if collected_by is not None:
-            values["collected_by"] = dict(sorted(collected_by.items()))
+            values["collected_by"] = _sorted(collected_by)
+        self._update_run(run_id, values)
+
+    def set_run_accounts(self, run_id: str, collected_by: dict[str, str | None]) -> None:
+        """Replace the accounts a run covers (ledgered): ``provider:account`` -> the identity
+        that reads it, None when it could not be reached (its records say why). A daemon's run
+        holds those of its latest (re)load; status counts the accounts of the newest run per
+        provider where the config cannot name them (:meth:`run_accounts`)."""
+        self._update_run(run_id, {"collected_by": _sorted(collected_by)})
+
+    def _update_run(self, run_id: str, values: dict[str, Any]) -> None:
         with self._write() as conn:
             lock_chain(conn)
             result = conn.execute(update(run_t).where(run_t.c.id == run_id).values(**values))
@@ -150,7 +174,28 @@ class EvidenceStore(HistoryStore, RetentionStore, ManualStore, ExceptionStore, T
                 append_row(conn, "run", run_id)
         if result.rowcount == 0:
             raise KeyError(f"no run {run_id!r}")
-        self._anchor()
+        if "finished_at" in values:
+            self._anchor()
+
+    def run_accounts(self, providers: Iterable[str]) -> dict[str, frozenset[str]]:
+        """Per provider, the accounts the newest run (by start) that recorded any of its
+        accounts covered; a provider no run recorded is absent. One query per provider over
+        the run table (a row per run or daemon start): its key, matched in the JSON text,
+        picks the rows, and only the newest is read."""
+        found: dict[str, frozenset[str]] = {}
+        with self.engine.connect() as conn:
+            for provider in sorted(set(providers)):
+                text = cast(run_t.c.collected_by, Text)
+                # a key starts after "{" or ","; a quote inside a JSON string is escaped
+                keys = or_(*(text.like(f'%{c}"{provider}:%') for c in ("{", ",", ", ")))
+                query = select(run_t.c.collected_by).where(keys)
+                newest = conn.execute(
+                    query.order_by(run_t.c.started_at.desc(), run_t.c.id).limit(1)
+                ).scalar_one_or_none()
+                accounts = [k.partition(":") for k in newest or ()]
+                if any(p == provider for p, _, _ in accounts):
+                    found[provider] = frozenset(a for p, _, a in accounts if p == provider)
+        return found
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The newest runs first."""
@@ -452,6 +497,10 @@ def _insert_observations(conn: Connection, prepared: Sequence[_Prepared]) -> Non
     distinct = {p.obs_hash: p.evidence.observations for p in prepared}
     stmt = insert_on_conflict(conn, obs).on_conflict_do_nothing(index_elements=["sha256"])
     conn.execute(stmt, [{"sha256": h, "content": c} for h, c in distinct.items()])
+
+
+def _sorted(collected_by: dict[str, str | None] | None) -> dict[str, str | None] | None:
+    return None if collected_by is None else dict(sorted(collected_by.items()))
 
 
 def _runs_query() -> Any:

@@ -182,7 +182,7 @@ def test_cli_continuity_fields(annexa_db, store_url, tmp_path) -> None:
     config = tmp_path / "annexa.yaml"
     config.write_text("{}\n")
     workspace = load_workspace(load_settings(config))
-    in_scope = workspace.scope().checks
+    in_scope = workspace.scope(store=None).checks
     mapped = [c for c in workspace.mapping.checks_for("A.8.3") if c in in_scope]
     assert mapped and all(c.startswith("aws.") for c in mapped)  # the default config: AWS only
     soa = tmp_path / "soa.yaml"

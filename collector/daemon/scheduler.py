@@ -44,7 +44,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from collector.accounts import Account
+from collector.accounts import Account, collected_by
 from collector.anchoring import checkpointer
 from collector.app import Workspace, load_workspace
 from collector.causes import THROTTLED_CODES
@@ -104,6 +104,7 @@ class _Plan:
     jobs: dict[str, DaemonJob]
     intervals: dict[str, timedelta]
     scope: Scope
+    accounts: dict[str, str | None]  # what the run records (``collected_by``)
 
     def controls_of(self, check_id: str) -> set[str]:
         return set(self.workspace.mapping.controls_for(check_id))
@@ -318,7 +319,10 @@ class Daemon:
         plan = self._plan = self._load(self.settings)
         self._job_errors, self._run_statuses = {}, Counter()
         self.run_id = store.start_run(
-            started_at=self.clock(), trigger="daemon", planned=len(plan.jobs)
+            started_at=self.clock(),
+            trigger="daemon",
+            planned=len(plan.jobs),
+            collected_by=plan.accounts,
         )
         self._states = store.last_states()
         self._dispatcher = self._new_dispatcher(plan.settings)
@@ -448,8 +452,8 @@ class Daemon:
         }
         ttl = snapshot_ttl((j.interval for j in jobs.values()), settings.schedule)
         self._generations = SnapshotGenerations(ttl)
-        scope = workspace.scope(targets={j.job.target.key for j in jobs.values()})
-        return _Plan(settings, workspace, soa, jobs, intervals, scope)
+        scope = workspace.scope(targets={j.job.target.key for j in jobs.values()}, store=None)
+        return _Plan(settings, workspace, soa, jobs, intervals, scope, collected_by(accounts))
 
     def _apply_reload(self, scheduler: BackgroundScheduler) -> None:
         """Re-read the config, re-resolve accounts and reschedule; unchanged jobs keep their
@@ -468,6 +472,7 @@ class Daemon:
         }
         self.settings = settings
         self._plan = plan
+        self._record_accounts(plan)
         if self._dispatcher is not None:
             self._dispatcher.webhooks = list(settings.alerts.webhooks)
         self._schedule(scheduler, changed, self._latest(), replace=True)
@@ -477,6 +482,16 @@ class Daemon:
             added_or_changed=len(changed),
             removed=len(old.keys() - plan.jobs.keys()),
         )
+
+    def _record_accounts(self, plan: _Plan) -> None:
+        """The run records the accounts of this (re)load: status beside the daemon counts
+        them where the config cannot name them."""
+        if self.store is None or self.run_id is None:
+            return
+        try:
+            self.store.set_run_accounts(self.run_id, plan.accounts)
+        except STORE_ERRORS as exc:
+            log.error("cannot record the run's accounts", cause=type(exc).__name__)
 
     def _latest(self) -> list:
         try:

@@ -120,7 +120,7 @@ def export_package(
     period, copied to ``checkpoints/``. ``version``: the annexa version the package states
     (default: this one; ``verify --package`` rebuilds with the package's own)."""
     start, end, note = clip_period(start, end, now)
-    scope = scope or workspace.with_history(workspace.scope(), store)
+    scope = scope or workspace.with_history(workspace.scope(store=store), store)
     selected = _select(workspace, controls)
     key = load_signing_key(sign_key) if sign_key is not None else None
     _check_output(out, force)
@@ -703,7 +703,7 @@ RUN_COLUMNS = (
 
 def run_row(run: RunRecord) -> dict[str, Any]:
     """One ``runs.csv`` row: ``collected_by`` lists ``target=identity`` pairs as the run's
-    ledger entry seals them (the identity each target was read with)."""
+    ledger entry seals them (the identity each target was read with; ``(not reached)``)."""
     return {
         "run": run.id,
         "started_at": iso(run.started_at),
@@ -712,7 +712,9 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         "trigger": run.trigger,
         "host": run.host,
         "annexa_version": run.annexa_version or "",
-        "collected_by": "; ".join(f"{k}={v}" for k, v in sorted((run.collected_by or {}).items())),
+        "collected_by": "; ".join(
+            f"{k}={v or '(not reached)'}" for k, v in sorted((run.collected_by or {}).items())
+        ),
         "records": run.records,
     }
 

@@ -253,7 +253,7 @@ def _inputs(
         max_ages=tightest_max_ages(soa, workspace.mapping, intervals, also=set(changed)),
         manual=store.manual_items(),
         exceptions=store.exceptions(),
-        scope=scope or workspace.with_history(workspace.scope(), store, checks),
+        scope=scope or workspace.with_history(workspace.scope(store=store), store, checks),
     )
 
 

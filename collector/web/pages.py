@@ -40,7 +40,7 @@ def _instant(request: Request, ctx: WebContext, who: Principal) -> tuple[datetim
 def scope(ctx: WebContext) -> Scope:
     """The config's scope, a removed target counting for the time it existed (as the CLI's),
     from the console's cached latest evidence (read only when a target can have retired)."""
-    configured = ctx.workspace.scope()
+    configured = ctx.workspace.scope(store=ctx.store)
     return retire(configured, ctx.cache.latest()) if configured.narrowed else configured
 
 
@@ -51,7 +51,8 @@ def statuses_at(
     if historic:
         return audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, at, judged or scope(ctx))
     manual, exceptions = ctx.store.manual_items(), ctx.store.exceptions()
-    return audit.statuses_from(ctx.workspace, ctx.soa, ctx.cache.latest(), at, manual, exceptions)
+    latest, judged = ctx.cache.latest(), judged or ctx.workspace.scope(store=ctx.store)
+    return audit.statuses_from(ctx.workspace, ctx.soa, latest, at, manual, exceptions, judged)
 
 
 def _safe(view: Any) -> Any:
