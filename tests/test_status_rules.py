@@ -550,3 +550,27 @@ def test_only_evidence_in_scope_counts_whatever_comes_before_it(catalogue: Catal
     )
     before = judge(catalogue, [gone], scope=retired, now=last - HOUR)["A.8.14"]
     assert before.state is X.FAILING  # it counted while it existed
+
+
+def test_aging_evidence_reasons_name_their_target_and_keep_the_summary(catalogue) -> None:
+    near = judge(catalogue, [ev(RDS, age=10 * HOUR, summary="2 databases")])["A.8.14"]
+    assert near.at_risk
+    assert near.reasons == (
+        Reason(X.PASSING, RDS, EU, "2 databases (evidence nearing its maximum age of 12h)"),
+    )
+    stale = judge(catalogue, [ev(RDS, target=US, age=13 * HOUR)])["A.8.14"]
+    assert stale.reasons == (
+        Reason(X.STALE, RDS, US, "last conclusive evidence is 13h old (maximum 12h)"),
+    )
+
+
+def test_providers_are_named_as_the_scope_knows_them(catalogue: Catalogue) -> None:
+    scope = Scope(frozenset({S3}), providers={RDS: "amazon"})
+    [reason] = judge(catalogue, [], scope=scope)["A.8.14"].reasons
+    assert reason.message.startswith("no mapped check is in scope: amazon checks could")
+
+
+def test_evidence_without_a_maximum_age_is_never_at_risk(catalogue: Catalogue) -> None:
+    statuses = evaluate(catalogue, None, MAPPING, [ev(RDS, age=1000 * HOUR)], {}, NOW)
+    status = {s.control.id: s for s in statuses}["A.8.14"]
+    assert status.state is X.PASSING and status.at_risk is False  # false, not unknown
