@@ -26,6 +26,7 @@ from collector.accounts import Account, collected_by
 from collector.causes import describe_error
 from collector.clock import utcnow
 from collector.collect import Target
+from collector.malloc import limit_arenas
 from collector.redact import redact, redact_text
 from collector.registry import Registry
 from collector.snapshots import SnapshotCache
@@ -275,6 +276,7 @@ class Runner:
         on_plan: Callable[[int], None] | None = None,
         on_record: Callable[[EvidenceRecord], None] | None = None,
     ) -> None:
+        limit_arenas()  # before the check threads start: see collector.malloc
         self.registry = registry
         self.store = store
         self.concurrency = concurrency

@@ -39,3 +39,15 @@ def test_other_sessions_keep_botocore_models() -> None:
     Clients(boto3.Session(region_name="us-east-1")).get("sts", "us-east-1")
     plain = boto3.client("sts", region_name="us-east-1")
     assert _has_documentation(plain.meta.service_model._service_description)
+
+
+@mock_aws
+def test_clients_keep_only_the_operations_annexa_names() -> None:
+    clients = Clients(boto3.Session(region_name="us-east-1"))
+    ec2 = clients.get("ec2", "eu-west-1")
+
+    assert hasattr(ec2, "describe_volumes") and not hasattr(ec2, "create_vpn_gateway")
+    assert len(ec2.meta.service_model.operation_names) < 50  # of EC2's 830
+    assert ec2.describe_volumes()["Volumes"] == []  # a kept operation's shapes are all there
+    assert hasattr(clients.get("s3", "us-east-1"), "head_bucket")  # botocore's redirect call
+    assert hasattr(clients.get("sts", "us-east-1"), "assume_role")  # credential providers'
