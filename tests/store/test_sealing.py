@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta, timezone
+import time
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -65,3 +66,23 @@ def test_seal_covers_every_field_and_both_hashes() -> None:
     assert (
         seal(dataclasses.replace(BASE, observations={"x": 1}), GENESIS_HASH, "a" * 64) == reference
     )
+
+
+def test_canonical_json_ignores_the_machines_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same instant seals the same on a server set to New York time as on one set to UTC."""
+    plus_two = timezone(timedelta(hours=2))
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        at = canonical_json(datetime(2024, 5, 1, 14, 0, tzinfo=plus_two))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert at == b'"2024-05-01T12:00:00.000000Z"'
+
+
+def test_canonical_json_sorts_sets_and_writes_dates() -> None:
+    value = {"ids": frozenset({"b", "a"}), "tags": {"z", "y"}, "day": date(2024, 5, 1)}
+    assert canonical_json(value) == b'{"day":"2024-05-01","ids":["a","b"],"tags":["y","z"]}'
+    with pytest.raises(TypeError, match="bytes is not JSON serialisable"):
+        canonical_json({"raw": b"x"})
