@@ -228,8 +228,12 @@ def test_runs_start_and_finish(store: EvidenceStore) -> None:
     assert (run.outcome, run.trigger, run.planned, run.records) == ("partial", "daemon", 4, 2)
     assert run.finished_at == T0 + timedelta(minutes=5)
     assert run.pid > 0 and run.host
-    assert [r.id for r in store.runs()] == [second, first]
+    assert [(r.id, r.records) for r in store.runs()] == [(second, 0), (first, 2)]
     assert store.runs(limit=1)[0].outcome == "running"
+    store.append(evidence(second, check_id="y"))
+    # each listed run counts its own records, whatever the limit
+    assert [(r.id, r.records) for r in store.runs(limit=1)] == [(second, 1)]
+    assert [(r.id, r.records) for r in store.runs()] == [(second, 1), (first, 2)]
     assert store.get_run("nope") is None
     with pytest.raises(KeyError):
         store.finish_run("nope", finished_at=T0, outcome="complete")
