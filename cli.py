@@ -1214,9 +1214,7 @@ def main() -> None:
         err.print("annexa: interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: one line for the user, the traceback in the debug log
-        import structlog
-
-        structlog.get_logger("annexa").debug("internal error", exc_info=True)
+        logs.get_logger("annexa").debug("internal error", exc_info=True)
         sys.stderr.write(
             f"annexa: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
             "(run with --verbose for the traceback)\n"

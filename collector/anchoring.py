@@ -10,10 +10,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from collector.clock import utcnow
 from collector.errors import UserError
+from collector.logs import get_logger
 from collector.settings import CheckpointSettings, Settings
 from storage import EvidenceStore, IntegrityProblem, VerifyReport
 from storage.checkpoint import (
@@ -29,7 +28,7 @@ from storage.checkpoint import (
     write_checkpoint,
 )
 
-log = structlog.get_logger("annexa.checkpoints")
+log = get_logger("annexa.checkpoints")
 
 
 def _session(region: str | None, profile: str | None = None) -> Any:

@@ -14,6 +14,7 @@ from collector.accounts import Account
 from collector.catalogue import Catalogue, load_catalogue
 from collector.clock import utcnow
 from collector.errors import UserError
+from collector.logs import get_logger
 from collector.manifest import Manifest, load_index
 from collector.mapping import Mapping, load_mapping
 from collector.providers import (
@@ -209,9 +210,7 @@ def open_store(settings: Settings) -> EvidenceStore:
         raise UserError(str(exc)) from None
     store.checkpoint_hook = hook
     for run_id in store.reconcile_interrupted():
-        import structlog
-
-        structlog.get_logger("annexa").warning("earlier run was interrupted", run_id=run_id)
+        get_logger("annexa").warning("earlier run was interrupted", run_id=run_id)
     return store
 
 

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from checks.api import Across, CheckSpec, Finding, Snapshot
 from collector.accounts import Account, collected_by
 from collector.causes import describe_error
 from collector.clock import utcnow
 from collector.collect import Target
+from collector.logs import get_logger
 from collector.malloc import limit_arenas
 from collector.redact import redact, redact_text
 from collector.registry import Registry
@@ -33,7 +32,7 @@ from collector.snapshots import SnapshotCache
 from collector.version import annexa_version
 from storage import EvidenceRecord, EvidenceStore, NewEvidence
 
-log = structlog.get_logger("annexa.runner")
+log = get_logger("annexa.runner")
 
 
 #: The snapshot memo of an account (``None``: the account cannot be collected from).

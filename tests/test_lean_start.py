@@ -39,6 +39,11 @@ def loaded_by(args: list[str], tmp_path: Path, **env: str) -> set[str]:
 
 def modules_after(args: list[str], tmp_path: Path, **env: str) -> set[str]:
     """Every module in ``sys.modules`` after ``annexa ARGS`` in a fresh interpreter."""
+    return run_annexa(args, tmp_path, **env)[0]
+
+
+def run_annexa(args: list[str], tmp_path: Path, **env: str) -> tuple[set[str], str]:
+    """``annexa ARGS`` in a fresh interpreter: the modules it loaded and its stderr."""
     out = tmp_path / "modules.json"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ANNEXA_", "AWS_"))}
     environ |= {
@@ -57,7 +62,7 @@ def modules_after(args: list[str], tmp_path: Path, **env: str) -> set[str]:
         cwd=Path(__file__).parent.parent,
     )
     assert out.exists(), done.stderr
-    return set(json.loads(out.read_text()))
+    return set(json.loads(out.read_text())), done.stderr
 
 
 def test_help_loads_neither_an_sdk_nor_the_store(tmp_path) -> None:
@@ -65,7 +70,7 @@ def test_help_loads_neither_an_sdk_nor_the_store(tmp_path) -> None:
 
     assert "typer" in loaded
     assert not loaded & CLOUD_SDKS
-    assert not loaded & {"sqlalchemy", "alembic", "storage"}
+    assert not loaded & {"sqlalchemy", "alembic", "storage", "structlog"}
 
 
 @pytest.mark.parametrize(
@@ -80,7 +85,38 @@ def test_read_only_commands_load_no_sdk_no_check_module_no_orm(tmp_path, args) -
     assert "collector.manifest" in modules  # the checks came from the manifest
     assert not loaded & CLOUD_SDKS, sorted(loaded & CLOUD_SDKS)
     # (alembic is loaded here: a fresh data directory's store is created by migrating it)
-    heavy = {"collector.registry", "collector.runner", "sqlalchemy.orm"}
+    heavy = {"collector.registry", "collector.runner", "sqlalchemy.orm", "structlog"}
     assert not modules & heavy, sorted(modules & heavy)
     check_modules = {m for m in modules if m.startswith("checks.") and m.count(".") >= 1}
     assert check_modules <= {"checks.api", "checks.deadlines", "checks.network"}, check_modules
+
+
+_STARTS_A_RUN = """
+import sys
+from datetime import UTC, datetime
+from storage import EvidenceStore
+EvidenceStore.open(sys.argv[1]).start_run(started_at=datetime.now(UTC))
+"""
+
+
+def test_structlog_is_loaded_when_something_logs_and_logs_as_configured(tmp_path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    url = f"sqlite:///{data / 'annexa.sqlite'}"
+    # a run whose process has exited: the next command that opens the store warns of it
+    started = subprocess.run(
+        [sys.executable, "-c", _STARTS_A_RUN, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert started.returncode == 0, started.stderr
+
+    modules, stderr = run_annexa(["--log-format", "json", "status", "--format", "json"], tmp_path)
+
+    assert "structlog" in modules
+    warnings = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert [(w["event"], w["level"]) for w in warnings] == [
+        ("earlier run was interrupted", "warning")
+    ]

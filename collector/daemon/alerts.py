@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-import structlog
 
+from collector.logs import get_logger
 from collector.settings import Webhook
 from storage import Transition
 
-log = structlog.get_logger("annexa.alerts")
+log = get_logger("annexa.alerts")
 
 BAD_STATES = frozenset({"failing", "error", "stale"})
 GOOD_STATES = frozenset({"passing", "attested"})

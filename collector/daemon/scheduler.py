@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -63,6 +62,7 @@ from collector.daemon.jobs import (
 from collector.daemon.leader import LeaderLock, leader_lock
 from collector.daemon.probes import DaemonState, liveness, readiness
 from collector.http import RetryObserver
+from collector.logs import get_logger
 from collector.providers import resolve_accounts
 from collector.runner import evaluate_job, run_outcome, timeout_evidence
 from collector.settings import Settings
@@ -75,7 +75,7 @@ from storage.errors import mask_url
 if TYPE_CHECKING:  # Celery is imported only with executor: celery
     from collector.worker.publisher import Publisher
 
-log = structlog.get_logger("annexa.daemon")
+log = get_logger("annexa.daemon")
 
 STORE_ERRORS = (SQLAlchemyError, OSError, StoreError)
 MAX_BUFFER = 10_000  # evidence records held while the store is unreachable

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from celery import Celery, Task
 from celery.signals import worker_ready
 from kombu import Exchange, Queue
@@ -23,6 +22,7 @@ from collector.accounts import Account
 from collector.app import Workspace, load_workspace
 from collector.daemon.jobs import DaemonJob, plan_jobs
 from collector.errors import UserError
+from collector.logs import get_logger
 from collector.providers import RESOLVERS, resolve_accounts
 from collector.settings import Settings
 from collector.worker.batch import Batch, collect_batch
@@ -31,7 +31,7 @@ from storage import EvidenceStore
 if TYPE_CHECKING:
     from collector.worker.ratelimit import ApiRateLimiter
 
-log = structlog.get_logger("annexa.worker")
+log = get_logger("annexa.worker")
 
 TASK = "annexa.collect"
 PLAN_TTL = 600.0  # seconds a worker process keeps its resolved accounts and planned jobs

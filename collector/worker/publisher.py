@@ -22,19 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import structlog
 from celery import Celery
 from kombu.exceptions import ChannelError
 
 from collector.clock import utcnow
 from collector.daemon.jobs import DaemonJob
+from collector.logs import get_logger
 from collector.runner import error_evidence
 from collector.settings import Settings
 from collector.worker.app import HARD_LIMIT_MARGIN, TASK, queue_name, time_limit
 from collector.worker.batch import Batch, job_key
 from storage import EvidenceStore
 
-log = structlog.get_logger("annexa.daemon")
+log = get_logger("annexa.daemon")
 
 MAX_BACKOFF = 30.0
 

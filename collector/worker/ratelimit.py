@@ -16,12 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import structlog
-
 from collector.accounts import Account
+from collector.logs import get_logger
 from collector.settings import CelerySettings
 
-log = structlog.get_logger("annexa.worker")
+log = get_logger("annexa.worker")
 
 MAX_WAIT = 1.0  # longest single sleep while waiting for a slot
 WARN_EVERY = 60.0  # seconds between warnings that the shared storage is unreachable
