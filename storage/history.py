@@ -28,7 +28,7 @@ _SUMMARY_COLUMNS = (
     ev.c.summary,
     ev.c.error,
     ev.c.id.label("evidence_id"),
-    ev.c.findings,
+    cast(ev.c.findings, Text).label("findings_text"),  # parsed once per distinct text: _Verdicts
 )
 
 
@@ -80,8 +80,10 @@ class HistoryStore(StoreBase):
         )
         if wanted is not None:
             query = query.where(keys.c.check_id.in_(wanted))
+        verdicts = _Verdicts()
         with self.engine.connect() as conn:
-            return [_summary_of(row, row.last_conclusive_at) for row in conn.execute(query)]
+            rows = conn.execute(query)
+            return [_summary_of(row, row.last_conclusive_at, verdicts) for row in rows]
 
     def newest_conclusive_id(self, check_id: str, target_key: str, at: datetime) -> int | None:
         """The id of the newest record of (check, target) collected at or before ``at`` whose
@@ -205,7 +207,7 @@ class HistoryStore(StoreBase):
             )
             yield summary, (key, summary.collected_at, at, run)
         query = (
-            select(*_SUMMARY_COLUMNS[:-1], cast(ev.c.findings, Text))
+            select(*_SUMMARY_COLUMNS)
             .where(ev.c.collected_at > start, ev.c.collected_at < end)
             .order_by(ev.c.collected_at, ev.c.id)
         )
@@ -227,11 +229,14 @@ class HistoryStore(StoreBase):
                 yield (*row[:10], known[1]), (key, collected_at, at, run)
 
 
-def _from_runs(conn: Connection, runs: Any) -> list[tuple[EvidenceSummary, Row[Any]]]:
-    """Each run's record (``runs.record_id``) as a summary with its run's columns and its
+def _from_runs(
+    conn: Connection, runs: Any, verdicts: _Verdicts
+) -> list[tuple[EvidenceSummary, Row[Any]]]:
+    """Each run's record (``runs.record_id``) as a summary with its run's longest gap and its
     last conclusive time as of the run's last record in the period (``clipped``), by pair."""
-    query = select(*_SUMMARY_COLUMNS, runs).join(runs, ev.c.id == runs.c.record_id)
-    found = [(_summary_of(row, row.clipped), row) for row in conn.execute(query)]
+    query = select(*_SUMMARY_COLUMNS, runs.c.max_gap_us, runs.c.clipped)
+    query = query.join(runs, ev.c.id == runs.c.record_id)
+    found = [(_summary_of(row, row.clipped, verdicts), row) for row in conn.execute(query)]
     found.sort(key=lambda f: (f[0].check_id, f[0].target_key, f[0].collected_at))
     return found
 
@@ -249,8 +254,9 @@ def _timeline_from_runs(
     check's maximum age would split; those checks come back apart, to read from the records."""
     if not covers(conn):
         return None
-    opening = _from_runs(conn, runs_at(start, wanted, end))
-    heads = _from_runs(conn, runs_between(start, end, wanted))
+    verdicts = _Verdicts()
+    opening = _from_runs(conn, runs_at(start, wanted, end), verdicts)
+    heads = _from_runs(conn, runs_between(start, end, wanted), verdicts)
     unsure = set()
     for _, run in (*opening, *heads):
         max_age = max_ages.get(run.check_id)
@@ -299,8 +305,19 @@ def _verdict(findings: list[dict] | None) -> _Verdict:
     return passed, failed, failing_resources(findings) if failed else ()
 
 
-def _summary_of(row: Row[Any], last_conclusive_at: datetime | None) -> EvidenceSummary:
-    return _summary(tuple(row[:10]), last_conclusive_at, _verdict(row.findings))
+class _Verdicts(dict[str, _Verdict]):
+    """Verdicts by findings JSON text, each distinct text parsed once per read (a (check,
+    target)'s records mostly repeat its last findings)."""
+
+    def __missing__(self, text_: str) -> _Verdict:
+        found = self[text_] = _verdict(json.loads(text_))
+        return found
+
+
+def _summary_of(
+    row: Row[Any], last_conclusive_at: datetime | None, verdicts: _Verdicts
+) -> EvidenceSummary:
+    return _summary(tuple(row[:10]), last_conclusive_at, verdicts[row.findings_text])
 
 
 def _as_summary(

@@ -82,6 +82,35 @@ def test_reads_through_the_summary_equal_the_records(store: EvidenceStore) -> No
     agree(store, checks, max_ages)
 
 
+def test_every_summary_carries_its_own_records_findings(store: EvidenceStore) -> None:
+    """Reads parse each distinct findings text once: every summary they give (latest at an
+    instant, a period's timeline through the summary and through the records) still has the
+    finding counts and failing resources of its own sealed record, where (check, target)s
+    share a text and where one's text changes from record to record."""
+    from storage.base import failing_resources
+
+    run = store.start_run(started_at=T0)
+    store.append_many(_records(run, random.Random(5), T0, 40))
+    checks = ("aws.c.hourly", "aws.c.daily", "aws.c.never_stale")
+    max_ages = {checks[0]: timedelta(hours=2), checks[1]: timedelta(hours=48), checks[2]: None}
+
+    def reads() -> list:
+        found = [s for at in (T0 + 5 * DAY, None) for s in store.latest_at(at)]
+        found += store.timeline(T0 + DAY, T0 + 30 * DAY, check_ids=checks, max_ages=max_ages)
+        found += store.timeline(T0 + DAY, T0 + 30 * DAY, check_ids=checks)
+        return found
+
+    found = [*reads(), *by_records(store, reads)]
+    texts = set()
+    for summary in found:
+        findings = store.record_by_id(summary.evidence_id).findings
+        passed = sum(1 for f in findings if f["passed"])
+        verdict = (passed, len(findings) - passed, failing_resources(findings))
+        assert (summary.passed, summary.failed, summary.failing_resources) == verdict
+        texts.add(repr(findings))
+    assert len(found) > 3 * len(texts) > 6  # texts repeat across pairs and records
+
+
 def test_a_replicas_copied_records_are_read_from_the_records(store: EvidenceStore, tmp_path):
     """Records copied into a replica (inserted as they are, not appended) leave the summary
     behind: it no longer covers the store, later appends do not extend it, reads use the
