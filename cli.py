@@ -614,7 +614,8 @@ def status(
     extra = None
     with core.open_store(settings) as store:
         scope = workspace.scope(ids=_many(check), provider=provider, store=store)
-        scope = workspace.with_history(scope, store)
+        latest = store.latest() if clipped is None and when is None else None  # read once
+        scope = workspace.with_history(scope, store, latest=latest)
         if clipped is not None:
             begin, until, note = clipped
             if note:
@@ -627,7 +628,7 @@ def status(
         elif when is not None:
             statuses = audit.statuses_at(workspace, store, chosen_soa, when, scope)
         else:
-            statuses = workspace.statuses(store, chosen_soa, now, scope)
+            statuses = workspace.statuses(store, chosen_soa, now, scope, latest)
     shown = [
         s
         for s in statuses

@@ -26,7 +26,7 @@ from collector.providers import (
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
 from collector.status import ControlStatus, Scope, evaluate, retire
-from storage import EvidenceRecord, EvidenceStore, StoreError
+from storage import EvidenceRecord, EvidenceStore, EvidenceSummary, StoreError
 from storage.errors import mask_url
 
 if TYPE_CHECKING:  # the registry and runner import every check module: only runs need them
@@ -107,15 +107,22 @@ class Workspace:
         )
 
     def with_history(
-        self, scope: Scope, store: EvidenceStore, checks: Iterable[str] | None = None
+        self,
+        scope: Scope,
+        store: EvidenceStore,
+        checks: Iterable[str] | None = None,
+        latest: Sequence[EvidenceSummary] | None = None,
     ) -> Scope:
         """``scope`` with each target no longer in it counted for the time it existed
         (``status.retire``): what views of the past (``--at``, a period) need. ``checks``: only
-        these checks' targets (what the view reads), default every check in scope."""
+        these checks' targets (what the view reads), default every check in scope.
+        ``latest``: ``store.latest()`` when the caller has read it already."""
         if not scope.narrowed:  # nothing can retire: skip the read
             return scope
         wanted = scope.checks if checks is None else scope.checks & set(checks)
-        return retire(scope, store.latest(sorted(wanted)))
+        if latest is None:
+            latest = store.latest(sorted(wanted))
+        return retire(scope, (item for item in latest if item.check_id in wanted))
 
     def intervals(self) -> dict[str, timedelta]:
         """Each registered check's run interval."""
@@ -141,15 +148,21 @@ class Workspace:
         return load_soa(chosen, self.catalogue), notice
 
     def statuses(
-        self, store: EvidenceStore, soa: Soa | None, now: datetime, scope: Scope | None = None
+        self,
+        store: EvidenceStore,
+        soa: Soa | None,
+        now: datetime,
+        scope: Scope | None = None,
+        latest: Sequence[EvidenceSummary] | None = None,
     ) -> list[ControlStatus]:
-        """Every control's status from the store's latest evidence, manual evidence and
-        exceptions at ``now``, over ``scope`` (default: the config's)."""
+        """Every control's status from the store's latest evidence (``latest``: as read
+        already by ``store.latest()``), manual evidence and exceptions at ``now``, over
+        ``scope`` (default: the config's)."""
         return evaluate(
             self.catalogue,
             soa,
             self.mapping,
-            store.latest(),
+            store.latest() if latest is None else latest,
             self.intervals(),
             now,
             scope=scope or self.scope(store=store),
