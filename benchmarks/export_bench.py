@@ -41,7 +41,7 @@ def bench_checks() -> list[str]:
 
 
 def seed(url: str, days: int) -> None:
-    from storage import EvidenceStore, NewEvidence
+    from storage import EvidenceStore
 
     checks = bench_checks()
     store = EvidenceStore.open(url)
@@ -55,51 +55,59 @@ def seed(url: str, days: int) -> None:
     for d in range(days):
         at = T0 + timedelta(days=d)
         run_id = store.start_run(started_at=at, trigger="bench", planned=CHECKS * TARGETS)
-        batch = []
-        for t in range(TARGETS):
-            account = f"{100000000000 + t // 4}"
-            region = ("eu-west-1", "eu-central-1", "us-east-1", "us-west-2")[t % 4]
-            snapshot = {
-                "account": account,
-                "region": region,
-                "week": d // 7,
-                "buckets": [f"acme-{t}-{i}" for i in range(4)],
-            }
-            for c, check_id in enumerate(checks):
-                # mostly passing; a 30-day failing streak now and then; a rare error day
-                failing = (d // 30 + c + t) % 10 == 0
-                status = "error" if (d + c * 7 + t) % 97 == 0 else ("fail" if failing else "pass")
-                findings = [
-                    {
-                        "resource": f"arn:aws:s3:::acme-{t}-{i}",
-                        "passed": not (failing and i == 0),
-                        "message": "public access possible" if failing and i == 0 else "ok",
-                    }
-                    for i in range(2 if status != "error" else 0)
-                ]
-                batch.append(
-                    NewEvidence(
-                        run_id=run_id,
-                        check_id=check_id,
-                        check_version=1,
-                        provider="aws",
-                        account=account,
-                        region=region,
-                        collected_at=at + timedelta(seconds=c),
-                        status=status,  # type: ignore[arg-type]
-                        summary=f"{len(findings)} resources",
-                        findings=findings,
-                        observations=snapshot,
-                        error="AccessDenied: s3:ListAllMyBuckets" if status == "error" else None,
-                    )
-                )
-        store.append_many(batch)
+        store.append_many(day_batch(run_id, d, checks))
         store.finish_run(run_id, finished_at=at + timedelta(minutes=5), outcome="complete")
         if (d + 1) % 30 == 0:
             print(f"  seeded {(d + 1) * CHECKS * TARGETS:,} records", flush=True)
     seconds = time.perf_counter() - start
     print(f"seed: {store.count():,} records in {seconds:.0f} s")
     store.close()
+
+
+def day_batch(run_id: str, d: int, checks: list[str]) -> list:
+    """Day ``d``'s records (one per check and target) as ``NewEvidence``."""
+    from storage import NewEvidence
+
+    at = T0 + timedelta(days=d)
+    batch = []
+    for t in range(TARGETS):
+        account = f"{100000000000 + t // 4}"
+        region = ("eu-west-1", "eu-central-1", "us-east-1", "us-west-2")[t % 4]
+        snapshot = {
+            "account": account,
+            "region": region,
+            "week": d // 7,
+            "buckets": [f"acme-{t}-{i}" for i in range(4)],
+        }
+        for c, check_id in enumerate(checks):
+            # mostly passing; a 30-day failing streak now and then; a rare error day
+            failing = (d // 30 + c + t) % 10 == 0
+            status = "error" if (d + c * 7 + t) % 97 == 0 else ("fail" if failing else "pass")
+            findings = [
+                {
+                    "resource": f"arn:aws:s3:::acme-{t}-{i}",
+                    "passed": not (failing and i == 0),
+                    "message": "public access possible" if failing and i == 0 else "ok",
+                }
+                for i in range(2 if status != "error" else 0)
+            ]
+            batch.append(
+                NewEvidence(
+                    run_id=run_id,
+                    check_id=check_id,
+                    check_version=1,
+                    provider="aws",
+                    account=account,
+                    region=region,
+                    collected_at=at + timedelta(seconds=c),
+                    status=status,  # type: ignore[arg-type]
+                    summary=f"{len(findings)} resources",
+                    findings=findings,
+                    observations=snapshot,
+                    error="AccessDenied: s3:ListAllMyBuckets" if status == "error" else None,
+                )
+            )
+    return batch
 
 
 def seeded_history(

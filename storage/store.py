@@ -509,9 +509,7 @@ def _sorted(collected_by: dict[str, str | None] | None) -> dict[str, str | None]
 
 def _runs_query(runs: Any = run_t) -> Any:
     """``runs`` (the run table or a subquery of it) with each run's number of records."""
-    records = (
-        select(func.count()).select_from(ev).where(ev.c.run_id == runs.c.id).scalar_subquery()
-    )
+    records = select(func.count()).select_from(ev).where(ev.c.run_id == runs.c.id).scalar_subquery()
     return select(runs, records.label("records"))
 
 

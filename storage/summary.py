@@ -230,20 +230,15 @@ def extend(conn: Connection, items: list[Item]) -> None:
 
 
 def _last_runs(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Run]:
-    """The newest run of each of ``pairs`` that has one."""
+    """The newest run of each of ``pairs`` that has one: one seek down the summary's index per
+    pair of their checks (ranking every run of those checks measured 3x slower)."""
     r = run_summary_t
-    rank = func.row_number().over(
-        partition_by=(r.c.check_id, r.c.target_key),
-        order_by=(r.c.first_at.desc(), r.c.first_id.desc()),
-    )
     wanted = set(pairs)
     checks = sorted({c for c, _ in pairs})
     found: dict[tuple[str, str], Run] = {}
     for start in range(0, len(checks), 500):
-        ranked = (
-            select(r, rank.label("rank")).where(r.c.check_id.in_(checks[start : start + 500]))
-        ).subquery()
-        query = select(*[ranked.c[c.name] for c in r.c]).where(ranked.c.rank == 1)
+        pair = _pairs(checks[start : start + 500])
+        query = select(r).select_from(pair.join(r, r.c.id == _newest_run(pair)))
         for row in conn.execute(query):
             if (row.check_id, row.target_key) in wanted:
                 found[(row.check_id, row.target_key)] = Run(**row._asdict())
@@ -301,25 +296,33 @@ def runs_at(at: datetime, check_ids: list[str] | None, clip: datetime) -> Any:
     newest record collected at or before ``at``, ``clipped`` its last conclusive time as of
     its last record before ``clip``. The pairs come from the summary's index, each run by
     one seek down it."""
-    r, other = run_summary_t, run_summary_t.alias("other")
+    r = run_summary_t
+    pair = _pairs(check_ids)
+    seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
+    newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
+    query = select(*_shown(newest, clip)).select_from(pair.join(r, r.c.id == _newest_run(pair, at)))
+    return query.subquery("current")
+
+
+def _pairs(check_ids: list[str] | None) -> Any:
+    """Every (check, target) of the summary (of ``check_ids``), from its index, as a subquery."""
+    r = run_summary_t
     pairs = select(r.c.check_id, r.c.target_key).group_by(r.c.check_id, r.c.target_key)
     if check_ids is not None:
         pairs = pairs.where(r.c.check_id.in_(check_ids))
-    pair = pairs.subquery("pair")
+    return pairs.subquery("pair")
+
+
+def _newest_run(pair: Any, at: datetime | None = None) -> Any:
+    """The id of ``pair``'s newest run (the newest starting at or before ``at``): one seek."""
+    other = run_summary_t.alias("other")
     current = select(other.c.id).where(
         other.c.check_id == pair.c.check_id, other.c.target_key == pair.c.target_key
     )
-    current = current.where(other.c.first_at <= at)
-    run_id = (
-        current.order_by(other.c.first_at.desc(), other.c.first_id.desc())
-        .limit(1)
-        .correlate(pair)
-        .scalar_subquery()
-    )
-    seek = _newest(at, strict=False).with_only_columns(ev.c.id).scalar_subquery()
-    newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
-    query = select(*_shown(newest, clip)).select_from(pair.join(r, r.c.id == run_id))
-    return query.subquery("current")
+    if at is not None:
+        current = current.where(other.c.first_at <= at)
+    current = current.order_by(other.c.first_at.desc(), other.c.first_id.desc()).limit(1)
+    return current.correlate(pair).scalar_subquery()
 
 
 def runs_between(start: datetime, end: datetime, check_ids: list[str] | None) -> Any:
