@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, String, Text, cast, func, select, text
 from storage.base import StoreBase, ev, failing_resources, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
 from storage.runs import RunKey, collapse_runs
-from storage.summary import covers, micros, runs_at, runs_between
+from storage.summary import covers, micros, newest_runs, runs_at, runs_between
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _SUMMARY_COLUMNS = (
@@ -45,10 +45,16 @@ class HistoryStore(StoreBase):
         collected_at, id), then one index seek per pair for its newest record and one for its
         newest conclusive one: the cost grows with the number of pairs, not with the history.
         Finding counts and failing resources come from the sealed findings, never from the
-        unsealed ``passed``/``failed`` columns. (Reading each pair's run at ``at`` from the
-        run summary instead measured no faster: ``timeline`` alone reads the summary.)
+        unsealed ``passed``/``failed`` columns. The newest evidence ever (``at`` None) comes
+        through the run summary while it covers the store: each pair's newest run names its
+        last record and last conclusive time (half the skip scan's time over 1M records; at
+        an instant, reading each pair's run from the summary measured no faster).
         """
         wanted = None if check_ids is None else list(check_ids)
+        if at is None:
+            with self.engine.connect() as conn:
+                if covers(conn):
+                    return _latest_from_runs(conn, wanted)
         keys = _pair_keys()
         newest = select(ev.c.id).where(ev.c.check_id == keys.c.check_id)
         newest = newest.where(ev.c.target_key == keys.c.target_key)
@@ -239,6 +245,15 @@ def _from_runs(
     found = [(_summary_of(row, row.clipped, verdicts), row) for row in conn.execute(query)]
     found.sort(key=lambda f: (f[0].check_id, f[0].target_key, f[0].collected_at))
     return found
+
+
+def _latest_from_runs(conn: Connection, wanted: list[str] | None) -> list[EvidenceSummary]:
+    """``latest_at(None, wanted)`` through the run summary (which covers the store)."""
+    runs = newest_runs(wanted)
+    query = select(*_SUMMARY_COLUMNS, runs.c.conclusive_at)
+    query = query.join(runs, ev.c.id == runs.c.record_id).order_by(ev.c.check_id, ev.c.target_key)
+    verdicts = _Verdicts()
+    return [_summary_of(row, row.conclusive_at, verdicts) for row in conn.execute(query)]
 
 
 def _timeline_from_runs(

@@ -49,6 +49,7 @@ __all__ = [
     "id_range",
     "matches",
     "micros",
+    "newest_runs",
     "rebuild",
     "runs_at",
     "runs_between",
@@ -302,6 +303,15 @@ def runs_at(at: datetime, check_ids: list[str] | None, clip: datetime) -> Any:
     newest = case((r.c.last_at <= at, r.c.last_id), else_=seek)
     query = select(*_shown(newest, clip)).select_from(pair.join(r, r.c.id == _newest_run(pair, at)))
     return query.subquery("current")
+
+
+def newest_runs(check_ids: list[str] | None) -> Any:
+    """Each (check, target)'s newest run as a subquery: ``record_id``, its last record (the
+    pair's newest), and ``conclusive_at``, its last conclusive time as of that record."""
+    r = run_summary_t
+    pair = _pairs(check_ids)
+    query = select(r.c.last_id.label("record_id"), r.c.conclusive_at)
+    return query.select_from(pair.join(r, r.c.id == _newest_run(pair))).subquery("newest")
 
 
 def _pairs(check_ids: list[str] | None) -> Any:
