@@ -15,12 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.core
-from rich.console import Console
-from rich.table import Table
 
 from collector.clock import utcnow
 from collector.errors import UserError
-from collector.progress import progress_bar
 from collector.providers import RESOLVERS
 from collector.signals import sigterm_interrupts
 
@@ -40,8 +37,10 @@ def _lazy(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from collector import app as core
-    from collector import audit, logs, report
+    from collector import audit, logs, progress, report
     from collector import settings as settings_module
     from collector import status as status_module
     from collector.settings import Settings
@@ -52,6 +51,7 @@ else:
     report = _lazy("collector.report")
     settings_module = _lazy("collector.settings")
     logs = _lazy("collector.logs")
+    progress = _lazy("collector.progress")
     status_module = _lazy("collector.status")
 
 #: the labels ``--help`` shows for an option's value, by its type (flags show none)
@@ -123,9 +123,25 @@ exception_app = typer.Typer(
 )
 app.add_typer(exception_app, name="exception")
 
+
+class _Console:
+    """A rich ``Console`` made on first use: JSON or CSV output with no note loads no rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
 # Piped output is not squeezed to 80 columns: tables stay one line per row where possible.
-out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)  # a note is one line, however long
+out = _Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = _Console(stderr=True, soft_wrap=True)  # a note is one line, however long
 
 
 class Format(StrEnum):
@@ -260,6 +276,8 @@ def emit(
         writer.writeheader()
         writer.writerows({k: report.safe_text(_cell(v)) for k, v in row.items()} for row in rows)
         return
+    from rich.table import Table
+
     table = Table(title=title or None, show_lines=False, header_style="bold")
     for column in columns:
         table.add_column(column.replace("_", " "), overflow="fold")
@@ -355,7 +373,7 @@ def _gate(statuses: list[ControlStatus], states: set[str]) -> int:
 @contextmanager
 def _progress(enabled: bool) -> Iterator[tuple[Any, Any]]:
     """The runner's plan and record callbacks drawing a bar with ETA (on a terminal only)."""
-    with progress_bar(err, "collecting", "checks") as update:
+    with progress.progress_bar(err, "collecting", "checks") as update:
         if update is None or not enabled:
             yield None, None
             return
@@ -1031,7 +1049,7 @@ def verify(
     settings = _settings(ctx)
     with (
         core.open_store(settings) as store,
-        progress_bar(err, "verifying", "records") as update,
+        progress.progress_bar(err, "verifying", "records") as update,
     ):
         checked = verify_store(store, settings, keys, update)
         rederived = checked.report.problem is None and store.refresh_summary()

@@ -91,6 +91,14 @@ def test_read_only_commands_load_no_sdk_no_check_module_no_orm(tmp_path, args) -
     assert check_modules <= {"checks.api", "checks.deadlines", "checks.network"}, check_modules
 
 
+def test_json_output_with_nothing_to_note_loads_no_rich(tmp_path) -> None:
+    soa = "mappings/annex_a/soa.example.yaml"  # given: no "using the example SoA" note
+    loaded = loaded_by(["status", "--format", "json", "--soa", soa], tmp_path)
+
+    assert "collector" in loaded
+    assert "rich" not in loaded
+
+
 _STARTS_A_RUN = """
 import sys
 from datetime import UTC, datetime
