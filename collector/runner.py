@@ -192,8 +192,8 @@ def evaluate_job(
     job: Job,
     cache: SnapshotCache | None,
     run_id: str,
-    clock: Callable[[], datetime] = utcnow,
-    cache_for: CacheFor | None = None,
+    clock: Callable[[], datetime],
+    cache_for: CacheFor,
 ) -> NewEvidence:
     """One job's evidence: its account's resolution error, else its judged snapshots from
     ``cache`` (the memo its account's snapshots are fetched through) and, for a
@@ -201,14 +201,13 @@ def evaluate_job(
     if job.account.error is not None or cache is None:
         cause = job.account.error or f"no way to collect from {job.target}"
         return error_evidence(job.check, job.target, run_id, cause, clock())
-    peers = cache_for or (lambda account: cache if account is job.account else None)
     return judge(
         job.check,
         job.target,
         lambda kind: cache.get(kind, job.target),
         run_id,
         clock,
-        across=lambda: gather(job.sources, peers),
+        across=lambda: gather(job.sources, cache_for),
     )
 
 

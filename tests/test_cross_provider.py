@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
@@ -39,6 +40,7 @@ class Logins(Snapshot):
 class Keys(Snapshot):
     provider: ClassVar[str] = "vault"
     owners: tuple[str, ...]
+    listed_at: datetime = datetime(2026, 1, 2, tzinfo=UTC)
 
 
 @dataclass
@@ -76,6 +78,11 @@ def leavers_gone(people: Roster, forge: Across[Logins], vault: Across[Keys]):
         held = [key for key, s in forge.items() if person in s.users]
         held += [key for key, s in vault.items() if person in s.owners]
         yield Finding(resource=person, passed=not held, message=", ".join(held) or "none")
+
+
+@check(id="people.inputs.named", title="Names its inputs", severity="low", interval="1h")
+def inputs_named(people: Roster, vault: Across[Keys]):
+    yield Finding(resource=vault.kind.__name__, passed=True, message=repr(vault))
 
 
 @check(id="forge.logins.any", title="Forge has users", severity="low", interval="1h")
@@ -134,6 +141,10 @@ def test_one_verdict_over_every_target_of_every_provider(store):
     # the observations are every input, by target
     assert set(record.observations["Logins"]) == {"forge:org-a", "forge:org-b"}
     assert set(record.observations["Keys"]) == {"vault:v1:r1", "vault:v1:r2"}
+    assert record.observations["Keys"]["vault:v1:r2"] == {  # in JSON form
+        "owners": ["bob"],
+        "listed_at": "2026-01-02T00:00:00Z",
+    }
     assert record.summary == "2 of 3 people failing"
     # the forge snapshots were fetched once each, shared with the forge's own check
     assert CALLS == {
@@ -162,6 +173,21 @@ def test_an_unresolved_account_is_error_naming_it(store):
     assert record.error == "input Keys from vault:v9 failed: cannot assume role: access denied"
 
 
+def test_an_account_that_failed_to_resolve_is_never_read_as_an_input(store):
+    failed = Account("vault", "v9", make_scope=ESTATE[3].make_scope, error="expired token")
+    result = run(store, [*ESTATE[:3], failed], ids=("people.leavers.gone",))
+    (record,) = result.records
+    assert record.error == "input Keys from vault:v9 failed: expired token"
+    assert not any(call.startswith("keys@") for call in CALLS)
+
+
+def test_an_input_account_without_a_way_to_collect_is_error_naming_it(store):
+    no_scope = Account("vault", "v9", regions=("r1",))
+    result = run(store, [*ESTATE[:3], no_scope], ids=("people.leavers.gone",))
+    (record,) = result.records
+    assert record.error == "input Keys from vault:v9:r1 failed: no way to collect from it"
+
+
 def test_no_configured_target_of_an_input_provider_is_an_empty_input(store):
     result = run(store, ESTATE[:3], ids=("people.leavers.gone",))
     (record,) = result.records
@@ -171,6 +197,11 @@ def test_no_configured_target_of_an_input_provider_is_an_empty_input(store):
         ("cy", True),
     }
     assert record.observations["Keys"] == {}
+
+
+def test_an_input_without_targets_still_names_its_kind(store):
+    (record,) = run(store, ESTATE[:3], ids=("people.inputs.named",)).records
+    assert record.findings == [{"resource": "Keys", "passed": True, "message": "Across[Keys]([])"}]
 
 
 def test_testing_helper_takes_across_inputs():
@@ -207,6 +238,7 @@ def test_an_input_no_collector_provides_fails_the_load():
 
 def test_daemon_jobs_read_inputs_through_each_accounts_generation():
     """The daemon evaluates one job at a time, with each account's current snapshot memo."""
+    from collector.clock import utcnow
     from collector.daemon.jobs import SnapshotGenerations
     from collector.runner import evaluate_job, plan
 
@@ -225,6 +257,6 @@ def test_daemon_jobs_read_inputs_through_each_accounts_generation():
         ("Logins", "forge:org-b"),
     ]
     for job in jobs:
-        evidence = evaluate_job(job, cache_for(job.account), "run", cache_for=cache_for)
+        evidence = evaluate_job(job, cache_for(job.account), "run", utcnow, cache_for)
         assert evidence.status in ("pass", "fail"), evidence.error
     assert set(CALLS.values()) == {1}  # the forge's own check and the cross check shared them

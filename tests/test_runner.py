@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -11,18 +12,22 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
 from checks.api import Finding, Snapshot, check
 from collector.accounts import Account
 from collector.collect import Target, collects
 from collector.registry import build_registry
-from collector.runner import Runner
+from collector.runner import Runner, plan, run_outcome, schedule
 from collector.snapshots import SnapshotCache
 from storage import EvidenceStore
 
 CALLS: Counter[str] = Counter()
 RELEASE = threading.Event()
 SLOW_WORKERS: list[threading.Thread] = []  # threads that ran collect_slow
+FETCHED_IN: set[str] = set()  # names of the threads that fetched widgets or gadgets
+PARTS_READ: list[frozenset[str]] = []  # the optional parts of Parcels each fetch was told to read
 
 
 class Widgets(Snapshot):
@@ -49,6 +54,12 @@ class Slow(Snapshot):
     names: list[str]
 
 
+class Parcels(Snapshot):
+    provider: ClassVar[str] = "lab"
+    names: list[str]
+    weights: list[int] | None = None
+
+
 @dataclass
 class LabScope:
     target: Target
@@ -62,6 +73,7 @@ class LabScope:
 @collects(Widgets, permissions=["lab:ListWidgets"])
 def collect_widgets(scope: LabScope) -> Widgets:
     CALLS["widgets"] += 1
+    FETCHED_IN.add(threading.current_thread().name)
     time.sleep(0.05)  # let concurrent checks pile up on the one fetch
     return Widgets(names=list(scope.widgets), secret_note="password=hunter2")
 
@@ -69,6 +81,7 @@ def collect_widgets(scope: LabScope) -> Widgets:
 @collects(Gadgets, permissions=["lab:ListGadgets"], scope="region")
 def collect_gadgets(scope: LabScope) -> Gadgets:
     CALLS[f"gadgets@{scope.target.region}"] += 1
+    FETCHED_IN.add(threading.current_thread().name)
     return Gadgets(names=[] if scope.target.region == "r2" else ["g1"])
 
 
@@ -81,8 +94,20 @@ def collect_broken(scope: LabScope) -> Broken:
 @collects(Slow, permissions=["lab:Wait"])
 def collect_slow(scope: LabScope) -> Slow:
     SLOW_WORKERS.append(threading.current_thread())
-    RELEASE.wait(10)
+    RELEASE.wait(60)
     return Slow(names=["s"])
+
+
+@collects(
+    Parcels,
+    permissions=["lab:ListParcels"],
+    parts={"lab.parcels.any": [], "lab.parcels.weighed": ["weights"]},
+    fan_out=True,
+)
+def collect_parcels(scope: LabScope) -> Parcels:
+    read = scope.cache.parts(Parcels)
+    PARTS_READ.append(read)
+    return Parcels(names=["p"], weights=[3] if "weights" in read else None)
 
 
 @check(id="lab.widgets.named", title="Widgets have short names", severity="low", interval="1h")
@@ -112,6 +137,22 @@ def widgets_crash(widgets: Widgets):
     raise ZeroDivisionError("division by zero in check")
 
 
+@check(id="lab.gadgets.widgets", title="Gadgets beside widgets", severity="low", interval="1h")
+def gadgets_widgets(gadgets: Gadgets, widgets: Widgets):
+    for name in gadgets.names:
+        yield Finding(resource=name, passed=name not in widgets.names, message="ok")
+
+
+@check(id="lab.parcels.any", title="Parcels listed", severity="low", interval="1h")
+def parcels_any(parcels: Parcels):
+    yield Finding(resource="lab", passed=bool(parcels.names), message="ok")
+
+
+@check(id="lab.parcels.weighed", title="Parcels weighed", severity="low", interval="1h")
+def parcels_weighed(parcels: Parcels):
+    yield Finding(resource="lab", passed=bool(parcels.weights), message="ok")
+
+
 @check(id="lab.slow.any", title="Hangs", severity="low", interval="1h")
 def slow_any(slow: Slow):
     yield Finding(resource="s", passed=True, message="late")
@@ -132,8 +173,26 @@ def _reset():
     CALLS.clear()
     RELEASE.clear()
     SLOW_WORKERS.clear()
+    FETCHED_IN.clear()
+    PARTS_READ.clear()
     yield
     RELEASE.set()
+
+
+@pytest.fixture
+def logs():
+    """The runner's log lines, debug included (what ``annexa -v`` prints)."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    try:
+        with capture_logs() as entries:
+            yield entries
+    finally:
+        structlog.configure(wrapper_class=wrapper)
+
+
+def runner_lines(logs):
+    return [e for e in logs if e["event"] in ("run started", "evidence stored", "run finished")]
 
 
 def _run(store: EvidenceStore, ids, account=None, **kwargs):
@@ -205,6 +264,7 @@ def test_timeout_becomes_error_and_run_finishes(store):
     assert records["lab.slow.any", None].status == "error"
     assert "timed out after 0.5 s" in records["lab.slow.any", None].error
     assert records["lab.widgets.present", None].status == "pass"
+    assert len(SLOW_WORKERS) == 1 and not RELEASE.is_set()  # the run ended while it hangs
     RELEASE.set()
     (late,) = SLOW_WORKERS
     late.join(10)  # its worker ends once the late result has been handed to the runner
@@ -243,6 +303,7 @@ def test_interrupt_marks_run_interrupted(store):
         _run(store, ["lab.widgets.present", "lab.widgets.named"], on_record=stop)
     (run,) = store.runs(1)
     assert run.outcome == "interrupted" and run.records >= 1
+    assert run.finished_at is not None
 
 
 def test_run_record_says_what_was_planned_by_whom_and_when(store):
@@ -256,3 +317,128 @@ def test_run_record_says_what_was_planned_by_whom_and_when(store):
     assert planned == [2] and (run.planned, run.trigger) == (2, "ci")
     assert run.finished_at == result.finished_at and run.outcome == result.outcome == "complete"
     assert run.collected_by == {"lab:lab-1": "bot"} and run.annexa_version
+
+
+def test_run_logs_its_start_each_record_and_its_end(store, logs):
+    runner = Runner(REGISTRY, store, concurrency=4)
+    ids = ["lab.widgets.named", "lab.gadgets.ok", "lab.broken.any"]
+    result = runner.run(REGISTRY.select(ids=ids), [lab_account()], trigger="daemon")
+    run_id, logs = result.run_id, runner_lines(logs)
+    assert logs[0] == {
+        "event": "run started",
+        "log_level": "info",
+        "run_id": run_id,
+        "jobs": 4,
+        "trigger": "daemon",
+    }
+    stored = sorted((e["check"], e["target"], e["status"]) for e in logs[1:-1])
+    assert stored == [
+        ("lab.broken.any", "lab:lab-1", "error"),
+        ("lab.gadgets.ok", "lab:lab-1:r1", "pass"),
+        ("lab.gadgets.ok", "lab:lab-1:r2", "not_applicable"),
+        ("lab.widgets.named", "lab:lab-1", "fail"),
+    ]
+    assert {(e["event"], e["log_level"], len(e)) for e in logs[1:-1]} == {
+        ("evidence stored", "debug", 5)
+    }
+    assert logs[-1] == {
+        "event": "run finished",
+        "log_level": "info",
+        "run_id": run_id,
+        "outcome": "partial",
+        "records": 4,
+        "error": 1,
+        "pass": 1,
+        "fail": 1,
+        "not_applicable": 1,
+    }
+
+
+def test_an_interrupted_run_logs_its_end(store, logs):
+    def stop(record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(store, ["lab.widgets.present"], on_record=stop)
+    logs = runner_lines(logs)
+    assert logs[-1]["event"] == "run finished"
+    assert (logs[-1]["outcome"], logs[-1]["records"], logs[-1]["pass"]) == ("interrupted", 1, 1)
+
+
+def test_concurrency_one_fetches_in_one_named_check_thread(store):
+    runner = Runner(REGISTRY, store, concurrency=1)
+    ids = ["lab.widgets.present", "lab.gadgets.ok"]
+    result = runner.run(REGISTRY.select(ids=ids), [lab_account()])
+    assert len(result.records) == 3
+    assert sorted(FETCHED_IN) == ["annexa-check_0"]
+
+
+def test_a_run_whose_every_record_is_an_error_failed(store):
+    result = _run(store, ["lab.broken.any", "lab.widgets.crash"])
+    assert result.outcome == store.get_run(result.run_id).outcome == "failed"
+    assert run_outcome([]) == "complete"
+
+
+def test_run_and_records_carry_the_injected_clock_and_each_record_is_reported(store):
+    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    seen = []
+    ids = ["lab.widgets.present", "lab.broken.any", "lab.gadgets.ok"]
+    result = _run(store, ids, clock=lambda: at, on_record=seen.append)
+    assert (result.started_at, result.finished_at) == (at, at)
+    assert [r.collected_at for r in result.records] == [at] * 4
+    run = store.get_run(result.run_id)
+    assert (run.started_at, run.finished_at, run.trigger) == (at, at, "cli")
+    assert len(seen) == 4 and all(r in result.records for r in seen)
+
+
+def test_a_run_reads_only_the_parts_its_checks_need(store):
+    _run(store, ["lab.parcels.any"])
+    records = by_check(_run(store, ["lab.parcels.any", "lab.parcels.weighed"]))
+    assert list(PARTS_READ) == [frozenset(), frozenset({"weights"})]
+    assert records["lab.parcels.weighed", None].status == "pass"
+
+
+def order(ids):
+    jobs = plan([REGISTRY.checks[i] for i in ids], [lab_account()], REGISTRY)
+    return [(job.check.id, job.target.region) for job in schedule(jobs, REGISTRY)]
+
+
+def test_schedule_starts_every_fetch_fan_out_first_before_the_jobs_that_reuse_one():
+    assert order(["lab.widgets.named", "lab.widgets.present", "lab.gadgets.ok"]) == [
+        ("lab.widgets.named", None),
+        ("lab.gadgets.ok", "r1"),
+        ("lab.gadgets.ok", "r2"),
+        ("lab.widgets.present", None),  # reuses the widgets fetched for lab.widgets.named
+    ]
+    ids = ["lab.widgets.named", "lab.gadgets.ok", "lab.widgets.present", "lab.broken.any"]
+    assert order([*ids, "lab.parcels.any"]) == [
+        ("lab.parcels.any", None),  # its collector fans out per parcel
+        ("lab.widgets.named", None),
+        ("lab.gadgets.ok", "r1"),
+        ("lab.gadgets.ok", "r2"),
+        ("lab.broken.any", None),
+        ("lab.widgets.present", None),
+    ]
+    # a regional check reads the account's widgets once for every region
+    assert order(["lab.gadgets.widgets", "lab.widgets.present", "lab.broken.any"]) == [
+        ("lab.gadgets.widgets", "r1"),
+        ("lab.gadgets.widgets", "r2"),
+        ("lab.broken.any", None),
+        ("lab.widgets.present", None),
+    ]
+
+
+def test_an_interrupted_run_starts_none_of_its_queued_jobs(store):
+    def stop(record):
+        raise KeyboardInterrupt
+
+    ids = ["lab.widgets.present", "lab.slow.any", "lab.widgets.named"]
+    runner = Runner(REGISTRY, store, concurrency=1, on_record=stop)
+    with pytest.raises(KeyboardInterrupt):  # lab.widgets.present stored, lab.slow.any hanging
+        runner.run([REGISTRY.checks[i] for i in ids], [lab_account()])
+    RELEASE.set()
+    (late,) = SLOW_WORKERS
+    late.join(10)
+    assert not late.is_alive()
+    stored = {r.check_id for r in store.history(check_ids=ids)}
+    assert stored == {"lab.widgets.present", "lab.slow.any"}  # lab.widgets.named never ran

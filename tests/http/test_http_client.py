@@ -3,13 +3,21 @@ the guards (next links on another host, repeated page tokens, timeouts)."""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar
+
 import httpx
 import pytest
 import respx
 
+from checks.api import Snapshot
 from collector.causes import describe_error
+from collector.collect import Target, collects
 from collector.http import (
     ApiError,
+    ApiScope,
     HttpClient,
     LinkHeader,
     MalformedResponse,
@@ -22,6 +30,8 @@ from collector.http import (
     retry_after_wait,
     ssws,
 )
+from collector.registry import build_registry
+from collector.snapshots import SnapshotCache
 
 BASE = "https://api.example.com"
 ITEMS = f"{BASE}/v1/items"
@@ -522,3 +532,54 @@ def test_bearer_token_header(api):
     route = api.get(ITEMS).mock(return_value=httpx.Response(200, json={}))
     client(auth=bearer(lambda: "t0k")).get("/v1/items")
     assert route.calls[0].request.headers["Authorization"] == "Bearer t0k"
+
+
+@dataclass(frozen=True)
+class LabSettings:
+    page_size: int
+
+
+class LabItems(Snapshot):
+    provider: ClassVar[str] = "lab"
+    names: list[str]
+    page_size: int
+    read_at: datetime
+
+
+class LabCount(Snapshot):
+    provider: ClassVar[str] = "lab"
+    count: int
+
+
+@collects(LabItems, permissions=[])
+def lab_items(scope: ApiScope[LabSettings]) -> LabItems:
+    names = scope.api.get("/v1/items")["names"]
+    return LabItems(names=names, page_size=scope.settings.page_size, read_at=scope.now())
+
+
+@collects(LabCount, permissions=[])
+def lab_count(scope: ApiScope[LabSettings]) -> LabCount:
+    return LabCount(count=len(scope.get(LabItems).names))
+
+
+def test_api_scope_gives_a_collector_its_client_settings_clock_and_memo(api):
+    route = api.get(ITEMS).mock(return_value=httpx.Response(200, json={"names": ["a", "b"]}))
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    registry = build_registry([("test", sys.modules[__name__])])
+    target = Target("lab", "org-1")
+
+    def make_scope(target: Target, cache: SnapshotCache) -> ApiScope[LabSettings]:
+        return ApiScope(target, client(), cache, settings=LabSettings(7), clock=lambda: at)
+
+    cache = SnapshotCache(registry.collectors, make_scope)
+    assert cache.get(LabCount, target) == LabCount(count=2)
+    assert cache.get(LabItems, target) == LabItems(names=["a", "b"], page_size=7, read_at=at)
+    assert route.call_count == 1  # the second collector read the first through the memo
+    scope = make_scope(target, cache)
+    assert (scope.target, scope.settings) == (target, LabSettings(7))
+
+
+def test_api_scope_reads_the_utc_clock_by_default():
+    scope = ApiScope(Target("lab", "org-1"), client(), None, settings=None)  # type: ignore[arg-type]
+    before = datetime.now(UTC)
+    assert before <= scope.now() <= datetime.now(UTC)
