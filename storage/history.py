@@ -39,7 +39,7 @@ class HistoryStore(StoreBase):
         self, at: datetime | None = None, check_ids: Iterable[str] | None = None
     ) -> list[EvidenceSummary]:
         """The newest evidence per (check, target) collected at or before ``at`` (None: ever),
-        read from the sealed records alone.
+        its fields read from the sealed records alone.
 
         The (check, target) pairs come from a skip scan of the index on (check_id, target_key,
         collected_at, id), then one index seek per pair for its newest record and one for its

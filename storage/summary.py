@@ -7,7 +7,8 @@ an error run share the time of the last conclusive record before them). A row ke
 first and last record, the last conclusive time as of its last record and the longest gap
 between its records (a gap longer than a check's maximum age splits a compressed timeline:
 ``storage.runs``). ``HistoryStore.timeline(max_ages=...)`` reads it: continuity over a
-period (``status --from/--to``, the console, the review, the export's reports).
+period (``status --from/--to``, the console, the review, the export's reports); and so does
+``HistoryStore.latest_at(None)``: each pair's newest run names its newest record.
 
 It is a cache of the records, never trusted over them: reads use it only while the evidence
 id range it was derived from (``evidence_run_state``) equals the evidence table's, else they
