@@ -26,12 +26,13 @@ from collector.providers import (
 from collector.settings import Settings
 from collector.soa import Soa, load_soa
 from collector.status import ControlStatus, Scope, evaluate, retire
-from storage import EvidenceRecord, EvidenceStore, EvidenceSummary, StoreError
+from storage import EvidenceRecord, EvidenceSummary, StoreError
 from storage.errors import mask_url
 
 if TYPE_CHECKING:  # the registry and runner import every check module: only runs need them
     from collector.registry import Registry
     from collector.runner import RunResult
+    from storage import EvidenceStore  # SQLAlchemy: only commands that open the store
 
 
 def example_soa_path() -> Path:
@@ -217,6 +218,8 @@ def open_store(settings: Settings) -> EvidenceStore:
         from collector.anchoring import checkpointer  # signing libraries: only when anchoring
 
         hook = checkpointer(settings)
+    from storage import EvidenceStore
+
     try:
         store = EvidenceStore.open(settings.store_url)
     except StoreError as exc:

@@ -24,10 +24,9 @@ from storage.base import (
     revocation_t,
 )
 from storage.ledger import append_row
-from storage.records import ManualEvidence, RiskException
+from storage.records import MAX_BLOB_BYTES, ManualEvidence, RiskException
 from storage.sealing import row_seal
 
-MAX_BLOB_BYTES = 50 * 1024 * 1024  # 50 MiB: larger files belong in a document system
 _MANUAL_FIELDS = tuple(c.name for c in manual_t.c if c.name not in ("id", "row_hash"))
 _EXCEPTION_FIELDS = tuple(c.name for c in exception_t.c if c.name not in ("id", "row_hash"))
 _REVOCATION_FIELDS = tuple(c.name for c in revocation_t.c if c.name not in ("id", "row_hash"))

@@ -8,6 +8,7 @@ from typing import Literal
 
 EvidenceStatus = Literal["pass", "fail", "error", "not_applicable"]
 RunOutcome = Literal["running", "complete", "partial", "failed", "interrupted"]
+MAX_BLOB_BYTES = 50 * 1024 * 1024  # 50 MiB: larger files belong in a document system
 
 
 def make_target_key(provider: str, account: str, region: str | None) -> str:
