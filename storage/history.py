@@ -156,6 +156,17 @@ class HistoryStore(StoreBase):
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def any_between(
+        self, start: datetime, end: datetime, *, check_ids: Iterable[str] | None = None
+    ) -> bool:
+        """Whether ``records_between`` yields any record (one index seek per check, where
+        ``count_between`` counts them all)."""
+        query = select(ev.c.id).where(ev.c.collected_at >= start, ev.c.collected_at < end)
+        if check_ids is not None:
+            query = query.where(ev.c.check_id.in_(list(check_ids)))
+        with self.engine.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
     def timeline(
         self,
         start: datetime,

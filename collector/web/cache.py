@@ -116,7 +116,7 @@ class ReadCache:
         check_ids: Sequence[str],
     ) -> list[EvidenceSummary]:
         # a period ending in the past is kept too, for requests with the same end
-        later = bool(self.store.count_between(end, _FAR, check_ids=check_ids))
+        later = self.store.any_between(end, _FAR, check_ids=check_ids)
         with self._lock:
             self._timelines[key] = _Timeline(ids, end, history, extendable=not later)
             self._timelines.move_to_end(key)

@@ -216,6 +216,24 @@ def test_history_filters_and_orders_newest_first(store: EvidenceStore) -> None:
     assert store.history(check_ids=[]) == []
 
 
+def test_any_between_says_whether_count_between_finds_a_record(store: EvidenceStore) -> None:
+    run = store.start_run(started_at=T0)
+    for i in range(4):
+        store.append(evidence(run, check_id=f"c{i % 2}", at=T0 + timedelta(hours=i)))
+    far = T0 + timedelta(days=400)
+    for start, end, checks in [
+        (T0, far, None),
+        (T0 + timedelta(hours=3), far, None),  # the last record, at the start
+        (T0 + timedelta(hours=3, seconds=1), far, None),
+        (T0 - timedelta(days=1), T0, None),  # the first record, at the (open) end
+        (T0 + timedelta(hours=3), far, ["c0"]),  # c0's are at 0 h and 2 h
+        (T0 + timedelta(hours=2), far, ["c0", "x"]),
+        (T0, far, []),
+    ]:
+        found = store.count_between(start, end, check_ids=checks)
+        assert store.any_between(start, end, check_ids=checks) is (found > 0), (start, checks)
+
+
 def test_runs_start_and_finish(store: EvidenceStore) -> None:
     first = store.start_run(started_at=T0, trigger="daemon", planned=4)
     second = store.start_run(started_at=T0 + timedelta(hours=1))
