@@ -6,7 +6,8 @@ Checked, in order, stopping at the first problem (named with its file):
 1. the signature: ``SHA256SUMS.sig`` over ``SHA256SUMS``. A signature that verifies with the
    key shipped in the package but not with a pinned ``--public-key`` is "signed by an unknown
    key", never "valid" (an error when keys are pinned or ``--require-signature`` is given);
-   ``--require-signature`` fails an unsigned package;
+   ``--require-signature`` fails an unsigned package. Without ``SHA256SUMS.pub`` each pinned
+   Ed25519 key is tried;
 2. every file against ``SHA256SUMS``: no file modified, missing or extra (zip CRCs too);
 3. every evidence record file re-sealed from its own fields (``evidence.reseal``): its
    ``observations_hash`` and ``content_hash`` must match what it states;
@@ -39,6 +40,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Sequence
@@ -64,6 +66,7 @@ _SPECIAL = (SUMS, SIGNATURE, PUBLIC_KEY)
 MAX_RATIO = 200  # deflate reaches ~1000:1 on zeros; real package files stay below ~40:1
 MAX_SMALL = 16 * 1024 * 1024  # entries up to this size are never called bombs
 MAX_DOCUMENT = 64 * 1024 * 1024  # a record or checkpoint file read whole into memory
+_SHA256 = re.compile("[0-9a-f]{64}")  # as SHA256SUMS writes it (docs/evidence-format.md)
 
 
 class PackageProblem(Exception):
@@ -104,6 +107,14 @@ def _public_key(data: bytes, label: str, error: type[Exception]) -> Ed25519Publi
     if not isinstance(key, Ed25519PublicKey):
         raise error(f"{label}: an Ed25519 key is required, not {key_kind(key)}")
     return key
+
+
+def _verifies(key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
+    try:
+        key.verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def verify_package(
@@ -158,7 +169,8 @@ class _Verifier:
         special: dict[str, Entry] = {}
         for e in entries(self.directory):
             self._refuse_bomb(e)
-            self.total += e.size
+            if e.name not in _SPECIAL:  # what _scan hashes (and reports progress of)
+                self.total += e.size
             if e.name in (*_SPECIAL, MANIFEST):
                 special[e.name] = e
         if SUMS not in special or MANIFEST not in special:
@@ -201,16 +213,18 @@ class _Verifier:
             candidates = [_public_key(self.read(special[PUBLIC_KEY]), PUBLIC_KEY, PackageProblem)]
         if not candidates:
             raise PackageProblem(f"{PUBLIC_KEY}: missing, and no --public-key given")
-        key = candidates[0]
         try:
             signature = base64.b64decode(self.read(special[SIGNATURE]).strip(), validate=True)
-            # Ed25519 verifies the whole message: SHA256SUMS is read once, only when signed
-            key.verify(signature, self.read(special[SUMS]))
-        except (binascii.Error, ValueError, InvalidSignature):
+        except (binascii.Error, ValueError):
+            signature = b""
+        # Ed25519 verifies the whole message: SHA256SUMS is read once, only when signed
+        message = self.read(special[SUMS])
+        key = next((k for k in candidates if _verifies(k, signature, message)), None)
+        if key is None:
             raise PackageProblem(
-                f"{SIGNATURE}: the signature over SHA256SUMS does not verify with key "
-                f"{fingerprint(key)}"
-            ) from None
+                f"{SIGNATURE}: the signature over SHA256SUMS does not verify with key"
+                f"{'s' if len(candidates) > 1 else ''} {', '.join(map(fingerprint, candidates))}"
+            )
         signer = fingerprint(key)
         trusted = signer in pinned_prints
         if not trusted and (pinned or require):
@@ -246,7 +260,7 @@ class _Verifier:
         text = io.TextIOWrapper(ChunkReader(read_chunks(self.data, entry)), "utf-8", "replace")
         for number, line in enumerate(text, 1):
             digest, sep, name = line.rstrip("\n").partition("  ")
-            if not sep or len(digest) != 64 or not name:
+            if not sep or not _SHA256.fullmatch(digest) or not name:
                 raise PackageProblem(f"{SUMS}: line {number} is not '<sha256>  <path>'")
             try:
                 self.db.execute("INSERT INTO sums (path, sha256) VALUES (?, ?)", (name, digest))

@@ -16,7 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from collector.errors import UserError
 from collector.export.evidence import reseal
+from collector.export.package import fingerprint
+from collector.export.verify import MAX_SMALL, PackageProblem, verify_package
 from storage.checkpoint import DirectoryAnchor, Ed25519Signer, Heads, write_checkpoint
 from tests.export.conftest import DAY, T0, rewrite
 
@@ -325,3 +328,167 @@ def test_records_csv_bad_input_is_one_line_exit_2(annexa_db, package, header, ro
     forge(package, {"evidence/records.csv": b"".join(lines)})
     code, _, err = annexa_db("verify", "--package", str(package))
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+# -- exact answers of the verifier (in process) -----------------------------------------------
+
+
+def problem(package: Path, *keys: Path, require_signature: bool = False) -> str:
+    with pytest.raises(PackageProblem) as caught:
+        verify_package(package, keys, require_signature=require_signature)
+    return str(caught.value)
+
+
+def test_signature_answers(signed, tmp_path) -> None:
+    package, public, checkpoints = signed["package"], signed["public"], signed["checkpoints"]
+    signer = fingerprint(serialization.load_pem_public_key(public.read_bytes()))
+    report = verify_package(package, [public, checkpoints])
+    assert (report.signed_by, report.trusted, report.records, report.links) == (signer, True, 8, 7)
+    assert report.checkpoints == (
+        "2 checkpoints signed by a trusted key, 0 of their heads among the package's records"
+    )
+    report = verify_package(package)
+    assert (report.signed_by, report.trusted) == (signer, False)
+    assert report.checkpoints == "2 checkpoints not authenticated (no --public-key)"
+    assert problem(package, require_signature=True) == (
+        f"SHA256SUMS.sig: signed by an unknown key {signer} (pin it with --public-key)"
+    )
+    _, stranger, _ = pem_pair(tmp_path, "stranger")
+    assert problem(package, stranger) == (
+        f"SHA256SUMS.sig: signed by an unknown key {signer}, not by a --public-key given"
+    )
+    rewrite(package, {"SHA256SUMS.pub": None})  # the pinned keys stand in for it
+    assert problem(package) == "SHA256SUMS.pub: missing, and no --public-key given"
+    for keys in ([public, checkpoints], [checkpoints, public]):
+        report = verify_package(package, keys)
+        assert (report.signed_by, report.trusted) == (signer, True)
+    rewrite(package, {"SHA256SUMS.sig": b"not base64!\n"})
+    assert problem(package, public) == (
+        f"SHA256SUMS.sig: the signature over SHA256SUMS does not verify with key {signer}"
+    )
+
+
+def test_unsigned_package_answers(package, tmp_path) -> None:
+    _, public, _ = pem_pair(tmp_path, "sender")
+    assert problem(package, public) == (
+        "SHA256SUMS.sig: missing (a public key was given; the package is not signed)"
+    )
+    assert problem(package, require_signature=True) == (
+        "SHA256SUMS.sig: missing (--require-signature; the package is not signed)"
+    )
+    names = [n for n in zipfile.ZipFile(package).namelist() if not n.startswith("SHA256SUMS")]
+    calls: list[tuple[int, int]] = []
+    report = verify_package(package, progress=lambda done, total: calls.append((done, total)))
+    assert (report.files, report.records, report.links, report.signed_by) == (
+        len(names),
+        8,
+        7,
+        None,
+    )
+    assert report.checkpoints == "no checkpoints" and report.rederived > 0
+    total = sum(i.file_size for i in zipfile.ZipFile(package).infolist() if i.filename in names)
+    assert calls[-1] == (total, total)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and done[0] > 0  # bytes hashed so far, growing to the total
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"not a sum line",
+        b"a" * 63 + b"  runs.csv",
+        b"a" * 64 + b"  ",
+        b"g" * 64 + b"  runs.csv",  # not hex
+        b"\xff" * 64 + b"  runs.csv",  # not UTF-8
+    ],
+)
+def test_bad_sums_line_is_named_by_number(package, line) -> None:
+    sums = zipfile.ZipFile(package).read("SHA256SUMS")
+    rewrite(package, {"SHA256SUMS": sums + line + b"\n"})
+    number = sums.count(b"\n") + 1
+    assert problem(package) == f"SHA256SUMS: line {number} is not '<sha256>  <path>'"
+
+
+def test_sums_listing_a_file_twice(package) -> None:
+    sums = zipfile.ZipFile(package).read("SHA256SUMS")
+    first = sums.splitlines(keepends=True)[0]
+    rewrite(package, {"SHA256SUMS": sums + first})
+    assert problem(package) == f"SHA256SUMS: {first.decode().split()[1]} is listed twice"
+
+
+def test_an_empty_extra_file_is_a_file(package) -> None:
+    rewrite(package, {"notes.txt": b""})
+    assert problem(package) == "notes.txt: extra file, not listed in SHA256SUMS"
+
+
+def test_edited_record_seal_names_both_hashes(package) -> None:
+    name = records(package)[0]
+    document = json.loads(zipfile.ZipFile(package).read(name))
+    document["status"] = "fail"
+    forge(package, {name: json.dumps(document).encode()})
+    stated, recomputed = document["content_hash"], reseal(document)[1]
+    assert problem(package) == (
+        f"{name}: record seal broken (content_hash {stated[:12]}..., recomputed "
+        f"{recomputed[:12]}...)"
+    )
+
+
+@pytest.mark.parametrize(("row", "claimed"), [(1, 2), (3, 1)])
+def test_chained_to_another_record_breaks_the_chain(package, row, claimed) -> None:
+    """records.csv claims a link to a record that is not the one before it (or to one before
+    the first)."""
+    lines = zipfile.ZipFile(package).read("evidence/records.csv").decode().splitlines(True)
+    cells = lines[row].rstrip("\n").split(",")
+    cells[-1] = lines[claimed].split(",")[0]
+    lines[row] = ",".join(cells) + "\n"
+    forge(package, {"evidence/records.csv": "".join(lines).encode()})
+    assert problem(package) == (
+        f"{cells[5]}: chain broken: previous_hash does not match record {cells[-1]}'s content_hash"
+    )
+
+
+def test_records_csv_bad_cells_are_named_exactly(package) -> None:
+    lines = zipfile.ZipFile(package).read("evidence/records.csv").decode().splitlines(True)
+    header = lines[0].strip()
+    forge(package, {"evidence/records.csv": ("id,when\n" + "".join(lines[1:])).encode()})
+    with pytest.raises(UserError) as caught:
+        verify_package(package)
+    assert str(caught.value) == f"evidence/records.csv: header is 'id,when', expected {header!r}"
+    cells = lines[2].rstrip("\n").split(",")
+    cells[-1] = "y"
+    lines[2] = ",".join(cells) + "\n"
+    forge(package, {"evidence/records.csv": "".join(lines).encode()})
+    with pytest.raises(UserError) as caught:
+        verify_package(package)
+    assert str(caught.value) == (
+        f"evidence/records.csv: line 3: record_id {cells[0]!r} or chained_to 'y' is not a number"
+    )
+
+
+def test_decompression_bomb_and_unreadable_input_in_process(tmp_path: Path) -> None:
+    """An entry over MAX_SMALL packed over MAX_RATIO:1 is a bomb; one at MAX_SMALL is not."""
+    path = tmp_path / "p.zip"
+    for size, bomb in ((MAX_SMALL, False), (MAX_SMALL + 1, True)):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("big.bin", b"\0" * size)
+            packed = z.getinfo("big.bin").compress_size
+        with pytest.raises(UserError) as caught:
+            verify_package(path)
+        assert str(caught.value) == (
+            f"--package {path}: refusing big.bin: {size} bytes packed into {packed} "
+            f"({size / packed:.0f}:1), a decompression bomb"
+            if bomb
+            else "not an annexa package: no SHA256SUMS or manifest.json"
+        )
+    missing = tmp_path / "missing.zip"
+    with pytest.raises(UserError) as caught:
+        verify_package(missing)
+    assert str(caught.value) == f"--package {missing}: cannot read it: No such file or directory"
+    with pytest.raises(UserError) as caught:
+        verify_package(path, [missing])
+    assert str(caught.value) == (
+        f"--public-key {missing}: cannot read it: No such file or directory"
+    )
+    with pytest.raises(UserError) as caught:
+        verify_package(path, [path])
+    assert str(caught.value) == f"--public-key {path}: no PEM public key in it"
