@@ -283,12 +283,13 @@ def _timeline_from_runs(
     verdicts = _Verdicts()
     opening = _from_runs(conn, runs_at(start, wanted, end), verdicts)
     heads = _from_runs(conn, runs_between(start, end, wanted), verdicts)
+    limits = {check: micros(age) for check, age in max_ages.items() if age is not None}
     unsure = set()
-    for _, run in (*opening, *heads):
-        max_age = max_ages.get(run.check_id)
-        if run.status != "error" and max_age is not None and run.max_gap_us > micros(max_age):
-            unsure.add(run.check_id)
-    found = [item for item, run in (*opening, *heads) if run.check_id not in unsure]
+    for item, run in (*opening, *heads):
+        limit = limits.get(item.check_id)
+        if limit is not None and run.max_gap_us > limit and item.status != "error":
+            unsure.add(item.check_id)
+    found = [item for item, _ in (*opening, *heads) if item.check_id not in unsure]
     return found, unsure
 
 
