@@ -39,6 +39,9 @@ PAGES = (
     "/checks/{check}",
     "/records/{record}",
     "/runs",
+    # the overview through its date picker and over a year chosen in its period form
+    "/?at=2025-06-30",
+    "/?from={year_ago}&to={last_day}",
 )
 
 
@@ -60,7 +63,13 @@ def main() -> None:
     print(f"load average before: {_load()}")
     with TestClient(app) as client:
         for template in PAGES:
-            path = template.format(control=control, check=check, record=args.records // 2)
+            path = template.format(
+                control=control,
+                check=check,
+                record=args.records // 2,
+                last_day=(now - timedelta(days=1)).date(),
+                year_ago=max(T0, now - timedelta(days=366)).date(),
+            )
             response, first, first_cpu = _timed(client, path)
             assert response.status_code == 200, (path, response.status_code, response.text[:300])
             times = [_timed(client, path)[1:] for _ in range(args.repeat)]
