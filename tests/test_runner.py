@@ -25,6 +25,7 @@ from storage import EvidenceStore
 
 CALLS: Counter[str] = Counter()
 RELEASE = threading.Event()
+SLOW_DONE = threading.Event()  # collect_slow returned
 SLOW_WORKERS: list[threading.Thread] = []  # threads that ran collect_slow
 FETCHED_IN: set[str] = set()  # names of the threads that fetched widgets or gadgets
 PARTS_READ: list[frozenset[str]] = []  # the optional parts of Parcels each fetch was told to read
@@ -95,6 +96,7 @@ def collect_broken(scope: LabScope) -> Broken:
 def collect_slow(scope: LabScope) -> Slow:
     SLOW_WORKERS.append(threading.current_thread())
     RELEASE.wait(60)
+    SLOW_DONE.set()
     return Slow(names=["s"])
 
 
@@ -172,6 +174,7 @@ def lab_account(widgets=("alpha", "verylongname")) -> Account:
 def _reset():
     CALLS.clear()
     RELEASE.clear()
+    SLOW_DONE.clear()
     SLOW_WORKERS.clear()
     FETCHED_IN.clear()
     PARTS_READ.clear()
@@ -264,7 +267,7 @@ def test_timeout_becomes_error_and_run_finishes(store):
     assert records["lab.slow.any", None].status == "error"
     assert "timed out after 0.5 s" in records["lab.slow.any", None].error
     assert records["lab.widgets.present", None].status == "pass"
-    assert len(SLOW_WORKERS) == 1 and not RELEASE.is_set()  # the run ended while it hangs
+    assert len(SLOW_WORKERS) == 1 and not SLOW_DONE.is_set()  # the run ended while it hangs
     RELEASE.set()
     (late,) = SLOW_WORKERS
     late.join(10)  # its worker ends once the late result has been handed to the runner
