@@ -3,11 +3,16 @@ change and status never believes an unsealed value. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import create_engine, select
 
 from storage import EvidenceStore, NewEvidence
+from storage.base import ledger_t
+from storage.records import IntegrityProblem
 from storage.sealing import row_seal
 from tests.store.test_store import T0, evidence, raw_sql
 
@@ -60,8 +65,11 @@ def test_status_ignores_edited_unsealed_counts(store, store_url, seeded) -> None
     [summary] = store.latest(["c.fail"])
     assert (summary.passed, summary.failed) == (1, 1)
     assert summary.failing_resources == ("arn:aws:s3:::open",)
-    kind, detail = problem_of(store)
-    assert kind == "unsealed_column" and "passed" in detail
+    assert store.verify_report().problem == IntegrityProblem(
+        "unsealed_column",
+        failing.id,
+        "unsealed column passed = 2 disagrees with the sealed record (1)",
+    )
 
 
 def test_edited_target_key_is_named(store, store_url, seeded) -> None:
@@ -181,5 +189,140 @@ def test_edited_job_key_is_named(store, store_url) -> None:
     store.append_jobs([(f"c.fail@{record.target_key}@{T0.isoformat()}", record)])
     assert store.verify_report().problem is None
     raw_sql(store_url, f"UPDATE evidence SET job_key = 'c.other@{record.target_key}@x'")
-    kind, detail = problem_of(store)
-    assert kind == "unsealed_column" and "job_key" in detail
+    [stored] = store.history()
+    assert store.verify_report().problem == IntegrityProblem(
+        "unsealed_column",
+        stored.id,
+        f"unsealed column job_key = 'c.other@{record.target_key}@x' names another check or target",
+    )
+
+
+# -- the ledger, as an auditor checks it -------------------------------------------------------
+
+
+def spec_hash(value: object) -> str:
+    """SHA-256 of canonical JSON as docs/evidence-format.md defines it (no annexa code)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ledger_rows(url: str) -> list[dict]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = [r._asdict() for r in conn.execute(select(ledger_t).order_by(ledger_t.c.id))]
+    engine.dispose()
+    return rows
+
+
+def test_ledger_is_the_chain_the_spec_describes(store, store_url, seeded) -> None:
+    """Each entry hashes {kind, ref, body, previous_hash}; a body is the row without id and
+    row_hash; the report's ledger count and head are the last entry's."""
+    rows = ledger_rows(store_url)
+    previous = "0" * 64
+    for row in rows:
+        fields = {k: row[k] for k in ("kind", "ref", "body")}
+        assert row["previous_hash"] == previous
+        assert row["entry_hash"] == spec_hash({**fields, "previous_hash": previous})
+        previous = row["entry_hash"]
+    [exception] = [r for r in rows if r["kind"] == "exception"]
+    assert exception["ref"] == str(seeded["exception"].id)
+    assert exception["body"] == {
+        "check_id": "c.other",
+        "resource_pattern": "*",
+        "target_pattern": "*",
+        "reason": "r",
+        "approved_by": "ciso",
+        "created_at": "2024-05-01T12:00:00.123456Z",
+        "expires_at": "2024-05-05T06:00:00.123456Z",
+        "created_by": "me",
+    }
+    report = store.verify_report()
+    assert (report.problem, report.ledger, report.ledger_head) == (None, len(rows), previous)
+
+
+def test_edited_or_unlinked_ledger_entry_is_named_exactly(store, store_url, seeded) -> None:
+    first, second = (r["id"] for r in ledger_rows(store_url)[:2])
+    raw_sql(store_url, "UPDATE ledger SET ref = 'x' WHERE id = :i", i=first)
+    assert store.verify_report().problem == IntegrityProblem(
+        "ledger", first, f"ledger entry #{first} was changed"
+    )
+    raw_sql(store_url, "DELETE FROM ledger WHERE id = :i", i=first)
+    assert store.verify_report().problem == IntegrityProblem(
+        "ledger", second, f"ledger entry #{second} does not continue the ledger chain"
+    )
+
+
+def test_edited_row_names_each_changed_column(store, store_url, seeded) -> None:
+    run = seeded["run"]
+    raw_sql(store_url, "UPDATE run SET outcome = 'partial', trigger = 'x' WHERE id = :r", r=run)
+    assert store.verify_report().problem == IntegrityProblem(
+        "ledger_row", None, f"run {run} was changed after it was recorded (outcome, trigger)"
+    )
+
+
+def test_row_added_behind_annexas_back_is_named_exactly(store, store_url, seeded) -> None:
+    raw_sql(
+        store_url,
+        "INSERT INTO status_transition SELECT 7, control_id, from_state,"
+        " to_state, at, reasons, alert_state, alerted_at FROM status_transition",
+    )
+    assert store.verify_report().problem == IntegrityProblem(
+        "ledger_row", None, "status transition 7 is not in the ledger (added behind annexa's back)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "label"),
+    [
+        ("run", "run"),
+        ("manual_evidence", "manual evidence item"),
+        ("risk_exception", "exception"),
+        ("risk_exception_revocation", "revocation"),
+        ("prune_tombstone", "prune tombstone"),
+        ("status_transition", "status transition"),
+    ],
+)
+def test_deleted_row_is_named_with_its_kind(store, store_url, table, label) -> None:
+    """One row of every ledgered kind; deleting it is named (the newest such row)."""
+    run = store.start_run(started_at=T0)
+    store.append(evidence(run, at=T0))
+    store.prune(T0 + HOUR, pruned_at=T0 + HOUR)
+    store.finish_run(run, finished_at=T0, outcome="complete")
+    store.add_manual(
+        ["A.5.1"],
+        b"policy",
+        file_name="p.txt",
+        media_type="text/plain",
+        note="",
+        uploaded_at=T0,
+        valid_until=T0 + HOUR,
+        uploaded_by="a",
+    )
+    made = store.add_exception(
+        check_id="c",
+        resource_pattern="*",
+        target_pattern="*",
+        reason="r",
+        approved_by="ciso",
+        created_at=T0,
+        expires_at=T0 + HOUR,
+        created_by="me",
+    )
+    store.add_exception(
+        check_id="c",
+        resource_pattern="kept",
+        target_pattern="*",
+        reason="r",
+        approved_by="ciso",
+        created_at=T0,
+        expires_at=T0 + HOUR,
+        created_by="me",
+    )
+    store.revoke_exception(made.id, revoked_at=T0, revoked_by="me", reason="done")
+    store.record_transition("A.8.3", None, "failing", at=T0, alert=False)
+    assert store.verify_report().problem is None
+    ref = str(run) if table == "run" else "1" if table != "risk_exception" else "2"
+    raw_sql(store_url, f"DELETE FROM {table} WHERE id = :ref", ref=ref)
+    assert store.verify_report().problem == IntegrityProblem(
+        "ledger_row", None, f"{label} {ref} is in the ledger but was deleted from the store"
+    )
