@@ -28,6 +28,7 @@ from collector.http import (
     error_fields,
     rate_limit_reset_wait,
     retry_after_wait,
+    set_request_gate,
     ssws,
 )
 from collector.registry import build_registry
@@ -66,6 +67,35 @@ def test_link_header_paging(api):
     assert listed == [{"id": "a"}, {"id": "b"}, {"id": "c"}]
     assert first.calls[0].request.url.params["limit"] == "2"
     assert first.calls[0].request.headers["Authorization"] == "SSWS t0ken"
+
+
+def test_link_header_pages_of_objects_list_the_items_under_their_key(api):
+    api.get(ITEMS).mock(return_value=httpx.Response(200, json={"environments": [{"id": 1}]}))
+    paging = LinkHeader(items_key="environments")
+    assert client().list("/v1/items", paging=paging) == [{"id": 1}]
+
+
+@pytest.fixture
+def gate():
+    waited: list[tuple[str, str, str]] = []
+    set_request_gate(lambda *key: waited.append(key))
+    try:
+        yield waited
+    finally:
+        set_request_gate(None)
+
+
+def test_a_client_with_a_rate_key_waits_at_the_gate_before_each_request(api, gate):
+    api.get(ITEMS).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(200, json={}),
+            httpx.Response(200, json={}),
+        ]
+    )
+    client(rate_key=("okta", "org-1", "api")).get("/v1/items")  # a retry waits again
+    client().get("/v1/items")  # no rate key: never waits
+    assert gate == [("okta", "org-1", "api")] * 2
 
 
 def test_next_link_to_another_host_is_refused(api):
@@ -321,6 +351,8 @@ def test_page_token_later_page_without_items_is_an_error(api):
         (NextLinkField(), [], "not a JSON object"),
         (NextLinkField(), {"value": 3}, "'value' is not a list of objects"),
         (LinkHeader(), {"id": 1}, "the page is not a list of objects"),
+        (LinkHeader(items_key="environments"), {"total": 0}, "the page has no 'environments'"),
+        (LinkHeader(items_key="environments"), [], "the page has no 'environments'"),
         (PageNumber(items_key="rows"), {"rows": None}, "'rows' is not a list of objects"),
         (PageToken(items_key="items"), {"items": [1]}, "'items' is not a list of objects"),
         (
