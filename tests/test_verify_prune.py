@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from storage import GENESIS_HASH, EvidenceStore
 from storage.records import Checkpoint, Heads, IntegrityProblem
 from storage.sealing import canonical_json
-from tests.store.test_store import T0, evidence, raw_sql
+from tests.store.test_store import T0, add_exception, add_manual, evidence, raw_sql
 
 HOUR = timedelta(hours=1)
 
@@ -196,26 +196,9 @@ def test_verify_report_counts_positions_and_heads(store: EvidenceStore) -> None:
 
 
 def test_verify_names_each_sealed_row_and_blob_exactly(store, store_url) -> None:
-    shared = {
-        "file_name": "p.txt",
-        "media_type": "text/plain",
-        "note": "",
-        "uploaded_at": T0,
-        "valid_until": T0 + HOUR,
-        "uploaded_by": "a",
-    }
-    first, second = store.add_manual(["A.5.1", "A.5.2"], b"original", **shared)
-    [other] = store.add_manual(["A.5.3"], b"other", **shared)
-    made = store.add_exception(
-        check_id="c",
-        resource_pattern="*",
-        target_pattern="*",
-        reason="r",
-        approved_by="ciso",
-        created_at=T0,
-        expires_at=T0 + HOUR,
-        created_by="me",
-    )
+    first, second = add_manual(store, ["A.5.1", "A.5.2"], b"original")
+    [other] = add_manual(store, ["A.5.3"], b"other")
+    made = add_exception(store)
     store.revoke_exception(made.id, revoked_at=T0, revoked_by="me", reason="done")
     report = store.verify_report()
     assert (report.blobs, report.items, report.problem) == (2, 5, None)
@@ -309,16 +292,7 @@ def test_what_follows_the_newest_checkpoint(store, store_url) -> None:
     store.append(evidence(later, at=T0 + HOUR))
     report = store.verify_report(checkpoints=[cp(heads)])
     assert (report.problem, report.unanchored) == (None, 1)
-    made = store.add_exception(
-        check_id="c",
-        resource_pattern="*",
-        target_pattern="*",
-        reason="r",
-        approved_by="ciso",
-        created_at=T0,
-        expires_at=T0 + HOUR,
-        created_by="me",
-    )
+    made = add_exception(store)
     assert checkpoint_problem(store, cp(heads)) == IntegrityProblem(
         "unanchored",
         None,

@@ -24,7 +24,7 @@ from storage.checkpoint import DirectoryAnchor, Ed25519Signer, write_checkpoint
 from storage.ledger import append_entry
 from storage.records import IntegrityProblem
 from storage.sealing import observations_hash, row_seal, seal
-from tests.store.test_store import T0, evidence, raw_sql
+from tests.store.test_store import T0, add_exception, evidence, raw_sql
 
 HOUR = timedelta(hours=1)
 
@@ -236,16 +236,7 @@ def test_an_exception_anchored_as_it_is_written_verifies(settings) -> None:
     """The newest checkpoint ends with the exception's own ledger entry: covered."""
     with open_store(settings) as store:
         seed_runs(store, runs=1)
-        store.add_exception(
-            check_id="c0",
-            resource_pattern="*",
-            target_pattern="*",
-            reason="r",
-            approved_by="ciso",
-            created_at=T0,
-            expires_at=T0 + HOUR,
-            created_by="me",
-        )
+        add_exception(store, check_id="c0")
         report = verify_store(store, settings).report
     assert (report.problem, report.checkpoints, report.ledger, report.unanchored) == (None, 2, 3, 0)
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from storage import GENESIS_HASH, EvidenceStore, NewEvidence, seal
+from storage.records import ManualEvidence, RiskException
 from storage.sealing import canonical_json
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -42,6 +43,36 @@ def evidence(
         findings=findings,
         observations={"buckets": ["a"]} if observations is None else observations,
         error=error,
+    )
+
+
+def add_exception(store: EvidenceStore, **values: object) -> RiskException:
+    """An exception valid for an hour from T0; ``values`` override its fields."""
+    fields = {
+        "check_id": "c",
+        "resource_pattern": "*",
+        "target_pattern": "*",
+        "reason": "r",
+        "approved_by": "ciso",
+        "created_at": T0,
+        "expires_at": T0 + timedelta(hours=1),
+        "created_by": "me",
+        **values,
+    }
+    return store.add_exception(**fields)  # type: ignore[arg-type]
+
+
+def add_manual(store: EvidenceStore, controls: list[str], content: bytes) -> list[ManualEvidence]:
+    """Manual evidence ``content`` for ``controls``, valid for an hour from T0."""
+    return store.add_manual(
+        controls,
+        content,
+        file_name="p.txt",
+        media_type="text/plain",
+        note="",
+        uploaded_at=T0,
+        valid_until=T0 + timedelta(hours=1),
+        uploaded_by="a",
     )
 
 

@@ -14,7 +14,7 @@ from storage import EvidenceStore, NewEvidence
 from storage.base import ledger_t
 from storage.records import IntegrityProblem
 from storage.sealing import row_seal
-from tests.store.test_store import T0, evidence, raw_sql
+from tests.store.test_store import T0, add_exception, add_manual, evidence, raw_sql
 
 HOUR = timedelta(hours=1)
 FAILING = [
@@ -288,36 +288,9 @@ def test_deleted_row_is_named_with_its_kind(store, store_url, table, label) -> N
     store.append(evidence(run, at=T0))
     store.prune(T0 + HOUR, pruned_at=T0 + HOUR)
     store.finish_run(run, finished_at=T0, outcome="complete")
-    store.add_manual(
-        ["A.5.1"],
-        b"policy",
-        file_name="p.txt",
-        media_type="text/plain",
-        note="",
-        uploaded_at=T0,
-        valid_until=T0 + HOUR,
-        uploaded_by="a",
-    )
-    made = store.add_exception(
-        check_id="c",
-        resource_pattern="*",
-        target_pattern="*",
-        reason="r",
-        approved_by="ciso",
-        created_at=T0,
-        expires_at=T0 + HOUR,
-        created_by="me",
-    )
-    store.add_exception(
-        check_id="c",
-        resource_pattern="kept",
-        target_pattern="*",
-        reason="r",
-        approved_by="ciso",
-        created_at=T0,
-        expires_at=T0 + HOUR,
-        created_by="me",
-    )
+    add_manual(store, ["A.5.1"], b"policy")
+    made = add_exception(store)
+    add_exception(store, resource_pattern="kept")
     store.revoke_exception(made.id, revoked_at=T0, revoked_by="me", reason="done")
     store.record_transition("A.8.3", None, "failing", at=T0, alert=False)
     assert store.verify_report().problem is None
