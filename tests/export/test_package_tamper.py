@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import generate_private_key
 
 from collector.errors import UserError
 from collector.export.evidence import reseal
 from collector.export.package import fingerprint
-from collector.export.verify import MAX_SMALL, PackageProblem, verify_package
+from collector.export.verify import MAX_DOCUMENT, MAX_SMALL, PackageProblem, verify_package
 from storage.checkpoint import DirectoryAnchor, Ed25519Signer, Heads, write_checkpoint
 from tests.export.conftest import DAY, T0, rewrite
 
@@ -71,7 +72,13 @@ def signed(annexa_db, seeded, tmp_path: Path, monkeypatch) -> dict:
     out = tmp_path / "audit.zip"
     code, _, stderr = annexa_db("export", *PERIOD, "--out", str(out), "--sign-key", str(private))
     assert code == 0, stderr
-    return {"package": out, "public": public, "checkpoints": cp_public, "private": private}
+    return {
+        "package": out,
+        "public": public,
+        "checkpoints": cp_public,
+        "private": private,
+        "checkpoints_private": cp_private,
+    }
 
 
 def test_checkpoints_travel_in_the_package(annexa_db, signed) -> None:
@@ -156,11 +163,7 @@ def test_checkpoint_by_an_unknown_key_in_the_package(annexa_db, signed, tmp_path
         Ed25519Signer.from_file(other_private),
         [forged],
     )
-    data = (tmp_path / "forged" / written).read_bytes()
-    sums = sums_for(package, {name: data})  # the sender signs what it forged
-    sender = serialization.load_pem_private_key(signed["private"].read_bytes(), None)
-    signature = base64.b64encode(sender.sign(sums)) + b"\n"  # type: ignore[call-arg, union-attr]
-    rewrite(package, {name: data, "SHA256SUMS": sums, "SHA256SUMS.sig": signature})
+    resign(signed, {name: (tmp_path / "forged" / written).read_bytes()})  # the sender signs it
     keys = ("--public-key", str(signed["public"]), "--public-key", str(signed["checkpoints"]))
     code, _, err = annexa_db("verify", "--package", str(package), *keys)
     assert code == 1 and f"checkpoint {name}: signed by an unknown key SHA256:" in err
@@ -357,15 +360,56 @@ def test_signature_answers(signed, tmp_path) -> None:
     assert problem(package, stranger) == (
         f"SHA256SUMS.sig: signed by an unknown key {signer}, not by a --public-key given"
     )
-    rewrite(package, {"SHA256SUMS.pub": None})  # the pinned keys stand in for it
+    original = zipfile.ZipFile(package).read("SHA256SUMS.sig")
+    rewrite(package, {"SHA256SUMS.sig": original[:10] + b"!" + original[10:]})  # not base64
+    assert problem(package, public) == (
+        f"SHA256SUMS.sig: the signature over SHA256SUMS does not verify with key {signer}"
+    )
+    rewrite(package, {"SHA256SUMS.sig": original, "SHA256SUMS.pub": None})  # pinned keys instead
     assert problem(package) == "SHA256SUMS.pub: missing, and no --public-key given"
     for keys in ([public, checkpoints], [checkpoints, public]):
         report = verify_package(package, keys)
         assert (report.signed_by, report.trusted) == (signer, True)
-    rewrite(package, {"SHA256SUMS.sig": b"not base64!\n"})
-    assert problem(package, public) == (
-        f"SHA256SUMS.sig: the signature over SHA256SUMS does not verify with key {signer}"
+    rewrite(package, {"SHA256SUMS.sig": b"c2lnbmF0dXJl\n"})  # base64, not a signature
+    other = fingerprint(serialization.load_pem_public_key(checkpoints.read_bytes()))
+    assert problem(package, public, checkpoints) == (
+        f"SHA256SUMS.sig: the signature over SHA256SUMS does not verify with keys {signer}, {other}"
     )
+
+
+def resign(signed: dict, changes: dict[str, bytes | None]) -> None:
+    """``changes`` to the package, SHA256SUMS recomputed and signed again by the sender."""
+    package = signed["package"]
+    sums = sums_for(package, changes)
+    sender = serialization.load_pem_private_key(signed["private"].read_bytes(), None)
+    signature = base64.b64encode(sender.sign(sums)) + b"\n"  # type: ignore[call-arg, union-attr]
+    rewrite(package, {**changes, "SHA256SUMS": sums, "SHA256SUMS.sig": signature})
+
+
+def test_checkpoint_heads_among_the_package_records(signed, tmp_path) -> None:
+    package = signed["package"]
+    z = zipfile.ZipFile(package)
+    name = next(n for n in z.namelist() if n.startswith("checkpoints/"))
+    head = json.loads(z.read(records(package)[2]))["content_hash"]
+    signer = Ed25519Signer.from_file(signed["checkpoints_private"])
+    written = write_checkpoint(Heads(4, head, 0, "0" * 64), T0, signer, [DirectoryAnchor(tmp_path)])
+    resign(signed, {name: (tmp_path / written).read_bytes()})
+    report = verify_package(package, [signed["public"], signed["checkpoints"]])
+    assert report.checkpoints == (
+        "2 checkpoints signed by a trusted key, 1 of their heads among the package's records"
+    )
+
+
+def test_unusable_public_key_in_the_package(signed, tmp_path) -> None:
+    package, public = signed["package"], signed["public"]
+    rewrite(package, {"SHA256SUMS.pub": b"garbage"})
+    assert problem(package, public) == "SHA256SUMS.pub: not a PEM public key"
+    rsa = generate_private_key(65537, 2048).public_key()
+    pem = rsa.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    rewrite(package, {"SHA256SUMS.pub": pem})
+    assert problem(package, public) == "SHA256SUMS.pub: an Ed25519 key is required, not RSA"
 
 
 def test_unsigned_package_answers(package, tmp_path) -> None:
@@ -465,6 +509,45 @@ def test_records_csv_bad_cells_are_named_exactly(package) -> None:
     )
 
 
+def test_a_document_too_large_to_read_is_refused(tmp_path: Path) -> None:
+    """A record or checkpoint file over MAX_DOCUMENT (stored, so no bomb) is refused before
+    it is read; one of exactly MAX_DOCUMENT bytes is read (and here is an extra file)."""
+    path = tmp_path / "p.zip"
+    for name, size in (("checkpoints/c.json", MAX_DOCUMENT + 1), ("evidence/r.json", MAX_DOCUMENT)):
+        with zipfile.ZipFile(path, "w") as z:
+            with z.open(name, "w", force_zip64=True) as member:
+                block = b"\0" * (1 << 20)
+                for _ in range(size >> 20):
+                    member.write(block)
+                member.write(b"\0" * (size % (1 << 20)))
+            z.writestr("SHA256SUMS", b"")
+            z.writestr("manifest.json", b"{}")
+        if size > MAX_DOCUMENT:
+            with pytest.raises(UserError) as caught:
+                verify_package(path)
+            assert str(caught.value) == (
+                f"--package {path}: refusing {name}: {size} bytes is too large for one document"
+            )
+        else:
+            assert problem(path) == f"{name}: extra file, not listed in SHA256SUMS"
+
+
+def test_broken_zip_structure(package) -> None:
+    """A broken central directory is not a zip (exit 2); a corrupted entry is a problem."""
+    data = bytearray(package.read_bytes())
+    header = data.rfind(b"runs.csv") - 46  # its central directory header
+    data[header + 16] ^= 1  # the CRC it states
+    package.write_bytes(data)
+    assert problem(package) == "runs.csv: CRC or size mismatch (corrupted)"
+    data[header : header + 4] = b"PK\0\0"
+    package.write_bytes(data)
+    with pytest.raises(UserError) as caught:
+        verify_package(package)
+    assert (
+        str(caught.value) == f"--package {package}: not a zip file (broken zip central directory)"
+    )
+
+
 def test_decompression_bomb_and_unreadable_input_in_process(tmp_path: Path) -> None:
     """An entry over MAX_SMALL packed over MAX_RATIO:1 is a bomb; one at MAX_SMALL is not."""
     path = tmp_path / "p.zip"
@@ -480,6 +563,12 @@ def test_decompression_bomb_and_unreadable_input_in_process(tmp_path: Path) -> N
             if bomb
             else "not an annexa package: no SHA256SUMS or manifest.json"
         )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("SHA256SUMS", b"")
+    with pytest.raises(
+        UserError, match=r"^not an annexa package: no SHA256SUMS or manifest\.json$"
+    ):
+        verify_package(path)
     missing = tmp_path / "missing.zip"
     with pytest.raises(UserError) as caught:
         verify_package(missing)
