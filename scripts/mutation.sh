@@ -7,7 +7,7 @@
 #   scripts/mutation.sh                        # list the modules (the table below)
 #   scripts/mutation.sh runner                 # mutate collector/runner.py, print its score
 #   scripts/mutation.sh runner 'collector.runner.x_run*'   # only these mutants (mutmut globs)
-#   scripts/mutation.sh runner results|show NAME|browse    # any other mutmut command
+#   scripts/mutation.sh runner show NAME       # also results, browse, apply: mutmut's own
 #
 # Each module runs in its own directory, .mutation/<key>/ (git-ignored): links to the sources
 # and tests, and a pyproject.toml whose [tool.mutmut] is the repository's with the module's
