@@ -10,7 +10,7 @@ middleware: sessions, CSRF, security headers), as the anonymous loopback viewer.
 request of each page is reported apart ("first": the console's read cache is cold for it),
 then the median of ``--repeat`` requests, each with the process's CPU time (a fairer figure on a
 loaded machine); the load average is printed before and after. A store seeded before
-migration 0006 gets its run summary derived when first opened (the migration).
+migration 0007 gets its run summary derived when first opened (the migration).
 """
 
 from __future__ import annotations

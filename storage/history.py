@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, String, Text, cast, func, select, text
 
-from storage.base import StoreBase, ev, failing_resources, obs
+from storage.base import StoreBase, ev, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
 from storage.runs import RunKey, collapse_runs
 from storage.summary import covers, micros, newest_runs, runs_at, runs_between
+from storage.summary import verdict as _verdict
 
 _NEW_FIELDS = tuple(f.name for f in fields(NewEvidence))
 _SUMMARY_COLUMNS = (
@@ -258,6 +259,36 @@ def _from_runs(
     return found
 
 
+def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, Row[Any]]]:
+    """The runs of ``query`` (``summary.runs_between``) as summaries of their first records,
+    read off the summary's own columns (no record read), oldest first."""
+    failing: dict[str, tuple[str, ...]] = {}
+    found = []
+    for row in conn.execute(query).all():
+        check_id, target_key, status, first_at, text_, *head, record_id, _, clipped = row
+        if text_ not in failing:
+            failing[text_] = tuple(json.loads(text_))
+        provider, account, region, summary, error, passed, failed = head
+        item = EvidenceSummary(
+            check_id,
+            target_key,
+            provider,
+            account,
+            region,
+            status,
+            first_at,
+            clipped,
+            passed,
+            failed,
+            summary,
+            record_id,
+            error,
+            failing[text_],
+        )
+        found.append((item, row))
+    return found
+
+
 def _latest_from_runs(conn: Connection, wanted: list[str] | None) -> list[EvidenceSummary]:
     """``latest_at(None, wanted)`` through the run summary (which covers the store)."""
     runs = newest_runs(wanted)
@@ -282,7 +313,7 @@ def _timeline_from_runs(
         return None
     verdicts = _Verdicts()
     opening = _from_runs(conn, runs_at(start, wanted, end), verdicts)
-    heads = _from_runs(conn, runs_between(start, end, wanted), verdicts)
+    heads = _heads(conn, runs_between(start, end, wanted))
     limits = {check: micros(age) for check, age in max_ages.items() if age is not None}
     unsure = set()
     for item, run in (*opening, *heads):
@@ -325,11 +356,6 @@ def _pair_keys() -> Any:
 
 _Verdict = tuple[int, int, tuple[str, ...]]  # passed, failed, failing resources
 
-
-def _verdict(findings: list[dict] | None) -> _Verdict:
-    passed = sum(1 for f in findings or [] if f.get("passed"))
-    failed = len(findings or []) - passed
-    return passed, failed, failing_resources(findings) if failed else ()
 
 
 class _Verdicts(dict[str, _Verdict]):

@@ -451,8 +451,9 @@ class _Prepared:
 
     def summary_item(self, id_: int) -> summary.Item:
         e = self.evidence
-        failing = summary.failing_json(e.findings)
-        return id_, e.check_id, e.target_key, e.collected_at, e.status, failing
+        passed, failed, failing = summary.stored_verdict(e.findings)
+        head = summary.Head(e.provider, e.account, e.region, e.summary, e.error, passed, failed)
+        return id_, e.check_id, e.target_key, e.collected_at, e.status, failing, head
 
     def record(self, id_: int) -> EvidenceRecord:
         e = self.evidence

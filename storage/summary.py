@@ -6,7 +6,8 @@ Each row of ``evidence_run`` is one run: the consecutive records of one (check, 
 an error run share the time of the last conclusive record before them). A row keeps its
 first and last record, the last conclusive time as of its last record and the longest gap
 between its records (a gap longer than a check's maximum age splits a compressed timeline:
-``storage.runs``). ``HistoryStore.timeline(max_ages=...)`` reads it: continuity over a
+``storage.runs``), and what its first record shows (``Head``: a period's runs are read without
+their records). ``HistoryStore.timeline(max_ages=...)`` reads it: continuity over a
 period (``status --from/--to``, the console, the review, the export's reports); and so does
 ``HistoryStore.latest_at(None)``: each pair's newest run names its newest record.
 
@@ -14,7 +15,7 @@ It is a cache of the records, never trusted over them: reads use it only while t
 id range it was derived from (``evidence_run_state``) equals the evidence table's, else they
 read the records. Appends extend it in their transaction (a record dated before its (check,
 target)'s newest, as buffered evidence can be, re-derives that pair), a prune re-derives it
-whole, migration 0006 derives it for an existing store, and ``matches`` (run by ``annexa
+whole, migration 0007 derives it for an existing store, and ``matches`` (run by ``annexa
 verify``) compares it with a fresh derivation.
 """
 
@@ -22,9 +23,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -43,6 +44,8 @@ from sqlalchemy import (
 from storage.base import ev, failing_resources, run_state_t, run_summary_t
 
 __all__ = [
+    "HEAD_COLUMNS",
+    "Head",
     "Run",
     "covers",
     "derive",
@@ -54,6 +57,8 @@ __all__ = [
     "rebuild",
     "runs_at",
     "runs_between",
+    "stored_verdict",
+    "verdict",
 ]
 
 _STATE_ID = 1
@@ -74,11 +79,44 @@ class Run:
     failing: str
     conclusive_at: datetime | None
     max_gap_us: int
+    head: Head
     id: int | None = None
 
+    def row(self) -> dict[str, Any]:
+        """The columns it is stored as (``head`` spread out, no ``id``)."""
+        row = {f: getattr(self, f) for f in _RUN_FIELDS}
+        row.update(zip(HEAD_COLUMNS, self.head, strict=True))
+        return row
 
-# (id, check id, target key, collected_at, status, failing resources as JSON)
-Item = tuple[int, str, str, datetime, str, str]
+    @classmethod
+    def of(cls, row: Any) -> Run:
+        """A stored row (every column of ``run_summary_t``) as a run."""
+        data = row._asdict()
+        head = Head(*(data.pop(c) for c in HEAD_COLUMNS))
+        return cls(**data, head=head)
+
+
+class Head(NamedTuple):
+    """What a run's first record shows beyond its verdict: a period's read takes each run
+    starting in it from the summary alone, without its record."""
+
+    provider: str
+    account: str
+    region: str | None
+    summary: str
+    error: str | None
+    passed: int
+    failed: int
+
+
+HEAD_COLUMNS = Head._fields
+_RUN_FIELDS = (
+    "check_id", "target_key", "first_id", "first_at", "last_id", "last_at", "status",
+    "failing", "conclusive_at", "max_gap_us",
+)  # fmt: skip
+
+# (id, check id, target key, collected_at, status, failing resources as JSON, head)
+Item = tuple[int, str, str, datetime, str, str, Head]
 
 
 def micros(delta: timedelta) -> int:
@@ -88,7 +126,7 @@ def micros(delta: timedelta) -> int:
 
 def follow(run: Run | None, item: Item) -> Run:
     """``run`` extended by ``item`` (the next record of its pair), or the run ``item`` starts."""
-    id_, check_id, target_key, at, status, failing = item
+    id_, check_id, target_key, at, status, failing, head = item
     if run is not None and (run.status, run.failing) == (status, failing):
         if status != "error":
             run.max_gap_us = max(run.max_gap_us, micros(at - run.last_at))
@@ -97,7 +135,7 @@ def follow(run: Run | None, item: Item) -> Run:
         return run
     before = run.conclusive_at if run is not None else None
     conclusive = before if status == "error" else at
-    return Run(check_id, target_key, id_, at, id_, at, status, failing, conclusive, 0)
+    return Run(check_id, target_key, id_, at, id_, at, status, failing, conclusive, 0, head)
 
 
 def derive(items: Iterable[Item]) -> Iterator[Run]:
@@ -125,28 +163,39 @@ def _items(conn: Connection, pair: tuple[str, str] | None = None) -> Iterator[It
         ev.c.collected_at,
         ev.c.status,
         cast(ev.c.findings, Text),
+        ev.c.provider,
+        ev.c.account,
+        ev.c.region,
+        ev.c.summary,
+        ev.c.error,
     ).order_by(ev.c.check_id, ev.c.target_key, ev.c.collected_at, ev.c.id)
     if pair is not None:
         query = query.where(ev.c.check_id == pair[0], ev.c.target_key == pair[1])
-    seen: tuple[str | None, str] = (None, "[]")
+    seen: tuple[str | None, tuple[int, int, str]] = (None, (0, 0, "[]"))
     rows = conn.execute(query, execution_options={"yield_per": _BATCH})
-    for id_, check_id, target_key, at, status, text_ in rows:
+    for id_, check_id, target_key, at, status, text_, *shown in rows:
         if seen[0] != text_:
-            seen = (text_, failing_json(json.loads(text_)))
-        yield id_, check_id, target_key, at, status, seen[1]
+            seen = (text_, stored_verdict(json.loads(text_)))
+        passed, failed, failing = seen[1]
+        yield id_, check_id, target_key, at, status, failing, Head(*shown, passed, failed)
 
 
-def failing_json(findings: list[dict] | None) -> str:
-    """The failing resources of ``findings`` as the summary stores them."""
-    return json.dumps(failing_resources(findings))
+def verdict(findings: list[dict] | None) -> tuple[int, int, tuple[str, ...]]:
+    """The passing and failing finding counts of ``findings`` and its failing resources."""
+    passed = sum(1 for f in findings or [] if f.get("passed"))
+    return passed, len(findings or []) - passed, failing_resources(findings)
+
+
+def stored_verdict(findings: list[dict] | None) -> tuple[int, int, str]:
+    """``verdict``, the failing resources as the summary stores them (JSON)."""
+    passed, failed, failing = verdict(findings)
+    return passed, failed, json.dumps(failing)
 
 
 def _insert(conn: Connection, runs: Iterable[Run]) -> None:
     batch: list[dict[str, Any]] = []
     for run in runs:
-        row = asdict(run)
-        del row["id"]
-        batch.append(row)
+        batch.append(run.row())
         if len(batch) == _BATCH:
             conn.execute(insert(run_summary_t), batch)
             batch = []
@@ -243,7 +292,7 @@ def _last_runs(conn: Connection, pairs: list[tuple[str, str]]) -> dict[tuple[str
         query = select(r).select_from(pair.join(r, r.c.id == _newest_run(pair)))
         for row in conn.execute(query):
             if (row.check_id, row.target_key) in wanted:
-                found[(row.check_id, row.target_key)] = Run(**row._asdict())
+                found[(row.check_id, row.target_key)] = Run.of(row)
     return found
 
 
@@ -258,7 +307,7 @@ def matches(conn: Connection) -> bool:
     fresh = derive(_items(conn))
     for row in conn.execute(stored):
         run = next(fresh, None)
-        if run is None or Run(**row._asdict()) != run:
+        if run is None or Run.of(row) != run:
             return False
     return next(fresh, None) is None and covers(conn)
 
@@ -337,11 +386,22 @@ def _newest_run(pair: Any, at: datetime | None = None) -> Any:
 
 
 def runs_between(start: datetime, end: datetime, check_ids: list[str] | None) -> Any:
-    """The runs whose first record (``record_id``) was collected in ``(start, end)``, as a
-    subquery, with ``clipped`` at ``end``."""
+    """The runs whose first record (``record_id``) was collected in ``(start, end)``, oldest
+    first, as a query, with ``clipped`` at ``end`` and what that record shows
+    (``HEAD_COLUMNS``), so that a period is read without its records."""
     r = run_summary_t
-    query = select(*_shown(r.c.first_id, end))
+    query = select(
+        r.c.check_id,
+        r.c.target_key,
+        r.c.status,
+        r.c.first_at,
+        r.c.failing,
+        *[r.c[c] for c in HEAD_COLUMNS],
+        r.c.first_id.label("record_id"),
+        r.c.max_gap_us,
+        _clipped(end),
+    )
     query = query.where(r.c.first_at > start, r.c.first_at < end)
     if check_ids is not None:
         query = query.where(r.c.check_id.in_(check_ids))
-    return query.subquery("started")
+    return query.order_by(r.c.first_at, r.c.first_id)

@@ -74,7 +74,7 @@ class ReadCache:
             if reused is not None:
                 return reused
         read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
-        return self._keep(key, ids, end, list(compress(read, max_ages)), check_ids)
+        return self._keep(key, ids, end, list(read), check_ids)  # compressed as read
 
     def _reuse(
         self,

@@ -24,6 +24,7 @@ from tests.web.test_web_cache import _records
 T = TypeVar("T")
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 def by_records(store: EvidenceStore, read: Callable[[], T]) -> T:
@@ -205,3 +206,58 @@ def test_verify_derives_a_summary_that_disagrees_with_the_records_again(store, a
     with store.engine.connect() as conn:
         assert matches(conn)
     assert "did not match" not in annexa_db("verify")[2]
+
+
+def test_a_periods_runs_show_their_first_records(store: EvidenceStore) -> None:
+    """A period read through the summary takes each run starting in it without reading its
+    records: each still shows its first record (summary text, finding counts, error cause,
+    account and region), where later records of the run differ in all of those."""
+    from dataclasses import replace
+
+    from tests.store.test_store import evidence
+
+    run = store.start_run(started_at=T0)
+    ok = {"resource": "arn:aws:s3:::a", "passed": True, "message": "ok"}
+    made = [
+        evidence(run, at=T0 + HOUR, findings=[ok, {**ok, "resource": "arn:aws:s3:::b"}]),
+        evidence(run, at=T0 + 2 * HOUR, findings=[ok]),  # same verdict, fewer resources
+        evidence(run, at=T0 + 3 * HOUR, status="error", findings=[], error="AccessDenied: s3"),
+        evidence(run, at=T0 + 4 * HOUR, status="error", findings=[], error="Throttling: s3"),
+    ]
+    made[1] = replace(made[1], summary="1 bucket, renamed")
+    store.append_many(made)
+    checks = (made[0].check_id,)
+    max_ages = {checks[0]: timedelta(days=2)}
+
+    def read() -> list:
+        return by_key(store.timeline(T0, T0 + DAY, check_ids=checks, max_ages=max_ages))
+
+    heads = read()
+    assert heads == by_records(store, read)
+    shown = [(s.status, s.summary, s.passed, s.failed, s.error, s.region) for s in heads]
+    assert shown == [
+        ("pass", "2 buckets", 2, 0, None, "eu-west-1"),
+        ("error", "0 buckets", 0, 0, "AccessDenied: s3", "eu-west-1"),
+    ]
+    ids = sorted(r.id for r in store.history(limit=None))
+    assert [s.evidence_id for s in heads] == [ids[0], ids[2]]
+
+
+def test_a_store_at_0006_gets_its_run_heads_derived(store_url: str) -> None:
+    """Opening a store whose run summary has no first-record columns (migration 0006) derives
+    them from the records (migration 0007); reads through it equal the records'."""
+    from alembic import command
+
+    from storage.migrate import alembic_config, current_revision, head_revision
+
+    with EvidenceStore.open(store_url) as store:
+        run = store.start_run(started_at=T0)
+        store.append_many(_records(run, random.Random(11), T0, 30))
+    config = alembic_config(store_url)
+    command.downgrade(config, "0006")
+    assert current_revision(store_url) == "0006"
+    with EvidenceStore.open(store_url) as store:
+        assert current_revision(store_url) == head_revision()
+        checks = ("aws.c.hourly", "aws.c.daily", "aws.c.never_stale")
+        max_ages = {checks[0]: timedelta(hours=2), checks[1]: timedelta(hours=48), checks[2]: None}
+        agree(store, checks, max_ages)

@@ -1,5 +1,7 @@
 """The run summary (``storage.summary``): one row per run of equal verdicts of a (check,
-target), derived here from the records already stored, and the id range it was derived from.
+target), and the id range it was derived from. Migration 0007 gives it its current columns and
+derives it from the records already stored (until then, with no id range, reads use the
+records).
 
 Revision ID: 0006
 Revises: 0005
@@ -10,8 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-from storage import summary
 
 revision = "0006"
 down_revision = "0005"
@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.Column("low_id", sa.BigInteger(), nullable=True),
         sa.Column("high_id", sa.BigInteger(), nullable=True),
     )
-    summary.rebuild(op.get_bind())
 
 
 def downgrade() -> None:
