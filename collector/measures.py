@@ -273,23 +273,26 @@ def finding_history(
     since: dict[tuple[str, str, str], tuple[datetime, bool]] = {}
     fixed: set[tuple[str, str, str]] = set()
     refailed: dict[tuple[str, str, str], tuple[int, datetime]] = {}
-    failing_now: dict[tuple[str, str], set[str]] = {}
+    failing_now: dict[tuple[str, str], tuple[str, ...]] = {}  # sorted, distinct
     for item in sorted(history, key=lambda s: s.collected_at):
         if item.collected_at >= end or item.status == "error":
             continue
         key = (item.check_id, item.target_key)
+        previous = failing_now.get(key, ())
+        if item.failing_resources == previous:
+            continue  # most summaries repeat the last verdict: nothing fixed or failing anew
         current = set(item.failing_resources)
-        for resource in failing_now.get(key, set()) - current:
+        for resource in set(previous) - current:
             triple = (*key, resource)
             since.pop(triple, None)
             fixed.add(triple)
-        for resource in current - failing_now.get(key, set()):
+        for resource in current.difference(previous):
             triple = (*key, resource)
             since[triple] = (item.collected_at, item.collected_at <= start)
             if triple in fixed and item.collected_at > start:
                 count, _ = refailed.get(triple, (0, item.collected_at))
                 refailed[triple] = (count + 1, item.collected_at)
-        failing_now[key] = current
+        failing_now[key] = item.failing_resources
     open_findings = [
         FindingAge(check, target, resource, when, before)
         for (check, target, resource), (when, before) in sorted(since.items())
