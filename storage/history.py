@@ -357,7 +357,6 @@ def _pair_keys() -> Any:
 _Verdict = tuple[int, int, tuple[str, ...]]  # passed, failed, failing resources
 
 
-
 class _Verdicts(dict[str, _Verdict]):
     """Verdicts by findings JSON text, each distinct text parsed once per read (a (check,
     target)'s records mostly repeat its last findings)."""
