@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import pytest
 from sqlalchemy import delete, update
 
 from collector.app import load_workspace
@@ -190,14 +191,19 @@ def test_status_at_and_over_a_period_equal_the_records(store: EvidenceStore, tmp
     assert {"failing", "passing", "error", "stale", "accepted"} <= states
 
 
-def test_verify_derives_a_summary_that_disagrees_with_the_records_again(store, annexa_db):
+@pytest.mark.parametrize(
+    "tampered", [{"status": "pass"}, {"summary": "all fine", "failed": 0, "error": None}]
+)
+def test_verify_derives_a_summary_that_disagrees_with_the_records_again(
+    store, annexa_db, tampered
+):
     """The summary is never trusted over the records: ``annexa verify`` finds one that does
-    not match them (here: a run's status changed behind the store's back) and derives it
-    again, after which the reads agree with the records."""
+    not match them (here: a run's status, or what its first record shows, changed behind the
+    store's back) and derives it again, after which the reads agree with the records."""
     run = store.start_run(started_at=T0)
     store.append_many(_records(run, random.Random(3), T0, 20))
     with store._write() as conn:
-        conn.execute(update(run_summary_t).values(status="pass"))
+        conn.execute(update(run_summary_t).values(**tampered))
     with store.engine.connect() as conn:
         assert covers(conn) and not matches(conn)
     code, _, err = annexa_db("verify")
