@@ -121,6 +121,7 @@ class Outcome:
     wall: float
     peak_mib: float
     requests: int
+    cpu: float = 0.0  # user + system seconds of the tool's process tree
     failing: set[tuple[str, str]] = field(default_factory=set)  # (check id, resource)
 
 
@@ -260,12 +261,14 @@ def aws_env(endpoint: str, home: Path) -> dict[str, str]:
     }
 
 
-def timed(command: list[str], env: dict[str, str], workdir: Path) -> tuple[float, float, str]:
-    """Run ``command`` under GNU time: (wall seconds, peak RSS MiB, stderr tail)."""
+def timed(
+    command: list[str], env: dict[str, str], workdir: Path
+) -> tuple[float, float, float, str]:
+    """Run ``command`` under GNU time: (wall s, peak RSS MiB, CPU s user+sys, stderr tail)."""
     stats = workdir / "time.txt"
     started = time.perf_counter()
     done = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", "-o", str(stats), *command],
+        ["/usr/bin/time", "-f", "%M %U %S", "-o", str(stats), *command],
         env=env,
         capture_output=True,
         text=True,
@@ -275,7 +278,8 @@ def timed(command: list[str], env: dict[str, str], workdir: Path) -> tuple[float
     wall = time.perf_counter() - started
     if done.returncode not in (0, 1, 3):  # annexa: 0; prowler: 3 when findings fail
         raise SystemExit(f"{command[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return wall, int(stats.read_text().split()[-1]) / 1024, done.stderr[-2000:]
+    peak, user, system = stats.read_text().split()[-3:]
+    return wall, int(peak) / 1024, float(user) + float(system), done.stderr[-2000:]
 
 
 def run_annexa(endpoint: str, workdir: Path) -> Outcome:
@@ -284,7 +288,7 @@ def run_annexa(endpoint: str, workdir: Path) -> Outcome:
         "ANNEXA_DATA_DIR": str(workdir / "data"),
         "ANNEXA_AWS__REGIONS": json.dumps(list(REGIONS)),
     }
-    wall, peak, _ = timed([exe, "run", "--provider", "aws", "--format", "json"], env, workdir)
+    wall, peak, cpu, _ = timed([exe, "run", "--provider", "aws", "--format", "json"], env, workdir)
     store = EvidenceStore.open(f"sqlite:///{workdir / 'data' / 'annexa.sqlite'}")
     try:
         failing = {
@@ -295,7 +299,7 @@ def run_annexa(endpoint: str, workdir: Path) -> Outcome:
         }
     finally:
         store.close()
-    return Outcome("annexa", wall, peak, 0, failing)
+    return Outcome("annexa", wall, peak, 0, cpu, failing)
 
 
 def run_prowler(endpoint: str, workdir: Path, venv: Path) -> Outcome:
@@ -318,7 +322,7 @@ def run_prowler(endpoint: str, workdir: Path, venv: Path) -> Outcome:
         "--no-banner",
         "--no-color",
     ]
-    wall, peak, stderr = timed(command, aws_env(endpoint, workdir), workdir)
+    wall, peak, cpu, stderr = timed(command, aws_env(endpoint, workdir), workdir)
     found = workdir / "out" / "findings.ocsf.json"
     if not found.exists():
         raise SystemExit(f"prowler wrote no findings:\n{stderr}")
@@ -328,7 +332,7 @@ def run_prowler(endpoint: str, workdir: Path, venv: Path) -> Outcome:
         if item.get("status_code") == "FAIL"
         for resource in item.get("resources", [{}])
     }
-    return Outcome("prowler", wall, peak, 0, failing)
+    return Outcome("prowler", wall, peak, 0, cpu, failing)
 
 
 def ensure_prowler(venv: Path) -> str | None:
@@ -405,7 +409,8 @@ def main(argv: list[str] | None = None) -> None:
                 hits, total = recall(outcome, planted)
                 results[tool].append(outcome)
                 print(
-                    f"  {tool:<8} run {i + 1}: {outcome.wall:6.1f} s  {outcome.peak_mib:6.0f} MiB"
+                    f"  {tool:<8} run {i + 1}: {outcome.wall:6.1f} s  {outcome.cpu:6.1f} s CPU"
+                    f"  {outcome.peak_mib:6.0f} MiB"
                     f"  {outcome.requests:6d} requests  recall {hits}/{total}"
                     f"  (load {os.getloadavg()[0]:.1f})"
                 )
@@ -417,6 +422,7 @@ def report(size: int, results: dict[str, list[Outcome]], planted: list[Planted])
     medians = {
         tool: (
             statistics.median(o.wall for o in runs),
+            statistics.median(o.cpu for o in runs),
             statistics.median(o.peak_mib for o in runs),
             statistics.median(o.requests for o in runs),
             recall(runs[-1], planted),
@@ -424,11 +430,11 @@ def report(size: int, results: dict[str, list[Outcome]], planted: list[Planted])
         for tool, runs in results.items()
     }
     print(f"size {size}, medians of {len(next(iter(results.values())))} runs:")
-    print(f"  {'tool':<8} {'wall s':>8} {'peak MiB':>9} {'requests':>9} {'recall':>9}")
-    for tool, (wall, peak, requests, (hits, total)) in medians.items():
-        print(f"  {tool:<8} {wall:8.1f} {peak:9.0f} {requests:9.0f} {hits:>4}/{total}")
+    print(f"  {'tool':<8} {'wall s':>8} {'CPU s':>7} {'peak MiB':>9} {'requests':>9} {'recall':>9}")
+    for tool, (wall, cpu, peak, requests, (hits, total)) in medians.items():
+        print(f"  {tool:<8} {wall:8.1f} {cpu:7.1f} {peak:9.0f} {requests:9.0f} {hits:>4}/{total}")
     if "prowler" in medians:
-        (aw, am, ar, _), (pw, pm, pr, _) = medians["annexa"], medians["prowler"]
+        (aw, _, am, ar, _), (pw, _, pm, pr, _) = medians["annexa"], medians["prowler"]
         print(
             f"  prowler/annexa: wall {pw / aw:.1f}x, peak RSS {pm / am:.1f}x, "
             f"requests {pr / max(ar, 1):.1f}x"
@@ -436,7 +442,7 @@ def report(size: int, results: dict[str, list[Outcome]], planted: list[Planted])
     missed: dict[str, list[str]] = {}
     for tool, runs in results.items():
         for item in planted:
-            if not recall(Outcome(tool, 0, 0, 0, runs[-1].failing), [item])[0]:
+            if not recall(Outcome(tool, 0, 0, 0, 0, runs[-1].failing), [item])[0]:
                 missed.setdefault(tool, []).append(f"{item.concept}: {item.token}")
     for tool, items in missed.items():
         print(f"  {tool} missed {len(items)}: {'; '.join(items[:8])}")

@@ -25,7 +25,7 @@ from collector.causes import describe_error
 from collector.clock import utcnow
 from collector.collect import Target
 from collector.logs import get_logger
-from collector.malloc import limit_arenas
+from collector.malloc import fix_mmap_threshold, limit_arenas
 from collector.redact import redact, redact_text
 from collector.registry import Registry
 from collector.snapshots import SnapshotCache
@@ -152,9 +152,12 @@ def judge(
     run_id: str,
     clock: Callable[[], datetime] = utcnow,
     across: Callable[[], dict[type[Snapshot], Across[Any]]] = dict,
+    observe: Callable[[str, object], Any] | None = None,
 ) -> NewEvidence:
     """Fetch a check's snapshots (``across()`` gives its cross-provider inputs), evaluate it,
-    and shape the evidence (ERROR on any failure)."""
+    and shape the evidence (ERROR on any failure). ``observe(name, snapshot)`` gives an
+    input's observations (default: :func:`observation`; a run shares them through
+    :class:`Observations`)."""
     try:
         spread = across() if spec.across else {}
         snapshots = {kind: fetch(kind) for kind in spec.own_inputs}
@@ -165,7 +168,8 @@ def judge(
         return error_evidence(spec, target, run_id, str(exc), clock())
     except Exception as exc:
         return error_evidence(spec, target, run_id, describe_error(exc), clock())
-    observations = redact({kind.__name__: _observed(s) for kind, s in snapshots.items()})
+    observe = observe or observation
+    observations = {kind.__name__: observe(kind.__name__, s) for kind, s in snapshots.items()}
     return _evidence(
         spec,
         target,
@@ -181,11 +185,43 @@ def judge(
     )
 
 
-def _observed(snapshot: object) -> Any:
+def observation(name: str, snapshot: object) -> Any:
+    """The observations of one input named ``name``: its JSON form, secrets redacted (the name
+    too is judged as a key, as in any observed mapping)."""
     if isinstance(snapshot, Across):
-        return {key: s.model_dump(mode="json") for key, s in snapshot.items()}
-    assert isinstance(snapshot, Snapshot)
-    return snapshot.model_dump(mode="json")
+        dumped: Any = {key: s.model_dump(mode="json") for key, s in snapshot.items()}
+    else:
+        assert isinstance(snapshot, Snapshot)
+        dumped = snapshot.model_dump(mode="json")
+    return redact({name: dumped})[name]
+
+
+class Observations:
+    """Each snapshot's observations made once per run and shared by every record judged on
+    it: a run's S3 checks all read one bucket snapshot, and holding a copy per record made
+    the run's memory grow with the estate times the checks. An ``Across`` is made afresh
+    for each check, so it is observed each time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        # id(snapshot) -> (the snapshot, kept so that its id is not reused; its observations)
+        self._made: dict[int, tuple[object, Future[Any]]] = {}
+
+    def __call__(self, name: str, snapshot: object) -> Any:
+        if isinstance(snapshot, Across):
+            return observation(name, snapshot)
+        with self._lock:
+            entry = self._made.get(id(snapshot))
+            owner = entry is None
+            if entry is None:
+                entry = self._made[id(snapshot)] = (snapshot, Future())
+        made = entry[1]
+        if owner:
+            try:
+                made.set_result(observation(name, snapshot))
+            except BaseException as exc:
+                made.set_exception(exc)
+        return made.result()
 
 
 def evaluate_job(
@@ -194,10 +230,12 @@ def evaluate_job(
     run_id: str,
     clock: Callable[[], datetime],
     cache_for: CacheFor,
+    observe: Callable[[str, object], Any] | None = None,
 ) -> NewEvidence:
     """One job's evidence: its account's resolution error, else its judged snapshots from
     ``cache`` (the memo its account's snapshots are fetched through) and, for a
-    cross-provider check, from ``cache_for`` each of its sources' accounts."""
+    cross-provider check, from ``cache_for`` each of its sources' accounts; ``observe`` as
+    in :func:`judge`."""
     if job.account.error is not None or cache is None:
         cause = job.account.error or f"no way to collect from {job.target}"
         return error_evidence(job.check, job.target, run_id, cause, clock())
@@ -208,6 +246,7 @@ def evaluate_job(
         run_id,
         clock,
         across=lambda: gather(job.sources, cache_for),
+        observe=observe,
     )
 
 
@@ -275,6 +314,7 @@ class Runner:
         on_record: Callable[[EvidenceRecord], None] | None = None,
     ) -> None:
         limit_arenas()  # before the check threads start: see collector.malloc
+        fix_mmap_threshold()
         self.registry = registry
         self.store = store
         self.concurrency = concurrency
@@ -327,6 +367,7 @@ class Runner:
             for a in accounts
             if a.make_scope is not None
         }
+        observe = Observations()
         settled: set[int] = set()
         started: dict[int, float] = {}
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="annexa-check")
@@ -350,7 +391,8 @@ class Runner:
         def work(index: int, job: Job) -> None:
             started[index] = time.monotonic()
             cache = caches.get(id(job.account))
-            settle(index, evaluate_job(job, cache, result.run_id, self.clock, cache_for))
+            evidence = evaluate_job(job, cache, result.run_id, self.clock, cache_for, observe)
+            settle(index, evidence)
 
         def cache_for(account: Account) -> SnapshotCache | None:
             return caches.get(id(account))

@@ -261,6 +261,17 @@ def test_observations_stored_and_redacted(store):
     assert "hunter2" not in str(record.observations)
 
 
+def test_checks_on_one_snapshot_share_its_observations(store):
+    """A run holds one observed copy of a snapshot however many checks judge it (its
+    memory then grows with the estate, not with the estate times the checks)."""
+    result = _run(store, ["lab.widgets.named", "lab.widgets.present"])
+    named, present = (
+        by_check(result)[c, None] for c in ("lab.widgets.named", "lab.widgets.present")
+    )
+    assert named.observations["Widgets"] is present.observations["Widgets"]
+    assert "hunter2" not in str(named.observations)
+
+
 def test_timeout_becomes_error_and_run_finishes(store):
     result = _run(store, ["lab.slow.any", "lab.widgets.present"], timeout=0.5)
     records = by_check(result)
