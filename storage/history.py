@@ -249,23 +249,24 @@ class HistoryStore(StoreBase):
 
 def _from_runs(
     conn: Connection, runs: Any, verdicts: _Verdicts
-) -> list[tuple[EvidenceSummary, Row[Any]]]:
-    """Each run's record (``runs.record_id``) as a summary with its run's longest gap and its
-    last conclusive time as of the run's last record in the period (``clipped``), by pair."""
+) -> list[tuple[EvidenceSummary, int]]:
+    """Each run's record (``runs.record_id``) as a summary with its last conclusive time as of
+    the run's last record in the period (``clipped``), and the run's longest gap."""
     query = select(*_SUMMARY_COLUMNS, runs.c.max_gap_us, runs.c.clipped)
     query = query.join(runs, ev.c.id == runs.c.record_id)
-    found = [(_summary_of(row, row.clipped, verdicts), row) for row in conn.execute(query)]
-    found.sort(key=lambda f: (f[0].check_id, f[0].target_key, f[0].collected_at))
-    return found
+    return [
+        (_summary_of(row, row.clipped, verdicts), row.max_gap_us) for row in conn.execute(query)
+    ]
 
 
-def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, Row[Any]]]:
+def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, int]]:
     """The runs of ``query`` (``summary.runs_between``) as summaries of their first records,
-    read off the summary's own columns (no record read), oldest first."""
+    read off the summary's own columns (no record read), oldest first, each with its longest
+    gap."""
     failing: dict[str, tuple[str, ...]] = {}
     found = []
     for row in conn.execute(query).all():
-        check_id, target_key, status, first_at, text_, *head, record_id, _, clipped = row
+        check_id, target_key, status, first_at, text_, *head, record_id, gap, clipped = row
         if text_ not in failing:
             failing[text_] = tuple(json.loads(text_))
         provider, account, region, summary, error, passed, failed = head
@@ -285,7 +286,7 @@ def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, Row[Any]
             error,
             failing[text_],
         )
-        found.append((item, row))
+        found.append((item, gap))
     return found
 
 
@@ -311,17 +312,15 @@ def _timeline_from_runs(
     check's maximum age would split; those checks come back apart, to read from the records."""
     if not covers(conn):
         return None
-    verdicts = _Verdicts()
-    opening = _from_runs(conn, runs_at(start, wanted, end), verdicts)
-    heads = _heads(conn, runs_between(start, end, wanted))
+    read = _from_runs(conn, runs_at(start, wanted, end), _Verdicts())
+    read += _heads(conn, runs_between(start, end, wanted))  # per pair: after its opening run
     limits = {check: micros(age) for check, age in max_ages.items() if age is not None}
     unsure = set()
-    for item, run in (*opening, *heads):
+    for item, gap in read:
         limit = limits.get(item.check_id)
-        if limit is not None and run.max_gap_us > limit and item.status != "error":
+        if limit is not None and gap > limit and item.status != "error":
             unsure.add(item.check_id)
-    found = [item for item, _ in (*opening, *heads) if item.check_id not in unsure]
-    return found, unsure
+    return [item for item, _ in read if item.check_id not in unsure], unsure
 
 
 def _pair_keys() -> Any:
