@@ -468,18 +468,56 @@ class _Verdict:
     exceptions: tuple[RiskException, ...] = ()
 
 
+def _decide(
+    item: EvidenceSummary,
+    max_age: timedelta | None,
+    now: datetime,
+    exceptions: tuple[RiskException, ...],
+    at_risk_fraction: float,
+) -> tuple[ControlState, dict[str, RiskException], bool, bool]:
+    """The state one (check, target)'s latest evidence gives at ``now``: the worst of failing
+    (unless every failing resource is accepted), error and stale, else passing, accepted or
+    manual (nothing to judge); with the exceptions accepting its failing resources, whether it
+    is stale, and whether it nears its maximum age (only when nothing is wrong)."""
+    state = ControlState.PASSING
+    wrong: list[ControlState] = []
+    accepted: dict[str, RiskException] = {}
+    if item.status == "fail":
+        failing = item.failing_resources
+        accepted = accepting(exceptions, item.check_id, item.target_key, failing, now)
+        if failing and len(accepted) == len(failing):
+            state = ControlState.ACCEPTED
+        else:
+            wrong.append(ControlState.FAILING)
+    elif item.status == "error":
+        wrong.append(ControlState.ERROR)
+    elif item.status == "not_applicable":
+        state = ControlState.MANUAL
+    stale = near = False
+    if max_age is not None and item.last_conclusive_at is not None:
+        age = now - item.last_conclusive_at
+        stale = age > max_age
+        near = not stale and age >= max_age * at_risk_fraction
+    if stale:
+        wrong.append(ControlState.STALE)
+    if wrong:
+        return next(s for s in SEVERITY_ORDER if s in wrong), accepted, stale, False
+    return state, accepted, stale, near
+
+
 def _judge(item: EvidenceSummary, max_age: timedelta | None, ctx: _Context) -> _Verdict:
-    """The verdict of one (check, target)'s latest evidence, and whether it nears max age."""
+    """The verdict of one (check, target)'s latest evidence (``_decide``) with its reasons."""
+    state, accepted, stale, near = _decide(
+        item, max_age, ctx.now, ctx.exceptions, ctx.at_risk_fraction
+    )
     found: list[Reason] = []
     check_id, target = item.check_id, item.target_key
-    state = ControlState.PASSING
     message = item.summary or "passed"
     used: tuple[RiskException, ...] = ()
     if item.status == "fail":
         failing = item.failing_resources
-        accepted = accepting(ctx.exceptions, check_id, target, failing, ctx.now)
         if failing and len(accepted) == len(failing):
-            state, used = ControlState.ACCEPTED, tuple(accepted.values())
+            used = tuple(accepted.values())
             message = (
                 f"{len(failing)} failing finding{'s' if len(failing) != 1 else ''} accepted by "
                 f"{describe(used)}"
@@ -496,19 +534,13 @@ def _judge(item: EvidenceSummary, max_age: timedelta | None, ctx: _Context) -> _
         cause = item.error or item.summary or "the check could not be evaluated"
         found.append(Reason(ControlState.ERROR, check_id, target, cause))
     elif item.status == "not_applicable":
-        state = ControlState.MANUAL
         message = f"nothing to judge: {item.summary or 'no resources in scope'}"
-    near = False
-    if max_age is not None and item.last_conclusive_at is not None:
-        age = ctx.now - item.last_conclusive_at
-        if age > max_age:
-            stale = f"last conclusive evidence is {_human(age)} old (maximum {_human(max_age)})"
-            found.append(Reason(ControlState.STALE, check_id, target, stale))
-        elif age >= max_age * ctx.at_risk_fraction:
-            near = True
+    if stale:
+        age = ctx.now - item.last_conclusive_at  # type: ignore[operator]
+        text = f"last conclusive evidence is {_human(age)} old (maximum {_human(max_age)})"
+        found.append(Reason(ControlState.STALE, check_id, target, text))
     if found:
-        worst = next(s for s in SEVERITY_ORDER if any(r.state is s for r in found))
-        return _Verdict(worst, found, False)
+        return _Verdict(state, found, False)
     if near:
         message += f" (evidence nearing its maximum age of {_human(max_age)})"
     return _Verdict(state, [Reason(state, check_id, target, message)], near, used)
@@ -537,7 +569,7 @@ def evidence_state(
 ) -> ControlState:
     """The state one (check, target)'s latest evidence gives at ``now``, as ``evaluate`` judges
     it (exceptions included; MANUAL: nothing to judge)."""
-    return _judge(item, max_age, _bare_context(now, exceptions)).state
+    return _decide(item, max_age, now, exceptions, 0.8)[0]
 
 
 def attestation_state(item: ManualEvidence | None, now: datetime) -> ControlState:
