@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export_bench import CHECKS, T0, TARGETS, seeded_history
+from export_bench import CHECKS, T0, TARGETS, bench_config, seeded_history
 
 # the child prints its own peak RSS at exit, whatever way the CLI ends
 _CHILD = (
@@ -63,7 +63,8 @@ def report_once(url: str, out_dir: Path, days: int) -> tuple[float, float, float
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    env = os.environ | {"ANNEXA_CONFIG": str(bench_config(out_dir))}  # the evidence judged
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:

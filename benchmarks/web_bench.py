@@ -6,7 +6,8 @@ day, 500 days) so that every page has controls to show; ``--records`` scales it 
     .venv/bin/python benchmarks/web_bench.py [--db DIR] [--records N] [--repeat 5]
 
 Each page is requested in process through Starlette's test client (the ASGI app with its
-middleware: sessions, CSRF, security headers), as the anonymous loopback viewer. The first
+middleware: sessions, CSRF, security headers), as the anonymous loopback viewer, with every
+provider configured (``export_bench.BENCH_CONFIG``) so that the seeded evidence is judged. The first
 request of each page is reported apart ("first": the console's read cache is cold for it),
 then the median of ``--repeat`` requests, each with the process's CPU time (a fairer figure on a
 loaded machine); the load average is printed before and after. A store seeded before
@@ -26,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export_bench import T0, bench_checks, seeded_history
+from export_bench import T0, bench_checks, bench_config, seeded_history
 
 STORE_SIZE = 1_000_000  # store_bench.py: CHECKS x TARGETS x RUNS
 
@@ -54,7 +55,7 @@ def main() -> None:
     from collector.settings import load_settings
     from collector.web.app import create_app
 
-    settings = load_settings(None, database_url=url)
+    settings = load_settings(bench_config(args.db), database_url=url)
     now = T0 + timedelta(days=days)
     check = bench_checks()[0]
     control = next(iter(load_workspace(settings).mapping.controls_for(check)))

@@ -203,8 +203,11 @@ def _key_changes(
     """When one (check, target)'s state changes inside the period (None before it exists)."""
     start, end = period
     points = {e.collected_at for e in events}
-    if max_age is not None:
-        points |= {e.last_conclusive_at + max_age for e in events if e.last_conclusive_at}
+    if max_age is not None:  # when each goes stale, while still the newest (later: no change)
+        nexts = [e.collected_at for e in events[1:]] + [end]
+        for e, later in zip(events, nexts, strict=True):
+            if e.last_conclusive_at is not None and e.last_conclusive_at + max_age < later:
+                points.add(e.last_conclusive_at + max_age)
     for exception in exceptions:
         points |= {exception.created_at, exception.expires_at}
         if exception.revoked_at is not None:
@@ -242,7 +245,8 @@ def _control_changes(
     )
     states: dict[tuple[int, int], ControlState] = {}
     counts: Counter[tuple[ControlState, Strength]] = Counter()
-    started: Counter[int] = Counter()
+    started: Counter[int] = Counter()  # per check, its targets with a state
+    checks_started = 0  # checks with any
     manual_state = ControlState.MANUAL
     changes: Changes = []
     i = 0
@@ -259,12 +263,14 @@ def _control_changes(
             if old is not None:
                 counts[(old, strength)] -= 1
                 started[check] -= 1
+                checks_started -= not started[check]
             if state is not None:
                 states[(check, target)] = state
                 counts[(state, strength)] += 1
                 started[check] += 1
+                checks_started += started[check] == 1
         present = {key for key, n in counts.items() if n > 0}
-        missing = sum(1 for n in started.values() if n) < len(per_check)
+        missing = checks_started < len(per_check)
         worst = combine(present, missing=missing, manual=manual_state)
         point = start if when is None else when
         if not changes or worst is not changes[-1][1]:
