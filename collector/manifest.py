@@ -7,6 +7,9 @@ that fingerprint matches the installed sources and no entry-point pack is instal
 the registry is loaded as before. ``tests/test_manifest.py`` regenerates it and compares::
 
     python -m collector.manifest     # rewrite collector/checks_manifest.json
+
+It also rewrites ``mappings/annex_a/parsed.json``, the shipped YAML parsed (see
+:mod:`collector.yamlfile`).
 """
 
 from __future__ import annotations
@@ -185,5 +188,9 @@ def generate() -> str:
 
 
 if __name__ == "__main__":
+    from collector.yamlfile import PARSED, SHIPPED, generate_parsed
+
     PATH.write_text(generate(), encoding="utf-8")
     print(f"wrote {PATH}")
+    (SHIPPED / PARSED).write_text(generate_parsed(), encoding="utf-8")
+    print(f"wrote {SHIPPED / PARSED}")

@@ -15,7 +15,8 @@ Tool = Literal["intune", "osquery"]
 @cache
 def _data() -> dict[str, Any]:
     text = resources.files("collector").joinpath("os_support.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)  # type: ignore[no-any-return]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: ~8x faster
+    return yaml.load(text, Loader=loader)  # type: ignore[no-any-return]
 
 
 def as_of() -> date:

@@ -1,16 +1,20 @@
 """The check manifest (``collector/checks_manifest.json``): what ``status``, ``checks`` and
 ``controls`` read instead of importing every check module. It must say exactly what the
-registry says, and step aside when it cannot (stale sources, an entry-point pack installed)."""
+registry says, and step aside when it cannot (stale sources, an entry-point pack installed).
+The same for the shipped YAML's parsed form (``mappings/annex_a/parsed.json``)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 
-from collector import manifest, report
+from collector import manifest, report, yamlfile
 from collector.app import load_workspace, open_store
+from collector.errors import UserError
 from collector.manifest import Manifest, generate, load_index, read_manifest
 from collector.registry import Registry
 from collector.settings import load_settings
@@ -97,3 +101,27 @@ def test_an_installed_pack_loads_the_registry(site) -> None:  # noqa: F811 (fixt
 
     assert isinstance(index, Registry)
     assert "acme.s3.bucket_prefix" in index.checks
+
+
+def test_shipped_parsed_yaml_is_what_the_yaml_files_give() -> None:
+    assert (yamlfile.SHIPPED / yamlfile.PARSED).read_text(encoding="utf-8") == (
+        yamlfile.generate_parsed()
+    ), "mappings/annex_a/parsed.json is stale: run `python -m collector.manifest`"
+    for path in sorted(yamlfile.SHIPPED.glob("*.yaml")):
+        parsed = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        assert yamlfile.read_yaml(path) == parsed, path.name
+
+
+def test_a_shipped_yaml_file_edited_since_is_parsed(tmp_path, monkeypatch) -> None:
+    """parsed.json serves only the exact text it was made from: an edited catalogue is read
+    as edited (and a broken one fails as YAML), never as shipped."""
+    shutil.copytree(yamlfile.SHIPPED, tmp_path / "annex_a")
+    monkeypatch.setattr(yamlfile, "SHIPPED", (tmp_path / "annex_a").resolve())
+    controls = tmp_path / "annex_a" / "controls.yaml"
+    text = controls.read_text(encoding="utf-8")
+    first = yaml.safe_load(text)["controls"][0]
+    controls.write_text(text.replace(first["title"], "Edited title", 1), encoding="utf-8")
+    assert yamlfile.read_yaml(controls)["controls"][0]["title"] == "Edited title"
+    controls.write_text(text + "controls: [\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"^controls\.yaml line \d+: invalid YAML"):
+        yamlfile.read_yaml(controls)
