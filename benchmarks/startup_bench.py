@@ -10,12 +10,17 @@ config directory, and ``ANNEXA_DATABASE_URL`` pointing at ``--db`` (seed one wit
 head). ``--tree`` names source trees to compare (e.g. a ``git worktree`` of an older commit):
 runs alternate between them after one warm-up each. CPU time and peak RSS come from the
 child's own ``rusage`` (``os.wait4``); the load average is printed before and after.
+
+``--instructions`` counts instead the instructions each command executes (valgrind's
+callgrind, ~35x slower, hash seed fixed): the same from run to run to a few parts per million,
+so a few milliseconds' difference shows where CPU time on a shared machine varies by 20 %.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import statistics
 import subprocess
@@ -25,6 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+_CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 _MAIN = "import sys; sys.argv = ['annexa', *sys.argv[1:]]; from cli import main; main()"
 
 
@@ -46,12 +52,31 @@ def run_once(tree: Path, args: list[str], env: dict[str, str]) -> tuple[float, f
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
+def instructions(tree: Path, args: list[str], env: dict[str, str]) -> int:
+    """Instructions one command executes, counted by valgrind's callgrind."""
+    done = subprocess.run(
+        [*_CALLGRIND, sys.executable, "-c", _MAIN, *args],
+        cwd=tree,
+        env=env | {"PYTHONHASHSEED": "0"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode not in (0, 1) or found is None:
+        raise SystemExit(f"annexa {shlex.join(args)} in {tree} under callgrind:\n{done.stderr}")
+    return int(found.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="SQLite store to read")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--tree", type=Path, action="append", help="source trees (default: this)")
     parser.add_argument("--command", action="append", help="annexa arguments, quoted")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (callgrind), once each"
+    )
     args = parser.parse_args()
     trees = [t.resolve() for t in args.tree or [REPO]]
     commands = [shlex.split(c) for c in args.command or ["status --format json", "--help"]]
@@ -65,6 +90,12 @@ def main() -> None:
     }
     print(f"load average before: {os.getloadavg()}")
     for command in commands:
+        if args.instructions:
+            for tree in trees:
+                run_once(tree, command, env)  # bytecode cached
+                count = instructions(tree, command, env)
+                print(f"annexa {shlex.join(command)} [{tree}]: {count:,} instructions")
+            continue
         samples: dict[Path, list[tuple[float, float, float]]] = {t: [] for t in trees}
         for tree in trees:
             run_once(tree, command, env)  # warm-up: bytecode and page cache
