@@ -101,12 +101,16 @@ def continuity(
     exceptions: Iterable[RiskException] = (),
     stale_factor: float = 2.0,
     applicable: cabc.Mapping[str, Applicability] | None = None,
+    memo: dict[tuple[object, ...], Changes] | None = None,
 ) -> list[Continuity]:
     """Continuity of every catalogue control over ``[start, end)``, in catalogue order, over
     ``scope`` (None: every mapped check counts; a target outside it counts until it retired).
     ``applicable`` corrects the SoA for the controls whose applicability changed
     (``collector.applicability``): their time excluded is ``not_applicable`` in the timeline
-    and counts toward neither the share nor a gap.
+    and counts toward neither the share nor a gap. ``memo``: each (check, target)'s state
+    changes, kept by the caller for the same ``history`` (the web console's cached read):
+    keyed by everything they depend on besides it (maximum age, the check's exceptions, the
+    target's retirement, the period).
 
     Raises ValueError when the period is empty or inverted.
     """
@@ -131,19 +135,20 @@ def continuity(
         items.setdefault(manual_item.control_id, []).append(manual_item)
     known = tuple(exceptions)
     period = (start, end)
-    memo: dict[tuple[str, str, timedelta | None], Changes] = {}
+    memo = {} if memo is None else memo
+    relevant = {c: tuple(e for e in known if e.check_id == c) for c in {e.check_id for e in known}}
 
     def key_changes(check_id: str, target_key: str, max_age: timedelta | None) -> Changes:
-        memo_key = (check_id, target_key, max_age)
-        if memo_key not in memo:
+        mine, until = relevant.get(check_id, ()), ends[(check_id, target_key)]
+        memo_key = (check_id, target_key, max_age, mine, until, period)
+        changes = memo.get(memo_key)
+        if changes is None:
             events = sorted(by_key[(check_id, target_key)], key=lambda e: e.collected_at)
-            relevant = tuple(e for e in known if e.check_id == check_id)
-            until = ends[(check_id, target_key)]
-            changes = _key_changes(events, max_age, relevant, period)
+            changes = _key_changes(events, max_age, mine, period)
             if until is not None and until < end:  # a removed target: gone from then on
                 changes = [c for c in changes if c[0] < until] + [(until, None)]
             memo[memo_key] = changes
-        return memo[memo_key]
+        return changes
 
     results = []
     for control in catalogue.controls:

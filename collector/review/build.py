@@ -188,12 +188,14 @@ def period_measures(
     expiring_within: timedelta = timedelta(days=30),
     read: TimelineRead | None = None,
     scope: Scope | None = None,
+    memo: Callable[[Sequence[EvidenceSummary]], dict | None] | None = None,
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
     ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
     only the evidence of the checks mapped to those controls, over ``scope`` (default: the
     config's, a removed target counting for the time it existed); UserError on an empty
-    period."""
+    period. ``read`` replaces the store's timeline read (the console's cache), ``memo`` gives
+    the continuity memo kept with what it read (``continuity.continuity``)."""
     until = _period(start, end, now)
     wanted = None if controls is None else set(controls)
     checks = sorted(
@@ -206,7 +208,9 @@ def period_measures(
         history = list(store.timeline(start, until, check_ids=checks, max_ages=inputs.max_ages))
     found = [
         c
-        for c in _continuity(workspace, soa, inputs, history, start, until)
+        for c in _continuity(
+            workspace, soa, inputs, history, start, until, memo(history) if memo else None
+        )
         if wanted is None or c.control.id in wanted
     ]
     ages, _ = finding_history(history, start, until)
@@ -264,6 +268,7 @@ def _continuity(
     history: Sequence[EvidenceSummary],
     start: datetime,
     end: datetime,
+    memo: dict | None = None,
 ) -> list[Continuity]:
     return continuity(
         workspace.catalogue,
@@ -277,6 +282,7 @@ def _continuity(
         manual=inputs.manual,
         exceptions=inputs.exceptions,
         applicable=inputs.changed,
+        memo=memo,
     )
 
 

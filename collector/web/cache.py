@@ -1,5 +1,6 @@
 """Per-process reuse of the console's two big reads, valid only while the store says nothing
-changed underneath: the latest evidence per (check, target) and a period's compressed timeline.
+changed underneath: the latest evidence per (check, target) and a period's compressed timeline
+(with continuity's memo of each (check, target)'s state changes over it).
 
 Evidence is append-only: new records get higher ids (appends hold the chain lock, so ids commit
 in order), prune removes the lowest. So a read is reused while the store's id range is
@@ -15,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from collector.continuity import compress
@@ -32,6 +33,7 @@ class _Timeline:
     read_to: datetime
     history: list[EvidenceSummary]
     extendable: bool  # no record of those ids lies at or after ``read_to``
+    memo: dict = field(default_factory=dict)  # continuity's, over ``history`` (``memo``)
 
 
 class ReadCache:
@@ -75,6 +77,16 @@ class ReadCache:
                 return reused
         read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
         return self._keep(key, ids, end, list(read), check_ids)  # compressed as read
+
+    def memo(self, history: Sequence[EvidenceSummary]) -> dict | None:
+        """The continuity memo kept with ``history`` (a read this cache gave and still holds;
+        dropped with it), None for any other: per (check, target) state changes, keyed by all
+        they depend on besides the read (``continuity.continuity``)."""
+        with self._lock:
+            for cached in self._timelines.values():
+                if cached.history is history:
+                    return cached.memo
+        return None
 
     def _reuse(
         self,

@@ -95,6 +95,7 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
         end=end,
         now=ctx.clock(),
         read=ctx.cache.timeline,
+        memo=ctx.cache.memo,
         scope=judged,
     )
     changes = {}
@@ -304,6 +305,7 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
         now=ctx.clock(),
         controls=[control_id],
         read=ctx.cache.timeline,
+        memo=ctx.cache.memo,
         scope=judged,
     )
     continuity = measured.continuity[control_id]

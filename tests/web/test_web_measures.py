@@ -114,3 +114,39 @@ def test_a_control_excluded_part_of_the_period_is_measured_as_the_report_measure
         control = c.get(f"/controls/A.8.3?{query}", headers=VIEWER).json()
     assert overview["measures"]["controls"] == expected
     assert control["measures"]["controls"] == {"A.8.3": expected["A.8.3"]}
+
+
+@pytest.mark.postgres
+def test_remembered_continuity_follows_a_new_exception(estate):
+    """The console keeps each (check, target)'s state changes with its cached read of a period;
+    an exception added (then revoked) after the page was first shown changes them: every view
+    equals the report computed afresh."""
+    settings, checks = estate
+    query = "from=2026-06-10&to=2026-06-15&format=json"
+
+    def shown(client) -> dict:
+        return client.get(f"/?{query}", headers=VIEWER).json()["measures"]["controls"]
+
+    def fresh() -> dict:
+        review = _report(settings)[0]
+        return {c.control.id: _json_fields(measure_fields(c.current)) for c in review.controls}
+
+    with TestClient(create_app(settings, clock=lambda: NOW)) as client:
+        assert shown(client) == shown(client) == fresh()
+        before = fresh()["A.8.3"]
+        with EvidenceStore.open(settings.store_url) as store:
+            made = store.add_exception(
+                check_id=checks[0],
+                resource_pattern=FAILING,
+                target_pattern="*",
+                reason="compensating control",
+                approved_by="CISO",
+                created_at=FROM - timedelta(days=30),
+                expires_at=NOW + timedelta(days=30),
+                created_by="alice",
+            )
+        accepted = shown(client)
+        assert accepted == fresh() and accepted["A.8.3"] != before
+        with EvidenceStore.open(settings.store_url) as store:
+            store.revoke_exception(made.id, revoked_at=NOW, revoked_by="bob", reason="fixed")
+        assert shown(client) == fresh()
