@@ -5,7 +5,9 @@
 
 Each run is a fresh interpreter (``python -c 'from cli import main; main()'``, what the console
 script does) with bytecode caching on (``PYTHONDONTWRITEBYTECODE`` removed), a fresh data and
-config directory, and ``ANNEXA_DATABASE_URL`` pointing at ``--db`` (seed one with
+config directory, ``ANNEXA_CONFIG`` naming every provider (``export_bench.BENCH_CONFIG``, so
+that status judges the seeded evidence; ``--bare``: none, as the first four passes measured) and
+``ANNEXA_DATABASE_URL`` pointing at ``--db`` (seed one with
 ``export_bench.py``; it is only read, so migrate a copy first if it is not at the schema's
 head). ``--tree`` names source trees to compare (e.g. a ``git worktree`` of an older commit):
 runs alternate between them after one warm-up each. CPU time and peak RSS come from the
@@ -30,6 +32,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from export_bench import bench_config  # noqa: E402
+
 _CALLGRIND = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
 _MAIN = "import sys; sys.argv = ['annexa', *sys.argv[1:]]; from cli import main; main()"
 
@@ -77,6 +83,9 @@ def main() -> None:
     parser.add_argument(
         "--instructions", action="store_true", help="count instructions (callgrind), once each"
     )
+    parser.add_argument(
+        "--bare", action="store_true", help="no config: no seeded check in scope (earlier passes)"
+    )
     args = parser.parse_args()
     trees = [t.resolve() for t in args.tree or [REPO]]
     commands = [shlex.split(c) for c in args.command or ["status --format json", "--help"]]
@@ -88,6 +97,8 @@ def main() -> None:
         "ANNEXA_DATA_DIR": str(scratch / "data"),
         "XDG_CONFIG_HOME": str(scratch / "config"),
     }
+    if not args.bare:  # every provider configured: status judges the store's evidence
+        env["ANNEXA_CONFIG"] = str(bench_config(scratch))
     print(f"load average before: {os.getloadavg()}")
     for command in commands:
         if args.instructions:
