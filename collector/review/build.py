@@ -188,14 +188,14 @@ def period_measures(
     expiring_within: timedelta = timedelta(days=30),
     read: TimelineRead | None = None,
     scope: Scope | None = None,
-    memo: Callable[[Sequence[EvidenceSummary]], dict | None] | None = None,
+    memo: Callable[[Sequence[EvidenceSummary], datetime, datetime], dict | None] | None = None,
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
     ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
     only the evidence of the checks mapped to those controls, over ``scope`` (default: the
     config's, a removed target counting for the time it existed); UserError on an empty
     period. ``read`` replaces the store's timeline read (the console's cache), ``memo`` gives
-    the continuity memo kept with what it read (``continuity.continuity``)."""
+    the continuity memo kept with what it read for the period (``continuity.continuity``)."""
     until = _period(start, end, now)
     wanted = None if controls is None else set(controls)
     checks = sorted(
@@ -209,7 +209,13 @@ def period_measures(
     found = [
         c
         for c in _continuity(
-            workspace, soa, inputs, history, start, until, memo(history) if memo else None
+            workspace,
+            soa,
+            inputs,
+            history,
+            start,
+            until,
+            memo(history, start, until) if memo else None,
         )
         if wanted is None or c.control.id in wanted
     ]

@@ -25,6 +25,7 @@ from storage import EvidenceStore, EvidenceSummary
 __all__ = ["ReadCache"]
 
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
+_MEMOS = 4  # continuity memos kept per cached read (``ReadCache.memo``)
 
 
 @dataclass
@@ -33,7 +34,8 @@ class _Timeline:
     read_to: datetime
     history: list[EvidenceSummary]
     extendable: bool  # no record of those ids lies at or after ``read_to``
-    memo: dict = field(default_factory=dict)  # continuity's, over ``history`` (``memo``)
+    # continuity's memos over ``history``, per period (``memo``), the newest last
+    memos: OrderedDict[tuple[datetime, datetime], dict] = field(default_factory=OrderedDict)
 
 
 class ReadCache:
@@ -78,14 +80,22 @@ class ReadCache:
         read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
         return self._keep(key, ids, end, list(read), check_ids)  # compressed as read
 
-    def memo(self, history: Sequence[EvidenceSummary]) -> dict | None:
-        """The continuity memo kept with ``history`` (a read this cache gave and still holds;
-        dropped with it), None for any other: per (check, target) state changes, keyed by all
-        they depend on besides the read (``continuity.continuity``)."""
+    def memo(
+        self, history: Sequence[EvidenceSummary], start: datetime, end: datetime
+    ) -> dict | None:
+        """The continuity memo for ``[start, end)`` kept with ``history`` (a read this cache
+        gave and still holds; dropped with it), None for any other: per (check, target) state
+        changes, keyed by all they depend on besides the read (``continuity.continuity``).
+        The last ``_MEMOS`` periods are kept per read (a period ending now moves with the
+        clock: each request would add one)."""
         with self._lock:
             for cached in self._timelines.values():
                 if cached.history is history:
-                    return cached.memo
+                    found = cached.memos.setdefault((start, end), {})
+                    cached.memos.move_to_end((start, end))
+                    while len(cached.memos) > _MEMOS:
+                        cached.memos.popitem(last=False)
+                    return found
         return None
 
     def _reuse(

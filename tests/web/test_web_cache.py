@@ -146,3 +146,20 @@ def test_pages_show_the_reports_measures_after_evidence_arrives(estate):
     assert expected["A.8.3"]["went_failing"] == 1 and expected["A.8.3"]["state_at_end"] == "passing"
     assert shown["measures"]["controls"] == expected
     assert {r["control"]: r["state"] for r in state} == {k: str(v) for k, v in current.items()}
+
+
+def test_continuity_memos_kept_per_read_are_bounded(store):
+    """A period ending now moves with the clock, so each request could add a memo: a cached
+    read keeps only the newest few, each its own period's; a list the cache did not give has
+    none."""
+    _append(store, _records(store.start_run(started_at=T0), random.Random(2), T0, 20))
+    cache = ReadCache(store)
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=5)
+    history = cache.timeline(start, end, CHECKS, MAX_AGES)
+    ends = [end + timedelta(minutes=i) for i in range(10)]
+    memos = [cache.memo(history, start, until) for until in ends]
+    assert all(m == {} for m in memos) and len({id(m) for m in memos}) == 10
+    kept = zip(ends[-4:], memos[-4:], strict=True)
+    assert all(cache.memo(history, start, until) is memo for until, memo in kept)
+    assert cache.memo(history, start, ends[0]) is not memos[0]  # dropped: a fresh one
+    assert cache.memo(list(history), start, end) is None
