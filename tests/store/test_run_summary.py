@@ -194,9 +194,7 @@ def test_status_at_and_over_a_period_equal_the_records(store: EvidenceStore, tmp
 @pytest.mark.parametrize(
     "tampered", [{"status": "pass"}, {"summary": "all fine", "failed": 0, "error": None}]
 )
-def test_verify_derives_a_summary_that_disagrees_with_the_records_again(
-    store, annexa_db, tampered
-):
+def test_verify_derives_a_summary_that_disagrees_with_the_records_again(store, annexa_db, tampered):
     """The summary is never trusted over the records: ``annexa verify`` finds one that does
     not match them (here: a run's status, or what its first record shows, changed behind the
     store's back) and derives it again, after which the reads agree with the records."""
