@@ -17,13 +17,13 @@ import yaml
 
 from collector.errors import UserError
 
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ~10x faster
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ~10x faster
 #: annexa's own YAML files, and their parsed form
 SHIPPED = Path(__file__).resolve().parent.parent / "mappings" / "annex_a"
 PARSED = "parsed.json"
 
 
-class _StrictLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+class _StrictLoader(SAFE_LOADER):  # type: ignore[misc,valid-type]
     """SafeLoader (libyaml's parser where installed) that refuses a key given twice in one
     mapping (YAML says keys are unique; PyYAML would silently keep the last one)."""
 

@@ -416,6 +416,7 @@ class _Prepared:
     obs_json: bytes
     passed: int
     failed: int
+    failing: str  # its failing resources as the run summary stores them
     previous_hash: str = ""
     content_hash: str = ""
     job_key: str | None = None
@@ -427,13 +428,14 @@ class _Prepared:
         if evidence.collected_at.utcoffset():
             evidence = replace(evidence, collected_at=evidence.collected_at.astimezone(UTC))
         obs_json = canonical_json(evidence.observations)
-        passed = sum(1 for f in evidence.findings if f.get("passed"))
+        passed, failed, failing = summary.stored_verdict(evidence.findings)
         return cls(
             evidence=evidence,
             obs_hash=hashlib.sha256(obs_json).hexdigest(),
             obs_json=obs_json,
             passed=passed,
-            failed=len(evidence.findings) - passed,
+            failed=failed,
+            failing=failing,
         )
 
     def row(self) -> dict[str, Any]:
@@ -451,9 +453,10 @@ class _Prepared:
 
     def summary_item(self, id_: int) -> summary.Item:
         e = self.evidence
-        passed, failed, failing = summary.stored_verdict(e.findings)
-        head = summary.Head(e.provider, e.account, e.region, e.summary, e.error, passed, failed)
-        return id_, e.check_id, e.target_key, e.collected_at, e.status, failing, head
+        head = summary.Head(
+            e.provider, e.account, e.region, e.summary, e.error, self.passed, self.failed
+        )
+        return id_, e.check_id, e.target_key, e.collected_at, e.status, self.failing, head
 
     def record(self, id_: int) -> EvidenceRecord:
         e = self.evidence

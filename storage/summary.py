@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -110,10 +110,7 @@ class Head(NamedTuple):
 
 
 HEAD_COLUMNS = Head._fields
-_RUN_FIELDS = (
-    "check_id", "target_key", "first_id", "first_at", "last_id", "last_at", "status",
-    "failing", "conclusive_at", "max_gap_us",
-)  # fmt: skip
+_RUN_FIELDS = tuple(f.name for f in fields(Run) if f.name not in ("head", "id"))
 
 # (id, check id, target key, collected_at, status, failing resources as JSON, head)
 Item = tuple[int, str, str, datetime, str, str, Head]
