@@ -23,10 +23,12 @@ way for ``status --from/--to`` and the export alike).
 from __future__ import annotations
 
 import collections.abc as cabc
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from collector.applicability import Applicability
 from collector.catalogue import Catalogue, Control
@@ -48,6 +50,7 @@ from storage.runs import RunKey, collapse_runs
 __all__ = ["Continuity", "Gap", "compress", "continuity", "tightest_max_ages"]
 
 _JUST_AFTER = timedelta(microseconds=1)  # states hold on [t, next): judged just after t
+_DAWN = datetime.min.replace(tzinfo=UTC)  # a (check, target)'s timeline starts here
 _CAUSE = {
     ControlState.FAILING: "failing",
     ControlState.ERROR: "error",
@@ -101,16 +104,21 @@ def continuity(
     exceptions: Iterable[RiskException] = (),
     stale_factor: float = 2.0,
     applicable: cabc.Mapping[str, Applicability] | None = None,
-    memo: dict[tuple[object, ...], Changes] | None = None,
+    memo: dict[object, Any] | None = None,
 ) -> list[Continuity]:
     """Continuity of every catalogue control over ``[start, end)``, in catalogue order, over
     ``scope`` (None: every mapped check counts; a target outside it counts until it retired).
     ``applicable`` corrects the SoA for the controls whose applicability changed
     (``collector.applicability``): their time excluded is ``not_applicable`` in the timeline
-    and counts toward neither the share nor a gap. ``memo``: each (check, target)'s state
-    changes, kept by the caller for the same ``history`` (the web console's cached read):
-    keyed by everything they depend on besides it (maximum age, the check's exceptions, the
-    target's retirement, the period).
+    and counts toward neither the share nor a gap.
+
+    ``history`` may reach before ``start`` and past ``end`` (a review's longer read, the web
+    console's read of all time): each (check, target)'s and each control's state changes are
+    worked out over all of it, then cut to the period. ``memo``: those changes, kept by the
+    caller for the same ``history`` or one extended from it (the web console's cached read),
+    so that another period is only a cut: keyed by everything they depend on (the pair's
+    events by their number and newest, maximum age, the check's exceptions, the target's
+    retirement; for a control, its pairs' keys, strengths and manual evidence).
 
     Raises ValueError when the period is empty or inverted.
     """
@@ -118,37 +126,34 @@ def continuity(
         raise ValueError(
             f"empty or inverted period: from {start.isoformat()} is not before {end.isoformat()}"
         )
-    by_key: dict[tuple[str, str], list[EvidenceSummary]] = {}
+    memo = {} if memo is None else memo
+    grouped = memo.get(_GROUPED)
+    if grouped is None or grouped[0] is not history:
+        grouped = memo[_GROUPED] = (history, _by_key(history))
     ends: dict[tuple[str, str], datetime | None] = {}  # None: counts throughout
-    for item in history:
-        key = (item.check_id, item.target_key)
-        if key not in ends:
-            ends[key] = None if scope is None else scope.counted_until(*key)
-        until = ends[key]
-        if until is None or until > start:
-            by_key.setdefault(key, []).append(item)
     targets: dict[str, list[str]] = {}
-    for check_id, target_key in sorted(by_key):
-        targets.setdefault(check_id, []).append(target_key)
+    for key in sorted(grouped[1]):
+        ends[key] = until = None if scope is None else scope.counted_until(*key)
+        if until is None or until > start:
+            targets.setdefault(key[0], []).append(key[1])
     items: dict[str, list[ManualEvidence]] = {}
     for manual_item in manual:
         items.setdefault(manual_item.control_id, []).append(manual_item)
     known = tuple(exceptions)
     period = (start, end)
-    memo = {} if memo is None else memo
     relevant = {c: tuple(e for e in known if e.check_id == c) for c in {e.check_id for e in known}}
 
-    def key_changes(check_id: str, target_key: str, max_age: timedelta | None) -> Changes:
-        mine, until = relevant.get(check_id, ()), ends[(check_id, target_key)]
-        memo_key = (check_id, target_key, max_age, mine, until, period)
-        changes = memo.get(memo_key)
-        if changes is None:
-            events = sorted(by_key[(check_id, target_key)], key=lambda e: e.collected_at)
-            changes = _key_changes(events, max_age, mine, period)
-            if until is not None and until < end:  # a removed target: gone from then on
+    def key_changes(check_id: str, target_key: str, max_age: timedelta | None) -> tuple:
+        """The memo's key of the pair's changes, after making sure they are in it."""
+        key = (check_id, target_key)
+        events, mine, until = grouped[1][key], relevant.get(check_id, ()), ends[key]
+        memo_key = (key, max_age, mine, until, len(events), events[-1])
+        if memo_key not in memo:
+            changes = _key_changes(events, max_age, mine)
+            if until is not None:  # a removed target: gone from then on
                 changes = [c for c in changes if c[0] < until] + [(until, None)]
-            memo[memo_key] = changes
-        return changes
+            _replace(memo, memo_key[:4], memo_key, changes)
+        return memo_key
 
     results = []
     for control in catalogue.controls:
@@ -163,25 +168,72 @@ def continuity(
             results.append(Continuity(control, None, ()))
             continue
         checks = [c for c in mapping.checks_for(control.id) if scope is None or c in scope.checks]
-        manual_changes = _manual_changes(items.get(control.id, []), period)
+        manual_changes = _manual_changes(items.get(control.id, []))
         if checks:
-            per_check = [
+            per_check = tuple(
                 (
                     mapping.pair(c, control.id).strength,
-                    [
+                    tuple(
                         key_changes(c, t, max_age_for(c, entry, intervals, stale_factor))
                         for t in targets.get(c, ())
-                    ],
+                    ),
                 )
                 for c in checks
-            ]
-            changes = _control_changes(per_check, manual_changes, start)
+            )
+            control_key = (control.id, per_check, tuple(manual_changes))
+            changes = memo.get(control_key)
+            if changes is None:
+                keyed = [(strength, [memo[k] for k in keys]) for strength, keys in per_check]
+                changes = _control_changes(keyed, manual_changes)
+                _replace(memo, control.id, control_key, changes)
         else:
             changes = manual_changes
+        changes = _clip(changes, start, end)
         if windows is not None:
             changes = _within(changes, windows)
         results.append(_summarise(control, changes, period))
     return results
+
+
+_GROUPED = "history by (check, target)"  # the memo's entry for the history it was given
+
+
+def _replace(memo: dict[object, Any], slot: object, key: tuple, changes: Changes) -> None:
+    """Keep ``changes`` under ``key`` in place of what ``slot`` (one pair or control, the rest
+    of its key the same) held before: an extended history leaves no stale entries behind."""
+    memo.pop(memo.get(("in", slot)), None)
+    memo[("in", slot)] = key
+    memo[key] = changes
+
+
+def _by_key(history: Iterable[EvidenceSummary]) -> dict[tuple[str, str], list[EvidenceSummary]]:
+    """The history per (check, target), oldest first."""
+    found: dict[tuple[str, str], list[EvidenceSummary]] = {}
+    for item in history:
+        found.setdefault((item.check_id, item.target_key), []).append(item)
+    for events in found.values():
+        events.sort(key=_collected)
+    return found
+
+
+def _collected(item: EvidenceSummary) -> datetime:
+    return item.collected_at
+
+
+def _clip(changes: Changes, start: datetime, end: datetime) -> Changes:
+    """A timeline that starts before ``start`` cut to ``[start, end)``: the state at ``start``
+    (None before the first change), then every change inside."""
+    first = bisect_right(changes, start, key=_when)
+    clipped: Changes = [(start, changes[first - 1][1] if first else None)]
+    for change in changes[first:]:
+        if change[0] >= end:
+            break
+        clipped.append(change)
+    return clipped
+
+
+def _when(change: tuple[datetime, ControlState | None]) -> datetime:
+    return change[0]
 
 
 def _within(changes: Changes, windows: list[tuple[datetime, bool]]) -> Changes:
@@ -203,23 +255,22 @@ def _key_changes(
     events: Sequence[EvidenceSummary],
     max_age: timedelta | None,
     exceptions: tuple[RiskException, ...],
-    period: tuple[datetime, datetime],
 ) -> Changes:
-    """When one (check, target)'s state changes inside the period (None before it exists)."""
-    start, end = period
+    """When one (check, target)'s state changes, over all the time ``events`` span and after
+    (None before the first): ``_clip`` cuts it to a period."""
     points = {e.collected_at for e in events}
     if max_age is not None:  # when each goes stale, while still the newest (later: no change)
-        nexts = [e.collected_at for e in events[1:]] + [end]
-        for e, later in zip(events, nexts, strict=True):
-            if e.last_conclusive_at is not None and e.last_conclusive_at + max_age < later:
-                points.add(e.last_conclusive_at + max_age)
+        for e, later in zip(events, [*events[1:], None], strict=True):
+            lapse = e.last_conclusive_at
+            if lapse is not None and (later is None or lapse + max_age < later.collected_at):
+                points.add(lapse + max_age)
     for exception in exceptions:
         points |= {exception.created_at, exception.expires_at}
         if exception.revoked_at is not None:
             points.add(exception.revoked_at)
-    changes: Changes = []
-    current, index = None, -1
-    for point in [start, *sorted(p for p in points if start < p < end)]:
+    changes: Changes = [(_DAWN, None)]
+    index = -1
+    for point in sorted(points):
         while index + 1 < len(events) and events[index + 1].collected_at <= point:
             index += 1
         state = (
@@ -227,17 +278,15 @@ def _key_changes(
             if index < 0
             else evidence_state(events[index], max_age, point + _JUST_AFTER, exceptions)
         )
-        if not changes or state is not current:
+        if state is not changes[-1][1]:
             changes.append((point, state))
-            current = state
     return changes
 
 
-def _control_changes(
-    per_check: list[tuple[Strength, list[Changes]]], manual: Changes, start: datetime
-) -> Changes:
+def _control_changes(per_check: list[tuple[Strength, list[Changes]]], manual: Changes) -> Changes:
     """Merge the (check, target) timelines of one control, each check with its pair's strength,
-    and its manual evidence timeline into the control's timeline (``status.combine``)."""
+    and its manual evidence timeline into the control's timeline (``status.combine``), over all
+    time."""
     pending = sorted(
         [
             (when, check, target, state)
@@ -277,18 +326,18 @@ def _control_changes(
         present = {key for key, n in counts.items() if n > 0}
         missing = checks_started < len(per_check)
         worst = combine(present, missing=missing, manual=manual_state)
-        point = start if when is None else when
+        point = _DAWN if when is None else when
         if not changes or worst is not changes[-1][1]:
             changes.append((point, worst))
         if i >= len(pending):
             return changes
 
 
-def _manual_changes(items: list[ManualEvidence], period: tuple[datetime, datetime]) -> Changes:
-    start, end = period
+def _manual_changes(items: list[ManualEvidence]) -> Changes:
+    """A control's attestation state over all time."""
     points = {t for i in items for t in (i.uploaded_at, i.valid_from, i.valid_until)}
     changes: Changes = []
-    for point in [start, *sorted(p for p in points if start < p < end)]:
+    for point in [_DAWN, *sorted(points)]:
         at = point + _JUST_AFTER
         state = attestation_state(governing(items, at), at)
         if not changes or state is not changes[-1][1]:

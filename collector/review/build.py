@@ -188,14 +188,16 @@ def period_measures(
     expiring_within: timedelta = timedelta(days=30),
     read: TimelineRead | None = None,
     scope: Scope | None = None,
-    memo: Callable[[Sequence[EvidenceSummary], datetime, datetime], dict | None] | None = None,
+    whole: Callable[[Sequence[EvidenceSummary]], tuple[Sequence[EvidenceSummary], dict] | None]
+    | None = None,
 ) -> PeriodMeasures:
     """The measures of ``controls`` (None: every control) over ``[start, end)`` clipped at
     ``now``, computed as ``build_review`` computes them (same inputs, same continuity), reading
     only the evidence of the checks mapped to those controls, over ``scope`` (default: the
     config's, a removed target counting for the time it existed); UserError on an empty
-    period. ``read`` replaces the store's timeline read (the console's cache), ``memo`` gives
-    the continuity memo kept with what it read for the period (``continuity.continuity``)."""
+    period. ``read`` replaces the store's timeline read (the console's cache); ``whole`` gives
+    for what it read the longer timeline it was cut from and continuity's memo over that
+    (``continuity.continuity``), for continuity to be computed from them."""
     until = _period(start, end, now)
     wanted = None if controls is None else set(controls)
     checks = sorted(
@@ -206,17 +208,10 @@ def period_measures(
         history = read(start, until, checks, inputs.max_ages)
     else:
         history = list(store.timeline(start, until, check_ids=checks, max_ages=inputs.max_ages))
+    longer, memo = (whole(history) if whole else None) or (history, None)
     found = [
         c
-        for c in _continuity(
-            workspace,
-            soa,
-            inputs,
-            history,
-            start,
-            until,
-            memo(history, start, until) if memo else None,
-        )
+        for c in _continuity(workspace, soa, inputs, longer, start, until, memo)
         if wanted is None or c.control.id in wanted
     ]
     ages, _ = finding_history(history, start, until)

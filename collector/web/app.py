@@ -74,7 +74,7 @@ class WebContext:
     cache: ReadCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cache = ReadCache(self.store)
+        self.cache = ReadCache(self.store, self.clock)
 
     @property
     def loopback(self) -> bool:

@@ -1,22 +1,26 @@
 """Per-process reuse of the console's two big reads, valid only while the store says nothing
-changed underneath: the latest evidence per (check, target) and a period's compressed timeline
-(with continuity's memo of each (check, target)'s state changes over it).
+changed underneath: the latest evidence per (check, target), and the compressed timeline of a
+set of checks over all time (with continuity's memo over it), which every period is cut from.
 
 Evidence is append-only: new records get higher ids (appends hold the chain lock, so ids commit
 in order), prune removes the lowest. So a read is reused while the store's id range is
-unchanged; a period's timeline is extended with what arrived since (and read again whole if a
-new record is dated before what was already read, as buffered evidence can be). Exceptions,
-manual evidence and the SoA are not cached: every page reads them. The result is the same
-summaries the store would give (``timeline`` then ``continuity.compress``), so every status and
-measure is unchanged.
+unchanged; the timeline is extended with what arrived since (and read again whole if a new
+record is dated before what was already read, as buffered evidence can be). A period's timeline
+is cut from it with two point-in-time reads (the pairs' newest records at its start, and before
+its end when a run crosses it): the same summaries the store's own read of the period gives
+(``timeline`` then ``continuity.compress``), so every status and measure is unchanged, at the
+cost of two index scans rather than a read of every run in the period. Continuity over any
+period is computed from the whole timeline with the memo of each (check, target)'s state
+changes over all time (``continuity.continuity``), which outlives an extension. Exceptions,
+manual evidence and the SoA are not cached: every page reads them.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from collector.continuity import compress
@@ -24,29 +28,55 @@ from storage import EvidenceStore, EvidenceSummary
 
 __all__ = ["ReadCache"]
 
+_DAWN = datetime.min.replace(tzinfo=UTC)  # before any record: a read from here is a whole one
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
-_MEMOS = 4  # continuity memos kept per cached read (``ReadCache.memo``)
+_BEFORE = timedelta(microseconds=1)  # the store's times are whole microseconds
+_PERIODS = 8  # period timelines kept per whole read (a period ending now moves with the clock)
+
+Pair = tuple[str, str]
 
 
 @dataclass
-class _Timeline:
+class _Whole:
+    """The compressed timeline of some checks from before their first record to ``read_to``."""
+
     ids: tuple[int | None, int | None]  # the store's id range when read
     read_to: datetime
     history: list[EvidenceSummary]
     extendable: bool  # no record of those ids lies at or after ``read_to``
-    # continuity's memos over ``history``, per period (``memo``), the newest last
-    memos: OrderedDict[tuple[datetime, datetime], dict] = field(default_factory=OrderedDict)
+    memo: dict = field(default_factory=dict)  # continuity's, over ``history``
+    periods: OrderedDict[tuple[datetime, datetime], list[EvidenceSummary]] = field(
+        default_factory=OrderedDict
+    )
+    _by_pair: dict[Pair, list[EvidenceSummary]] | None = None
+
+    def by_pair(self) -> dict[Pair, list[EvidenceSummary]]:
+        """``history`` per (check, target), oldest first."""
+        if self._by_pair is None:
+            found: dict[Pair, list[EvidenceSummary]] = {}
+            for item in self.history:
+                found.setdefault((item.check_id, item.target_key), []).append(item)
+            for items in found.values():
+                items.sort(key=lambda s: s.collected_at)
+            self._by_pair = found
+        return self._by_pair
 
 
 class ReadCache:
     """``latest()`` and ``timeline(start, end, ...)`` of one store, reused while valid."""
 
-    def __init__(self, store: EvidenceStore, periods: int = 32) -> None:
+    def __init__(
+        self, store: EvidenceStore, clock: Callable[[], datetime] | None = None, reads: int = 8
+    ) -> None:
+        """``clock``: now, so that a whole read reaches it (then any period ending before is cut
+        from it without reading again); None: a whole read reaches the period first asked for."""
         self.store = store
+        self.clock = clock
         self._lock = threading.Lock()
+        self._reading = threading.Lock()  # one whole read at a time: a second waits and reuses
         self._latest: tuple[tuple[int | None, int | None], list[EvidenceSummary]] | None = None
-        self._timelines: OrderedDict[tuple[object, ...], _Timeline] = OrderedDict()
-        self._periods = periods
+        self._wholes: OrderedDict[tuple[object, ...], _Whole] = OrderedDict()
+        self._reads = reads
 
     def latest(self) -> list[EvidenceSummary]:
         """``store.latest()``, read again only when records were added or pruned."""
@@ -66,82 +96,131 @@ class ReadCache:
         check_ids: Sequence[str],
         max_ages: Mapping[str, timedelta | None],
     ) -> list[EvidenceSummary]:
-        """``compress(store.timeline(start, end, check_ids, max_ages))``, from the period's
-        cached read when one starts at ``start``: extended to ``end`` with the records added
-        since (read whole again when one is dated before the cached read's end)."""
-        key = (start, tuple(check_ids), tuple(sorted(max_ages.items())))
-        ids = self.store.id_range()
+        """``compress(store.timeline(start, end, check_ids, max_ages))``, cut from the checks'
+        whole read (read, or extended, to reach ``end`` first)."""
+        whole = self._whole(end, check_ids, max_ages)
         with self._lock:
-            cached = self._timelines.get(key)
-        if cached is not None and cached.read_to <= end:
-            reused = self._reuse(key, cached, ids, end, check_ids, max_ages)
-            if reused is not None:
-                return reused
-        read = self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages)
-        return self._keep(key, ids, end, list(read), check_ids)  # compressed as read
+            found = whole.periods.get((start, end))
+        if found is None:
+            found = self._cut(whole, start, end, check_ids)
+            with self._lock:
+                whole.periods[(start, end)] = found
+                while len(whole.periods) > _PERIODS:
+                    whole.periods.popitem(last=False)
+        return found
 
-    def memo(
-        self, history: Sequence[EvidenceSummary], start: datetime, end: datetime
-    ) -> dict | None:
-        """The continuity memo for ``[start, end)`` kept with ``history`` (a read this cache
-        gave and still holds; dropped with it), None for any other: per (check, target) state
-        changes, keyed by all they depend on besides the read (``continuity.continuity``).
-        The last ``_MEMOS`` periods are kept per read (a period ending now moves with the
-        clock: each request would add one)."""
+    def whole(
+        self, history: Sequence[EvidenceSummary]
+    ) -> tuple[list[EvidenceSummary], dict] | None:
+        """For a period's timeline this cache gave (and still holds): the whole timeline it was
+        cut from and continuity's memo over it; None for any other list."""
         with self._lock:
-            for cached in self._timelines.values():
-                if cached.history is history:
-                    found = cached.memos.setdefault((start, end), {})
-                    cached.memos.move_to_end((start, end))
-                    while len(cached.memos) > _MEMOS:
-                        cached.memos.popitem(last=False)
-                    return found
+            for whole in self._wholes.values():
+                if any(found is history for found in whole.periods.values()):
+                    return whole.history, whole.memo
         return None
+
+    def _whole(
+        self, end: datetime, check_ids: Sequence[str], max_ages: Mapping[str, timedelta | None]
+    ) -> _Whole:
+        key = (tuple(check_ids), tuple(sorted(max_ages.items())))
+        with self._reading:
+            ids = self.store.id_range()
+            with self._lock:
+                cached = self._wholes.get(key)
+            if cached is not None:
+                reused = self._reuse(cached, ids, end, check_ids, max_ages)
+                if reused is not None:
+                    return self._keep(key, reused)
+            until = max(end, self.clock()) if self.clock is not None else end
+            read = self.store.timeline(_DAWN, until, check_ids=check_ids, max_ages=max_ages)
+            return self._keep(key, self._made(ids, until, list(read), check_ids))
 
     def _reuse(
         self,
-        key: tuple[object, ...],
-        cached: _Timeline,
+        cached: _Whole,
         ids: tuple[int | None, int | None],
         end: datetime,
         check_ids: Sequence[str],
         max_ages: Mapping[str, timedelta | None],
-    ) -> list[EvidenceSummary] | None:
-        """The cached read serving ``[start, end)``, extended if need be; None: read again."""
+    ) -> _Whole | None:
+        """The cached read serving periods up to ``end``, extended if need be; None: read again."""
         if cached.ids != ids:
             if cached.ids[0] != ids[0] or cached.ids[1] is None:
                 return None  # pruned, or the store was empty
             earliest = self.store.earliest_after(cached.ids[1])
             if earliest is None or earliest < cached.read_to:
                 return None  # a new record dated inside what was read
-            if end == cached.read_to:  # the new records all lie after this period
-                cached.ids, cached.extendable = ids, False
-                return cached.history
             if not cached.extendable:
                 return None
-            tail = self.store.timeline(cached.read_to, end, check_ids=check_ids, max_ages=max_ages)
+            until = max(end, cached.read_to, self.clock() if self.clock is not None else end)
+            tail = self.store.timeline(
+                cached.read_to, until, check_ids=check_ids, max_ages=max_ages
+            )
             history = list(compress([*cached.history, *tail], max_ages))
-            return self._keep(key, ids, end, history, check_ids)
-        if end == cached.read_to:
-            return cached.history
+            extended = self._made(ids, until, history, check_ids)
+            extended.memo = cached.memo  # keyed by each pair's events: valid for the new read
+            return extended
+        if end <= cached.read_to:
+            return cached
         if cached.extendable:  # no record lies at or after read_to: none in [read_to, end)
             cached.read_to = end
-            return cached.history
+            return cached
         return None
 
-    def _keep(
+    def _made(
         self,
-        key: tuple[object, ...],
         ids: tuple[int | None, int | None],
-        end: datetime,
+        until: datetime,
         history: list[EvidenceSummary],
         check_ids: Sequence[str],
-    ) -> list[EvidenceSummary]:
-        # a period ending in the past is kept too, for requests with the same end
-        later = self.store.any_between(end, _FAR, check_ids=check_ids)
+    ) -> _Whole:
+        later = self.store.any_between(until, _FAR, check_ids=check_ids)
+        return _Whole(ids, until, history, extendable=not later)
+
+    def _keep(self, key: tuple[object, ...], whole: _Whole) -> _Whole:
         with self._lock:
-            self._timelines[key] = _Timeline(ids, end, history, extendable=not later)
-            self._timelines.move_to_end(key)
-            while len(self._timelines) > self._periods:
-                self._timelines.popitem(last=False)
-        return history
+            self._wholes[key] = whole
+            self._wholes.move_to_end(key)
+            while len(self._wholes) > self._reads:
+                self._wholes.popitem(last=False)
+        return whole
+
+    def _cut(
+        self, whole: _Whole, start: datetime, end: datetime, check_ids: Sequence[str]
+    ) -> list[EvidenceSummary]:
+        """The period ``[start, end)`` of ``whole`` as the store reads it: each pair's newest
+        record at ``start`` (with its run's last conclusive time), then each run starting in
+        the period, a run reaching past ``end`` taking its last conclusive time before it."""
+        by_pair = whole.by_pair()
+        opening = {(s.check_id, s.target_key): s for s in self.store.latest_at(start, check_ids)}
+        crossing = any(
+            i.last_conclusive_at is not None and i.last_conclusive_at >= end
+            for items in by_pair.values()
+            for i in items
+            if i.collected_at < end
+        )
+        before: dict[Pair, datetime] = {}
+        if crossing:
+            newest = self.store.latest_at(end - _BEFORE, check_ids)
+            before = {(s.check_id, s.target_key): s.collected_at for s in newest}
+
+        def clipped(item: EvidenceSummary, run: EvidenceSummary) -> EvidenceSummary:
+            at = run.last_conclusive_at
+            if item.status != "error" and at is not None and at >= end:
+                at = before[(item.check_id, item.target_key)]
+            elif item.status == "error":
+                at = item.last_conclusive_at
+            if at == item.last_conclusive_at:
+                return item
+            return replace(item, last_conclusive_at=at)
+
+        found: list[EvidenceSummary] = []
+        for pair, items in by_pair.items():
+            first = opening.get(pair)
+            inside = [i for i in items if start < i.collected_at < end]
+            if first is not None:
+                run = next(i for i in reversed(items) if i.collected_at <= start)
+                found.append(clipped(first, run))
+            found += [clipped(i, i) for i in inside]
+        return found

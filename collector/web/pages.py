@@ -95,7 +95,7 @@ def overview(request: Request, ctx: WebContext, who: Principal) -> Response:
         end=end,
         now=ctx.clock(),
         read=ctx.cache.timeline,
-        memo=ctx.cache.memo,
+        whole=ctx.cache.whole,
         scope=judged,
     )
     changes = {}
@@ -305,7 +305,7 @@ def control(request: Request, ctx: WebContext, who: Principal) -> Response:
         now=ctx.clock(),
         controls=[control_id],
         read=ctx.cache.timeline,
-        memo=ctx.cache.memo,
+        whole=ctx.cache.whole,
         scope=judged,
     )
     continuity = measured.continuity[control_id]

@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from starlette.testclient import TestClient
 
-from collector.continuity import compress
+from collector.catalogue import load_catalogue
+from collector.continuity import compress, continuity
+from collector.mapping import Mapping, Pair, Strength
 from collector.measures import measure_fields
 from collector.web.app import create_app
 from collector.web.cache import ReadCache
-from storage import EvidenceStore
+from storage import EvidenceStore, RiskException
 from tests.store.test_store import evidence
 from tests.web.conftest import NOW, TOKENS
 from tests.web.test_web_measures import _json_fields, _report
@@ -148,18 +150,96 @@ def test_pages_show_the_reports_measures_after_evidence_arrives(estate):
     assert {r["control"]: r["state"] for r in state} == {k: str(v) for k, v in current.items()}
 
 
-def test_continuity_memos_kept_per_read_are_bounded(store):
-    """A period ending now moves with the clock, so each request could add a memo: a cached
-    read keeps only the newest few, each its own period's; a list the cache did not give has
-    none."""
+SUFFICIENT, SUPPORTING = Strength.SUFFICIENT, Strength.SUPPORTING
+MAPPED = Mapping(
+    {
+        "aws.c.hourly": {"A.8.3": Pair(SUFFICIENT, "a"), "A.8.5": Pair(SUPPORTING, "b")},
+        "aws.c.daily": {"A.8.3": Pair(SUPPORTING, "c"), "A.8.12": Pair(SUFFICIENT, "d")},
+        "aws.c.never_stale": {"A.8.12": Pair(SUPPORTING, "e")},
+    }
+)
+INTERVALS = {"aws.c.hourly": timedelta(hours=1), "aws.c.daily": timedelta(hours=24)}  # MAX_AGES
+
+
+def _accepted(days: int, until: int, revoked: int | None = None) -> RiskException:
+    return RiskException(
+        id=days,
+        check_id="aws.c.hourly",
+        resource_pattern="arn:aws:s3:::b0",
+        target_pattern="*eu-west-1*",
+        reason="r",
+        approved_by="ciso",
+        created_at=T0 + timedelta(days=days),
+        expires_at=T0 + timedelta(days=until),
+        created_by="u",
+        revoked_at=None if revoked is None else T0 + timedelta(days=revoked),
+    )
+
+
+def test_any_periods_continuity_from_the_whole_read_and_its_memo(store):
+    """Continuity over any period, worked out from the cached read of all time with its memo of
+    state changes, is the continuity of the store's own read of that period, before and after
+    the read is extended (the memo carried over, its entries replaced rather than piled up)."""
+    catalogue = load_catalogue()
+    rng = random.Random(11)
+    run = store.start_run(started_at=T0)
+    store.append_many(_records(run, rng, T0, 80))
+    exceptions = [_accepted(5, 30), _accepted(12, 90, revoked=20)]
+    clock = [T0 + timedelta(days=60)]
+    cache = ReadCache(store, lambda: clock[0])
+
+    def agree(periods) -> dict:
+        memo: dict = {}
+        for start, end in periods:
+            history = cache.timeline(start, end, CHECKS, MAX_AGES)
+            whole, memo = cache.whole(history)
+            assert len(whole) > len(history) or start <= T0
+            fresh = _fresh(store, start, end)
+            expected = continuity(
+                catalogue,
+                None,
+                MAPPED,
+                [i for items in fresh.values() for i in items],
+                INTERVALS,
+                start,
+                end,
+                exceptions=exceptions,
+            )
+            found = continuity(
+                catalogue,
+                None,
+                MAPPED,
+                whole,
+                INTERVALS,
+                start,
+                end,
+                exceptions=exceptions,
+                memo=memo,
+            )
+            assert found == expected, (start, end)
+        return memo
+
+    days = [T0 + timedelta(days=d, hours=rng.randrange(24)) for d in (-3, 1, 4, 9, 17, 25, 33)]
+    periods = [(a, b) for a in days for b in days if a < b]
+    memo = agree(periods)
+    size = len(memo)
+    for _ in range(2):  # new records after the read: extended, the memo carried over
+        clock[0] += timedelta(days=20)
+        since = clock[0] - timedelta(days=19)
+        _append(store, _records(run, rng, since, 10))
+        later = [(a, clock[0]) for a, _ in periods[::3]] + periods[:4]
+        assert agree(later) is memo and len(memo) == size
+
+
+def test_period_timelines_kept_per_read_are_bounded(store):
+    """A period ending now moves with the clock, so each request could add a cut: a whole read
+    keeps only the newest few; a list the cache did not give has no whole read."""
     _append(store, _records(store.start_run(started_at=T0), random.Random(2), T0, 20))
     cache = ReadCache(store)
     start, end = T0 + timedelta(days=1), T0 + timedelta(days=5)
-    history = cache.timeline(start, end, CHECKS, MAX_AGES)
-    ends = [end + timedelta(minutes=i) for i in range(10)]
-    memos = [cache.memo(history, start, until) for until in ends]
-    assert all(m == {} for m in memos) and len({id(m) for m in memos}) == 10
-    kept = zip(ends[-4:], memos[-4:], strict=True)
-    assert all(cache.memo(history, start, until) is memo for until, memo in kept)
-    assert cache.memo(history, start, ends[0]) is not memos[0]  # dropped: a fresh one
-    assert cache.memo(list(history), start, end) is None
+    ends = [end - timedelta(minutes=i) for i in range(12)]
+    cuts = [cache.timeline(start, until, CHECKS, MAX_AGES) for until in ends]
+    whole = cache.whole(cuts[-1])
+    assert whole is not None and all(cache.whole(cut) == whole for cut in cuts[-8:])
+    assert cache.whole(cuts[0]) is None  # dropped
+    assert cache.whole(list(cuts[-1])) is None
