@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,11 +32,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from collector.app import Workspace, load_workspace
 from collector.clock import utcnow
+from collector.logs import get_logger
 from collector.settings import Settings
 from collector.soa import Soa
 from collector.web.auth import Principal, is_loopback, principal_for_token, principal_for_user
 from collector.web.cache import ReadCache
 from storage import EvidenceStore
+
+log = get_logger("annexa.web")
 
 __all__ = [
     "LazyConsole",
@@ -163,6 +168,20 @@ def page(
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 
 
+def _warm(ctx: WebContext) -> None:
+    """The overview's reads made at start (``pages.warm``); a failure is logged, and each page
+    then reads for itself and shows its own error."""
+    from collector.web import pages
+
+    started = time.perf_counter()
+    try:
+        pages.warm(ctx)
+    except Exception as exc:  # the pages report it when they read
+        log.warning("console read at start failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    log.info("console read at start", seconds=round(time.perf_counter() - started, 2))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -190,7 +209,10 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         for name in env.list_templates():  # compiled at start, not by each page's first view
             env.get_template(name)
+        warming = threading.Thread(target=_warm, args=(ctx,), name="annexa-web-warm", daemon=True)
+        warming.start()  # a page asked for meanwhile waits for the read it shares
         yield
+        warming.join()
         if owned:
             opened.close()
 

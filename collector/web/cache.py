@@ -75,6 +75,7 @@ class ReadCache:
         self._lock = threading.Lock()
         self._reading = threading.Lock()  # one whole read at a time: a second waits and reuses
         self._latest: tuple[tuple[int | None, int | None], list[EvidenceSummary]] | None = None
+        self._instants: OrderedDict[datetime, tuple[object, list[EvidenceSummary]]] = OrderedDict()
         self._wholes: OrderedDict[tuple[object, ...], _Whole] = OrderedDict()
         self._reads = reads
 
@@ -89,6 +90,11 @@ class ReadCache:
             self._latest = (ids, found)
         return found
 
+    def latest_at(self, at: datetime) -> list[EvidenceSummary]:
+        """``store.latest_at(at)``, read again only when records were added or pruned (the last
+        few instants asked for are kept)."""
+        return self._at(at)[1]
+
     def timeline(
         self,
         start: datetime,
@@ -97,17 +103,22 @@ class ReadCache:
         max_ages: Mapping[str, timedelta | None],
     ) -> list[EvidenceSummary]:
         """``compress(store.timeline(start, end, check_ids, max_ages))``, cut from the checks'
-        whole read (read, or extended, to reach ``end`` first)."""
-        whole = self._whole(end, check_ids, max_ages)
-        with self._lock:
-            found = whole.periods.get((start, end))
-        if found is None:
-            found = self._cut(whole, start, end, check_ids)
+        whole read (read, or extended, to reach ``end`` first); read from the store when
+        records keep arriving between the reads a cut takes."""
+        for _ in range(3):
+            whole = self._whole(end, check_ids, max_ages)
             with self._lock:
-                whole.periods[(start, end)] = found
-                while len(whole.periods) > _PERIODS:
-                    whole.periods.popitem(last=False)
-        return found
+                found = whole.periods.get((start, end))
+            if found is not None:
+                return found
+            found = self._cut(whole, start, end, check_ids)
+            if found is not None:
+                with self._lock:
+                    whole.periods[(start, end)] = found
+                    while len(whole.periods) > _PERIODS:
+                        whole.periods.popitem(last=False)
+                return found
+        return list(self.store.timeline(start, end, check_ids=check_ids, max_ages=max_ages))
 
     def whole(
         self, history: Sequence[EvidenceSummary]
@@ -188,22 +199,25 @@ class ReadCache:
 
     def _cut(
         self, whole: _Whole, start: datetime, end: datetime, check_ids: Sequence[str]
-    ) -> list[EvidenceSummary]:
+    ) -> list[EvidenceSummary] | None:
         """The period ``[start, end)`` of ``whole`` as the store reads it: each pair's newest
         record at ``start`` (with its run's last conclusive time), then each run starting in
-        the period, a run reaching past ``end`` taking its last conclusive time before it."""
+        the period, a run reaching past ``end`` taking its last conclusive time before it.
+        None when the store changed since ``whole`` was read."""
         by_pair = whole.by_pair()
-        opening = {(s.check_id, s.target_key): s for s in self.store.latest_at(start, check_ids)}
+        opening = self._newest(start, check_ids, whole.ids)
         crossing = any(
             i.last_conclusive_at is not None and i.last_conclusive_at >= end
             for items in by_pair.values()
             for i in items
             if i.collected_at < end
         )
-        before: dict[Pair, datetime] = {}
-        if crossing:
-            newest = self.store.latest_at(end - _BEFORE, check_ids)
-            before = {(s.check_id, s.target_key): s.collected_at for s in newest}
+        at_end = self._newest(end, check_ids, whole.ids) if crossing else {}
+        if at_end is not None and any(s.collected_at == end for s in at_end.values()):
+            at_end = self._newest(end - _BEFORE, check_ids, whole.ids)  # the newest before it
+        if opening is None or at_end is None:
+            return None
+        before = {pair: s.collected_at for pair, s in at_end.items()}
 
         def clipped(item: EvidenceSummary, run: EvidenceSummary) -> EvidenceSummary:
             at = run.last_conclusive_at
@@ -224,3 +238,32 @@ class ReadCache:
                 found.append(clipped(first, run))
             found += [clipped(i, i) for i in inside]
         return found
+
+    def _at(self, at: datetime) -> tuple[object, list[EvidenceSummary]]:
+        """``store.latest_at(at)`` with the id range it was read at (None: records arrived
+        while it was read; then it is not kept)."""
+        ids = self.store.id_range()
+        with self._lock:
+            cached = self._instants.get(at)
+            if cached is not None and cached[0] == ids:
+                return cached
+        found = self.store.latest_at(at)
+        if self.store.id_range() != ids:
+            return None, found
+        with self._lock:
+            self._instants[at] = (ids, found)
+            self._instants.move_to_end(at)
+            while len(self._instants) > _PERIODS:
+                self._instants.popitem(last=False)
+        return ids, found
+
+    def _newest(
+        self, at: datetime, check_ids: Sequence[str], ids: object
+    ) -> dict[Pair, EvidenceSummary] | None:
+        """Each of the checks' pairs' newest record at ``at``, read at the id range ``ids``
+        (None when the store has moved on since)."""
+        read_at, found = self._at(at)
+        if read_at != ids:
+            return None
+        wanted = set(check_ids)
+        return {(s.check_id, s.target_key): s for s in found if s.check_id in wanted}

@@ -47,11 +47,14 @@ def scope(ctx: WebContext) -> Scope:
 def statuses_at(
     ctx: WebContext, at: datetime, historic: bool, judged: Scope | None = None
 ) -> list[ControlStatus]:
-    """The same statuses as ``annexa status`` (now) or ``annexa status --at`` (historic)."""
-    if historic:
-        return audit.statuses_at(ctx.workspace, ctx.store, ctx.soa, at, judged or scope(ctx))
+    """The same statuses as ``annexa status`` (now) or ``annexa status --at`` (historic): the
+    same evaluation of the same reads (``audit.statuses_at``), the reads from the console's
+    cache."""
     manual, exceptions = ctx.store.manual_items(), ctx.store.exceptions()
-    latest, judged = ctx.cache.latest(), judged or ctx.workspace.scope(store=ctx.store)
+    if historic:
+        latest, judged = ctx.cache.latest_at(at), judged or scope(ctx)
+    else:
+        latest, judged = ctx.cache.latest(), judged or ctx.workspace.scope(store=ctx.store)
     return audit.statuses_from(ctx.workspace, ctx.soa, latest, at, manual, exceptions, judged)
 
 
@@ -352,15 +355,35 @@ def _period(
 ) -> tuple[datetime, datetime]:
     q = request.query_params
     end = audit.parse_instant(q["to"], "to", end_of_day=True) if q.get("to") else at
-    # default: the 30 days before, from midnight UTC (a period start that holds all day, so the
-    # console's cached read of it keeps serving)
-    default = (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
-    start = audit.parse_instant(q["from"], "from") if q.get("from") else default
+    start = audit.parse_instant(q["from"], "from") if q.get("from") else default_start(end)
     end = who.clamp(min(end, ctx.clock()))
     start = who.clamp(start)
     if end <= start:
         raise UserError("from must be before to (and inside your period)")
     return start, end
+
+
+def default_start(end: datetime) -> datetime:
+    """A period's start when none is chosen: the 30 days before ``end``, from midnight UTC (a
+    start that holds all day, so the console's cut of the period keeps serving)."""
+    return (end - timedelta(days=30)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def warm(ctx: WebContext) -> None:
+    """Make the reads the overview needs now (the latest evidence; the mapped checks' timeline
+    of all time, with continuity's memo over it), so that its first visitor does not wait."""
+    now = ctx.clock()
+    period_measures(
+        ctx.workspace,
+        ctx.store,
+        ctx.soa,
+        start=default_start(now),
+        end=now,
+        now=now,
+        read=ctx.cache.timeline,
+        whole=ctx.cache.whole,
+        scope=scope(ctx),
+    )
 
 
 def _segments(timeline: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -5,9 +5,13 @@ compressed timeline, after records are appended (extended), appended dated befor
 from __future__ import annotations
 
 import random
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from starlette.testclient import TestClient
+from structlog.testing import capture_logs
 
 from collector.catalogue import load_catalogue
 from collector.continuity import compress, continuity
@@ -243,3 +247,40 @@ def test_period_timelines_kept_per_read_are_bounded(store):
     assert whole is not None and all(cache.whole(cut) == whole for cut in cuts[-8:])
     assert cache.whole(cuts[0]) is None  # dropped
     assert cache.whole(list(cuts[-1])) is None
+
+
+def test_a_cut_taken_while_records_arrive_is_not_kept(store):
+    """A record appended between the whole read and the point-in-time reads a period is cut
+    with (buffered, dated inside the period): that cut is dropped and the period read again."""
+    _append(store, _records(store.start_run(started_at=T0), random.Random(3), T0, 20))
+    cache = ReadCache(store)
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=5)
+    whole = cache._whole(end, CHECKS, MAX_AGES)
+    late = evidence(store.start_run(started_at=T0), check_id=CHECKS[1], at=start, status="fail")
+    store.append_many([late])
+    assert cache._cut(whole, start, end, CHECKS) is None
+    assert _per_pair(cache.timeline(start, end, CHECKS, MAX_AGES)) == _fresh(store, start, end)
+
+
+def test_the_console_reads_at_start_and_says_so(estate):
+    """The overview's reads are made when the console starts, in the background; when they
+    fail it is a warning naming the cause, and the console still serves."""
+    settings, _ = estate
+    viewer = {"authorization": f"Bearer {TOKENS['viewer']}"}
+    with capture_logs() as logs, TestClient(create_app(settings, clock=lambda: NOW)) as client:
+        _warmed()
+        assert client.get("/", headers=viewer).is_success
+    assert [e["event"] for e in logs if e["log_level"] == "info"] == ["console read at start"]
+    with EvidenceStore.open(settings.store_url) as store, store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE evidence_run_state"))
+    with capture_logs() as logs, TestClient(create_app(settings, clock=lambda: NOW)) as client:
+        _warmed()
+        assert client.get("/runs", headers=viewer).is_success
+    (failed,) = [e for e in logs if e["log_level"] == "warning"]
+    assert failed["event"] == "console read at start failed"
+    assert "evidence_run_state" in failed["error"]
+
+
+def _warmed() -> None:
+    while any(t.name == "annexa-web-warm" for t in threading.enumerate()):
+        time.sleep(0.01)
