@@ -45,7 +45,7 @@ from collector.status import (
     max_age_for,
 )
 from storage.records import EvidenceSummary, ManualEvidence, RiskException
-from storage.runs import RunKey, collapse_runs
+from storage.runs import collapse_runs, run_key
 
 __all__ = ["Continuity", "Gap", "compress", "continuity", "tightest_max_ages"]
 
@@ -392,12 +392,6 @@ def tightest_max_ages(
     return ages
 
 
-def _run_key(item: EvidenceSummary) -> RunKey:
-    conclusive = item.last_conclusive_at if item.status == "error" else None
-    verdict = (item.status, item.failing_resources, conclusive)
-    return (item.check_id, item.target_key), item.collected_at, item.last_conclusive_at, verdict
-
-
 def compress(
     history: Iterable[EvidenceSummary], max_ages: cabc.Mapping[str, timedelta | None]
 ) -> Iterator[EvidenceSummary]:
@@ -412,7 +406,7 @@ def compress(
     for this maximum age and any longer one. The rule is ``storage.runs.collapse_runs``, the one
     ``EvidenceStore.timeline(max_ages=...)`` applies while reading.
     """
-    pairs = ((item, _run_key(item)) for item in history)
+    pairs = ((item, run_key(item)) for item in history)
     for head, last_conclusive in collapse_runs(pairs, max_ages):
         if head.last_conclusive_at == last_conclusive:
             yield head

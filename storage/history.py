@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
-from typing import Any
+from itertools import chain
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, String, Text, cast, func, select, text
+from sqlalchemy import Connection, Row, String, Text, and_, cast, func, or_, select, text
 
 from storage.base import StoreBase, ev, obs
 from storage.records import EvidenceRecord, EvidenceSummary, NewEvidence
@@ -192,11 +193,8 @@ class HistoryStore(StoreBase):
             with self.engine.connect() as conn:
                 found = _timeline_from_runs(conn, start, end, wanted, max_ages)
             if found is not None:
-                summaries, unsure = found
-                yield from summaries
-                if not unsure:
-                    return
-                wanted = sorted(unsure)
+                yield from found
+                return
         items = self._timeline_items(start, end, wanted, batch)
         if max_ages is None:
             for item, (_, _, conclusive_at, _) in items:
@@ -249,24 +247,43 @@ class HistoryStore(StoreBase):
 
 def _from_runs(
     conn: Connection, runs: Any, verdicts: _Verdicts
-) -> list[tuple[EvidenceSummary, int]]:
+) -> list[tuple[EvidenceSummary, Any]]:
     """Each run's record (``runs.record_id``) as a summary with its last conclusive time as of
-    the run's last record in the period (``clipped``), and the run's longest gap."""
-    query = select(*_SUMMARY_COLUMNS, runs.c.max_gap_us, runs.c.clipped)
-    query = query.join(runs, ev.c.id == runs.c.record_id)
+    the run's last record in the period (``clipped``), and the run's ``_End``."""
+    query = select(*_SUMMARY_COLUMNS, runs.c.max_gap_us, runs.c.last_at, runs.c.last_id)
+    query = query.add_columns(runs.c.clipped).join(runs, ev.c.id == runs.c.record_id)
     return [
-        (_summary_of(row, row.clipped, verdicts), row.max_gap_us) for row in conn.execute(query)
+        (_summary_of(row, row.clipped, verdicts), _End(*row[-4:-1])) for row in conn.execute(query)
     ]
 
 
-def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, int]]:
+class _End(NamedTuple):
+    """A run's longest gap (microseconds) and its last record."""
+
+    max_gap_us: int
+    last_at: datetime
+    last_id: int
+
+
+def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, _End]]:
     """The runs of ``query`` (``summary.runs_between``) as summaries of their first records,
-    read off the summary's own columns (no record read), oldest first, each with its longest
-    gap."""
+    read off the summary's own columns (no record read), oldest first, each with its end."""
     failing: dict[str, tuple[str, ...]] = {}
     found = []
     for row in conn.execute(query).all():
-        check_id, target_key, status, first_at, text_, *head, record_id, gap, clipped = row
+        (
+            check_id,
+            target_key,
+            status,
+            first_at,
+            text_,
+            *head,
+            record_id,
+            gap,
+            last_at,
+            last_id,
+            clipped,
+        ) = row
         if text_ not in failing:
             failing[text_] = tuple(json.loads(text_))
         provider, account, region, summary, error, passed, failed = head
@@ -286,7 +303,7 @@ def _heads(conn: Connection, query: Any) -> list[tuple[EvidenceSummary, int]]:
             error,
             failing[text_],
         )
-        found.append((item, gap))
+        found.append((item, _End(gap, last_at, last_id)))
     return found
 
 
@@ -305,22 +322,63 @@ def _timeline_from_runs(
     end: datetime,
     wanted: list[str] | None,
     max_ages: Mapping[str, timedelta | None],
-) -> tuple[list[EvidenceSummary], set[str]] | None:
+) -> list[EvidenceSummary] | None:
     """The compressed timeline read from the run summary (None when it does not cover the
     store): the opening run's newest record at ``start`` and each run starting in the period,
     each with its last conclusive time before ``end``. A run with a gap longer than its
-    check's maximum age would split; those checks come back apart, to read from the records."""
+    check's maximum age splits there: that run's records in the period are read
+    (``_split``)."""
     if not covers(conn):
         return None
-    read = _from_runs(conn, runs_at(start, wanted, end), _Verdicts())
+    verdicts = _Verdicts()
+    read = _from_runs(conn, runs_at(start, wanted, end), verdicts)
     read += _heads(conn, runs_between(start, end, wanted))  # per pair: after its opening run
     limits = {check: micros(age) for check, age in max_ages.items() if age is not None}
-    unsure = set()
-    for item, gap in read:
+    found = []
+    for item, run_end in read:
         limit = limits.get(item.check_id)
-        if limit is not None and gap > limit and item.status != "error":
-            unsure.add(item.check_id)
-    return [item for item, _ in read if item.check_id not in unsure], unsure
+        if limit is None or run_end.max_gap_us <= limit or item.status == "error":
+            found.append(item)
+        else:
+            found += _split(conn, item, run_end, end, max_ages, verdicts)
+    return found
+
+
+def _split(
+    conn: Connection,
+    item: EvidenceSummary,
+    run_end: _End,
+    end: datetime,
+    max_ages: Mapping[str, timedelta | None],
+    verdicts: _Verdicts,
+) -> list[EvidenceSummary]:
+    """A conclusive run read from ``item`` (its first record, or its newest at the period's
+    start) to its last record before ``end``, compressed: pieces wherever a record came later
+    than the maximum age after the one before. The run's record times come from the index
+    alone; only each later piece's first record is read whole."""
+    after = or_(
+        ev.c.collected_at > item.collected_at,
+        and_(ev.c.collected_at == item.collected_at, ev.c.id > item.evidence_id),
+    )
+    within = or_(
+        ev.c.collected_at < run_end.last_at,
+        and_(ev.c.collected_at == run_end.last_at, ev.c.id <= run_end.last_id),
+    )
+    times = (
+        select(ev.c.collected_at, ev.c.id)
+        .where(ev.c.check_id == item.check_id, ev.c.target_key == item.target_key)
+        .where(after, within, ev.c.collected_at < end)
+        .order_by(ev.c.collected_at, ev.c.id)
+    )
+    key, verdict = (item.check_id, item.target_key), (item.status, item.failing_resources, None)
+    first = (item.evidence_id, (key, item.collected_at, item.collected_at, verdict))
+    rest = ((id_, (key, at, at, verdict)) for at, id_ in conn.execute(times))
+    pieces = list(collapse_runs(chain([first], rest), max_ages))
+    heads = select(*_SUMMARY_COLUMNS).where(ev.c.id.in_([h for h, _ in pieces[1:]]))
+    rows = {row.evidence_id: row for row in conn.execute(heads)} if len(pieces) > 1 else {}
+    found = [replace(item, last_conclusive_at=pieces[0][1])]
+    found += [_summary_of(rows[head], last, verdicts) for head, last in pieces[1:]]
+    return found
 
 
 def _pair_keys() -> Any:

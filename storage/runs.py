@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-__all__ = ["RunKey", "collapse_runs"]
+if TYPE_CHECKING:
+    from storage.records import EvidenceSummary
+
+__all__ = ["RunKey", "collapse_runs", "run_key"]
 
 T = TypeVar("T")
 # (check id, target key), collected at, last conclusive at, verdict (status first)
 RunKey = tuple[tuple[str, str], datetime, datetime | None, tuple[Hashable, ...]]
+
+
+def run_key(item: EvidenceSummary) -> RunKey:
+    """The ``RunKey`` of a summary: its verdict is its status and failing resources, and for
+    an error the last conclusive time it carries."""
+    conclusive = item.last_conclusive_at if item.status == "error" else None
+    verdict = (item.status, item.failing_resources, conclusive)
+    return (item.check_id, item.target_key), item.collected_at, item.last_conclusive_at, verdict
 
 
 def collapse_runs(

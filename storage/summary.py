@@ -336,7 +336,14 @@ def _shown(record: Any, clip: datetime) -> list[Any]:
     """What a read takes of a run: the record it reads (``record_id``), the run's last
     conclusive time, longest gap, and ``clipped``."""
     r = run_summary_t
-    return [record.label("record_id"), r.c.conclusive_at, r.c.max_gap_us, _clipped(clip)]
+    return [record.label("record_id"), r.c.conclusive_at, *_ends(), _clipped(clip)]
+
+
+def _ends() -> list[Any]:
+    """The run's longest gap and its last record (a read splits a run at a gap longer than its
+    check's maximum age, reading that run's records)."""
+    r = run_summary_t
+    return [r.c.max_gap_us, r.c.last_at, r.c.last_id]
 
 
 def runs_at(at: datetime, check_ids: list[str] | None, clip: datetime) -> Any:
@@ -395,7 +402,7 @@ def runs_between(start: datetime, end: datetime, check_ids: list[str] | None) ->
         r.c.failing,
         *[r.c[c] for c in HEAD_COLUMNS],
         r.c.first_id.label("record_id"),
-        r.c.max_gap_us,
+        *_ends(),
         _clipped(end),
     )
     query = query.where(r.c.first_at > start, r.c.first_at < end)
