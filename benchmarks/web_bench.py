@@ -7,8 +7,9 @@ day, 500 days) so that every page has controls to show; ``--records`` scales it 
 
 Each page is requested in process through Starlette's test client (the ASGI app with its
 middleware: sessions, CSRF, security headers), as the anonymous loopback viewer, with every
-provider configured (``export_bench.BENCH_CONFIG``) so that the seeded evidence is judged. The first
-request of each page is reported apart ("first": the console's read cache is cold for it),
+provider configured (``export_bench.BENCH_CONFIG``) so that the seeded evidence is judged. The
+console's read at start (in the background) is waited for and reported; then the first request
+of each page is reported apart ("first": the period or instant it shows not yet cut or read),
 then the median of ``--repeat`` requests, each with the process's CPU time (a fairer figure on a
 loaded machine); the load average is printed before and after. A store seeded before
 migration 0007 gets its run summary derived when first opened (the migration).
@@ -17,6 +18,7 @@ migration 0007 gets its run summary derived when first opened (the migration).
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import sys
 import threading
@@ -89,6 +91,8 @@ def main() -> None:
             )
     path, seconds = max(results, key=lambda r: r[1])
     print(f"slowest: {path} at {1000 * seconds:.0f} ms; load average after: {_load()}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MiB (the process: seeding aside, the console's reads in memory)")
 
 
 def _timed(client: Any, path: str) -> tuple[Any, float, float]:
