@@ -47,7 +47,7 @@ from collector.status import (
 from storage.records import EvidenceSummary, ManualEvidence, RiskException
 from storage.runs import collapse_runs, run_key
 
-__all__ = ["Continuity", "Gap", "compress", "continuity", "tightest_max_ages"]
+__all__ = ["Continuity", "Gap", "compress", "continuity", "per_pair", "tightest_max_ages"]
 
 _JUST_AFTER = timedelta(microseconds=1)  # states hold on [t, next): judged just after t
 _DAWN = datetime.min.replace(tzinfo=UTC)  # a (check, target)'s timeline starts here
@@ -129,7 +129,7 @@ def continuity(
     memo = {} if memo is None else memo
     grouped = memo.get(_GROUPED)
     if grouped is None or grouped[0] is not history:
-        grouped = memo[_GROUPED] = (history, _by_key(history))
+        grouped = memo[_GROUPED] = (history, per_pair(history))
     ends: dict[tuple[str, str], datetime | None] = {}  # None: counts throughout
     targets: dict[str, list[str]] = {}
     for key in sorted(grouped[1]):
@@ -206,8 +206,8 @@ def _replace(memo: dict[object, Any], slot: object, key: tuple, changes: Changes
     memo[key] = changes
 
 
-def _by_key(history: Iterable[EvidenceSummary]) -> dict[tuple[str, str], list[EvidenceSummary]]:
-    """The history per (check, target), oldest first."""
+def per_pair(history: Iterable[EvidenceSummary]) -> dict[tuple[str, str], list[EvidenceSummary]]:
+    """A timeline per (check, target), each oldest first."""
     found: dict[tuple[str, str], list[EvidenceSummary]] = {}
     for item in history:
         found.setdefault((item.check_id, item.target_key), []).append(item)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from collector.continuity import compress
+from collector.continuity import compress, per_pair
 from storage import EvidenceStore, EvidenceSummary
 
 __all__ = ["ReadCache"]
@@ -53,12 +53,7 @@ class _Whole:
     def by_pair(self) -> dict[Pair, list[EvidenceSummary]]:
         """``history`` per (check, target), oldest first."""
         if self._by_pair is None:
-            found: dict[Pair, list[EvidenceSummary]] = {}
-            for item in self.history:
-                found.setdefault((item.check_id, item.target_key), []).append(item)
-            for items in found.values():
-                items.sort(key=lambda s: s.collected_at)
-            self._by_pair = found
+            self._by_pair = per_pair(self.history)
         return self._by_pair
 
 
