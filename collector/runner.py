@@ -155,9 +155,9 @@ def judge(
     observe: Callable[[str, object], Any] | None = None,
 ) -> NewEvidence:
     """Fetch a check's snapshots (``across()`` gives its cross-provider inputs), evaluate it,
-    and shape the evidence (ERROR on any failure). ``observe(name, snapshot)`` gives an
-    input's observations (default: :func:`observation`; a run shares them through
-    :class:`Observations`)."""
+    and shape the evidence (ERROR on any failure, recording its observations included).
+    ``observe(name, snapshot)`` gives an input's observations (default: :func:`observation`;
+    a run shares them through :class:`Observations`)."""
     try:
         spread = across() if spec.across else {}
         snapshots = {kind: fetch(kind) for kind in spec.own_inputs}
@@ -169,7 +169,13 @@ def judge(
     except Exception as exc:
         return error_evidence(spec, target, run_id, describe_error(exc), clock())
     observe = observe or observation
-    observations = {kind.__name__: observe(kind.__name__, s) for kind, s in snapshots.items()}
+    observations = {}
+    for kind, snapshot in snapshots.items():
+        try:
+            observations[kind.__name__] = observe(kind.__name__, snapshot)
+        except Exception as exc:  # a verdict without its proof is no evidence
+            cause = f"observations of {kind.__name__} could not be recorded: {describe_error(exc)}"
+            return error_evidence(spec, target, run_id, cause, clock())
     return _evidence(
         spec,
         target,

@@ -50,6 +50,11 @@ class Broken(Snapshot):
     names: list[str]
 
 
+class Blobs(Snapshot):
+    provider: ClassVar[str] = "lab"
+    data: bytes  # not UTF-8: its JSON form cannot be made
+
+
 class Slow(Snapshot):
     provider: ClassVar[str] = "lab"
     names: list[str]
@@ -90,6 +95,11 @@ def collect_gadgets(scope: LabScope) -> Gadgets:
 def collect_broken(scope: LabScope) -> Broken:
     CALLS["broken"] += 1
     raise PermissionError("AccessDenied: lab:Explode not allowed")
+
+
+@collects(Blobs, permissions=["lab:ReadBlobs"])
+def collect_blobs(scope: LabScope) -> Blobs:
+    return Blobs(data=b"\xff\xfe")
 
 
 @collects(Slow, permissions=["lab:Wait"])
@@ -137,6 +147,11 @@ def broken_any(broken: Broken):
 @check(id="lab.widgets.crash", title="A check with a bug", severity="low", interval="1h")
 def widgets_crash(widgets: Widgets):
     raise ZeroDivisionError("division by zero in check")
+
+
+@check(id="lab.blobs.any", title="Blobs judged", severity="low", interval="1h")
+def blobs_any(blobs: Blobs):
+    yield Finding(resource="b", passed=True, message="judged, not observable")
 
 
 @check(id="lab.gadgets.widgets", title="Gadgets beside widgets", severity="low", interval="1h")
@@ -222,6 +237,19 @@ def test_each_check_isolated_and_errors_carry_their_cause(store):
     assert "ZeroDivisionError" in records["lab.widgets.crash", None].error
     assert result.outcome == "partial"
     assert store.get_run(result.run_id).outcome == "partial"
+
+
+def test_observations_that_cannot_be_recorded_are_that_checks_error(store):
+    """A snapshot whose observations cannot be written as JSON: its check is ERROR naming the
+    cause (a verdict without its proof is not evidence), the others are stored, the run ends."""
+    result = _run(store, ["lab.blobs.any", "lab.widgets.present"])
+    records = by_check(result)
+    blobs = records["lab.blobs.any", None]
+    assert blobs.status == "error" and (blobs.findings, blobs.observations) == ([], {})
+    assert blobs.error.startswith("observations of Blobs could not be recorded: ")
+    assert "utf-8" in blobs.error
+    assert records["lab.widgets.present", None].status == "pass"
+    assert result.outcome == "partial"
 
 
 def test_one_fetch_per_target_shared_by_every_check(store):
