@@ -143,16 +143,20 @@ def continuity(
     period = (start, end)
     relevant = {c: tuple(e for e in known if e.check_id == c) for c in {e.check_id for e in known}}
 
+    used: dict[tuple, Changes] = {}  # this call's pair changes (another may replace the memo's)
+
     def key_changes(check_id: str, target_key: str, max_age: timedelta | None) -> tuple:
-        """The memo's key of the pair's changes, after making sure they are in it."""
+        """The memo's key of the pair's changes, which are then in ``used``."""
         key = (check_id, target_key)
         events, mine, until = grouped[1][key], relevant.get(check_id, ()), ends[key]
         memo_key = (key, max_age, mine, until, len(events), events[-1])
-        if memo_key not in memo:
+        changes = memo.get(memo_key)
+        if changes is None:
             changes = _key_changes(events, max_age, mine)
             if until is not None:  # a removed target: gone from then on
                 changes = [c for c in changes if c[0] < until] + [(until, None)]
             _replace(memo, memo_key[:4], memo_key, changes)
+        used[memo_key] = changes
         return memo_key
 
     results = []
@@ -183,7 +187,7 @@ def continuity(
             control_key = (control.id, per_check, tuple(manual_changes))
             changes = memo.get(control_key)
             if changes is None:
-                keyed = [(strength, [memo[k] for k in keys]) for strength, keys in per_check]
+                keyed = [(strength, [used[k] for k in keys]) for strength, keys in per_check]
                 changes = _control_changes(keyed, manual_changes)
                 _replace(memo, control.id, control_key, changes)
         else:

@@ -5,6 +5,7 @@ compressed timeline, after records are appended (extended), appended dated befor
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -284,3 +285,46 @@ def test_the_console_reads_at_start_and_says_so(estate):
 def _warmed() -> None:
     while any(t.name == "annexa-web-warm" for t in threading.enumerate()):
         time.sleep(0.01)
+
+
+def test_continuity_from_two_reads_sharing_one_memo_at_once(store):
+    """Requests served together can work from the read before an extension and the read after
+    it, which share one memo: each still gets its own read's continuity, while the other
+    replaces the memo's entries under it."""
+    catalogue = load_catalogue()
+    run = store.start_run(started_at=T0)
+    rng = random.Random(21)
+    store.append_many(_records(run, rng, T0, 60))
+    clock = [T0 + timedelta(days=40)]
+    cache = ReadCache(store, lambda: clock[0])
+    start, end = T0 + timedelta(days=2), T0 + timedelta(days=30)
+    old, memo = cache.whole(cache.timeline(start, end, CHECKS, MAX_AGES))
+    clock[0] += timedelta(days=20)
+    _append(store, _records(run, rng, T0 + timedelta(days=41), 20))
+    new, shared = cache.whole(cache.timeline(start, clock[0], CHECKS, MAX_AGES))
+    assert shared is memo and new is not old
+
+    def of(history, until, memo=None):
+        return continuity(catalogue, None, MAPPED, history, INTERVALS, start, until, memo=memo)
+
+    expected = {id(old): of(old, end), id(new): of(new, clock[0])}
+    failures: list[BaseException] = []
+
+    def serve(history, until) -> None:
+        try:
+            for _ in range(40):
+                assert of(history, until, memo) == expected[id(history)]
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=serve, args=a) for a in ((old, end), (new, clock[0]))]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns all the time, as under load
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert not failures, failures[0]
