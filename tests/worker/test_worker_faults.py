@@ -152,7 +152,10 @@ def test_two_workers_racing_on_one_task_store_one_record(
         for line in w.text().splitlines()
         if line.startswith("{") and "batch stored" in line
     ]
-    assert sorted(entry["stored"] for entry in logs) == [0, 1]  # one stored, one found it there
+    # one stored it, the other found it there (and so did a third delivery, when Redis gave the
+    # task back after its visibility timeout on a loaded machine)
+    stored = sorted(entry["stored"] for entry in logs)
+    assert stored[-1] == 1 and stored[:-1] == [0] * (len(stored) - 1) and len(stored) >= 2
 
 
 def test_broker_stopped_and_restarted_mid_sweep_loses_nothing(
