@@ -157,22 +157,18 @@ class ReadCache:
             earliest = self.store.earliest_after(cached.ids[1])
             if earliest is None or earliest < cached.read_to:
                 return None  # a new record dated inside what was read
-            if not cached.extendable:
-                return None
-            until = max(end, cached.read_to, self.clock() if self.clock is not None else end)
-            tail = self.store.timeline(
-                cached.read_to, until, check_ids=check_ids, max_ages=max_ages
-            )
-            history = list(compress([*cached.history, *tail], max_ages))
-            extended = self._made(ids, until, history, check_ids)
-            extended.memo = cached.memo  # keyed by each pair's events: valid for the new read
-            return extended
-        if end <= cached.read_to:
+        elif end <= cached.read_to:
             return cached
-        if cached.extendable:  # no record lies at or after read_to: none in [read_to, end)
+        elif cached.extendable:  # no record lies at or after read_to: none in [read_to, end)
             cached.read_to = end
             return cached
-        return None
+        # the records from read_to on (new ones, or ones dated after a read of the past)
+        until = max(end, cached.read_to, self.clock() if self.clock is not None else end)
+        tail = self.store.timeline(cached.read_to, until, check_ids=check_ids, max_ages=max_ages)
+        history = list(compress([*cached.history, *tail], max_ages))
+        extended = self._made(ids, until, history, check_ids)
+        extended.memo = cached.memo  # keyed by each pair's events: valid for the new read
+        return extended
 
     def _made(
         self,

@@ -328,3 +328,20 @@ def test_continuity_from_two_reads_sharing_one_memo_at_once(store):
     finally:
         sys.setswitchinterval(switching)
     assert not failures, failures[0]
+
+
+def test_a_read_of_the_past_is_extended_to_a_later_period_not_read_again(store):
+    """A console without a clock reads up to the first period's end; a later period (records
+    lie after the first, nothing new appended) extends that read with the records from its end
+    on: the same summaries as the store's read, the continuity memo carried over."""
+    _append(store, _records(store.start_run(started_at=T0), random.Random(4), T0, 60))
+    cache = ReadCache(store)
+    start = T0 + timedelta(days=2)
+    first = cache.timeline(start, T0 + timedelta(days=6), CHECKS, MAX_AGES)
+    _, memo = cache.whole(first)
+    memo["mark"] = True
+    later = T0 + timedelta(days=30)
+    assert store.any_between(T0 + timedelta(days=6), later, check_ids=CHECKS)
+    assert _per_pair(cache.timeline(start, later, CHECKS, MAX_AGES)) == _fresh(store, start, later)
+    _, carried = cache.whole(cache.timeline(start, later, CHECKS, MAX_AGES))
+    assert carried is memo
