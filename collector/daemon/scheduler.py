@@ -226,6 +226,8 @@ class Daemon:
         """Serve health, wait for the lock, collect until stopped; returns 0."""
         restore = self._install_signals()
         self._server.start()
+        if self._console is not None:
+            self._console.prepare()
         log.info(
             "daemon started",
             health=f"http://{self.settings.daemon.host}:{self.port}/healthz",

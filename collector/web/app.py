@@ -168,6 +168,12 @@ def page(
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 
 
+def _warming(ctx: WebContext) -> threading.Thread:
+    warming = threading.Thread(target=_warm, args=(ctx,), name="annexa-web-warm", daemon=True)
+    warming.start()
+    return warming
+
+
 def _warm(ctx: WebContext) -> None:
     """The overview's reads made at start (``pages.warm``); a failure is logged, and each page
     then reads for itself and shows its own error."""
@@ -188,8 +194,11 @@ def create_app(
     host: str = "127.0.0.1",
     clock: Callable[[], datetime] = utcnow,
     store: EvidenceStore | None = None,
+    warm: bool = False,
 ) -> ASGIApp:
-    """The console for ``settings`` bound to ``host``; opens the store unless given one."""
+    """The console for ``settings`` bound to ``host``; opens the store unless given one. Its
+    reads for the overview are made in the background when it starts (its lifespan), or at
+    once with ``warm`` (mounted in the daemon, where no lifespan reaches it)."""
     from collector.web import actions, pages, signin
 
     workspace = load_workspace(settings)
@@ -209,8 +218,7 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         for name in env.list_templates():  # compiled at start, not by each page's first view
             env.get_template(name)
-        warming = threading.Thread(target=_warm, args=(ctx,), name="annexa-web-warm", daemon=True)
-        warming.start()  # a page asked for meanwhile waits for the read it shares
+        warming = _warming(ctx)  # a page asked for meanwhile waits for the read it shares
         yield
         warming.join()
         if owned:
@@ -261,6 +269,8 @@ def create_app(
     )
     app.state.templates = Jinja2Templates(env=env)
     app.state.ctx = ctx
+    if warm:
+        _warming(ctx)
     return asgi_csrf(
         app,
         signing_secret=secret,
@@ -271,9 +281,11 @@ def create_app(
 
 
 class LazyConsole:
-    """The console as the daemon serves it (``daemon.web``): created on its first request, with
-    its own store connection, so the daemon starts (and answers ``/healthz``) while the store
-    is still unreachable; until the console can open the store, its pages answer 503."""
+    """The console as the daemon serves it (``daemon.web``), with its own store connection:
+    created in the background when the daemon starts (``prepare``), or by its first request
+    when the store could not be opened then, so the daemon starts (and answers ``/healthz``)
+    while the store is still unreachable; until the console can open the store, its pages
+    answer 503."""
 
     def __init__(
         self, settings: Settings, *, host: str, clock: Callable[[], datetime] = utcnow
@@ -284,16 +296,34 @@ class LazyConsole:
         self._app: ASGIApp | None = None
         self._store: EvidenceStore | None = None
         self._lock = asyncio.Lock()
+        self._creating = threading.Lock()
+
+    def prepare(self) -> None:
+        """Create the console in the background now (the daemon calls this when it starts), so
+        that its reads are made before the first visitor; if the store cannot be opened yet,
+        the first request tries again."""
+
+        def create() -> None:
+            try:
+                self._create()
+            except Exception as exc:
+                log.warning("console not created at start", error=f"{type(exc).__name__}: {exc}")
+
+        threading.Thread(target=create, name="annexa-web-create", daemon=True).start()
 
     def _create(self) -> ASGIApp:
-        store = EvidenceStore.open(self.settings.store_url)
-        try:
-            app = create_app(self.settings, host=self.host, clock=self.clock, store=store)
-        except BaseException:
-            store.close()
-            raise
-        self._store = store
-        return app
+        with self._creating:  # once, whether at start or by the first request
+            if self._app is None:
+                store = EvidenceStore.open(self.settings.store_url)
+                try:
+                    app = create_app(
+                        self.settings, host=self.host, clock=self.clock, store=store, warm=True
+                    )
+                except BaseException:
+                    store.close()
+                    raise
+                self._store, self._app = store, app
+            return self._app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.concurrency import run_in_threadpool

@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
+from structlog.testing import capture_logs
 
 from collector.daemon import Daemon
 from collector.errors import UserError
@@ -91,3 +92,14 @@ def test_daemon_refuses_the_console_beyond_loopback_without_sign_in(tmp_path, st
     )
     with pytest.raises(UserError, match=r"refusing to serve on 0\.0\.0\.0 without authentication"):
         Daemon(load_settings(config))
+
+
+@pytest.mark.usefixtures("aws")
+def test_daemon_makes_the_consoles_reads_when_it_starts(tmp_path, store_url):
+    """The console is created, and its overview's reads made, when the daemon starts: before
+    anyone asks for a page."""
+    daemon = Daemon(_settings(tmp_path, store_url, web=True))
+    with capture_logs() as logs, running(daemon):
+        wait_for(lambda: any(e["event"] == "console read at start" for e in logs))
+        code, _, body = _get(daemon.port, "/controls/A.8.3", TOKENS["viewer"])
+        assert code == 200 and "A.8.3" in body
