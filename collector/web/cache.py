@@ -1,6 +1,6 @@
 """Per-process reuse of the console's two big reads, valid only while the store says nothing
-changed underneath: the latest evidence per (check, target), and the compressed timeline of a
-set of checks over all time (with continuity's memo over it), which every period is cut from.
+changed underneath: the latest evidence per (check, target), and the compressed timeline of the
+checks asked for over all time (with continuity's memo over it), which every period is cut from.
 
 Evidence is append-only: new records get higher ids (appends hold the chain lock, so ids commit
 in order), prune removes the lowest. So a read is reused while the store's id range is
@@ -42,10 +42,12 @@ class _Whole:
 
     ids: tuple[int | None, int | None]  # the store's id range when read
     read_to: datetime
+    checks: tuple[str, ...]
     history: list[EvidenceSummary]
-    extendable: bool  # no record of those ids lies at or after ``read_to``
+    extendable: bool  # no record of those checks lies at or after ``read_to``
     memo: dict = field(default_factory=dict)  # continuity's, over ``history``
-    periods: OrderedDict[tuple[datetime, datetime], list[EvidenceSummary]] = field(
+    # the periods cut from it: (start, end, checks) -> timeline
+    periods: OrderedDict[tuple[datetime, datetime, frozenset[str]], list[EvidenceSummary]] = field(
         default_factory=OrderedDict
     )
     _by_pair: dict[Pair, list[EvidenceSummary]] | None = None
@@ -97,19 +99,21 @@ class ReadCache:
         check_ids: Sequence[str],
         max_ages: Mapping[str, timedelta | None],
     ) -> list[EvidenceSummary]:
-        """``compress(store.timeline(start, end, check_ids, max_ages))``, cut from the checks'
-        whole read (read, or extended, to reach ``end`` first); read from the store when
-        records keep arriving between the reads a cut takes."""
+        """``compress(store.timeline(start, end, check_ids, max_ages))``, cut from the read of
+        all time of these checks or more (the overview's serves each control's page), read or
+        extended to reach ``end`` first; read from the store when records keep arriving between
+        the reads a cut takes."""
+        wanted = frozenset(check_ids)
         for _ in range(3):
-            whole = self._whole(end, check_ids, max_ages)
+            whole = self._whole(end, wanted, max_ages)
             with self._lock:
-                found = whole.periods.get((start, end))
+                found = whole.periods.get((start, end, wanted))
             if found is not None:
                 return found
-            found = self._cut(whole, start, end, check_ids)
+            found = self._cut(whole, start, end, wanted)
             if found is not None:
                 with self._lock:
-                    whole.periods[(start, end)] = found
+                    whole.periods[(start, end, wanted)] = found
                     while len(whole.periods) > _PERIODS:
                         whole.periods.popitem(last=False)
                 return found
@@ -127,27 +131,30 @@ class ReadCache:
         return None
 
     def _whole(
-        self, end: datetime, check_ids: Sequence[str], max_ages: Mapping[str, timedelta | None]
+        self, end: datetime, wanted: frozenset[str], max_ages: Mapping[str, timedelta | None]
     ) -> _Whole:
-        key = (tuple(check_ids), tuple(sorted(max_ages.items())))
+        """The read of all time serving ``wanted`` up to ``end``: one per ``max_ages`` (the
+        overview's, of every mapped check, serves each control's page too), read again with
+        more checks when asked for one it lacks."""
+        key = tuple(sorted(max_ages.items()))
         with self._reading:
             ids = self.store.id_range()
             with self._lock:
                 cached = self._wholes.get(key)
-            if cached is not None:
-                reused = self._reuse(cached, ids, end, check_ids, max_ages)
+            if cached is not None and wanted <= set(cached.checks):
+                reused = self._reuse(cached, ids, end, max_ages)
                 if reused is not None:
                     return self._keep(key, reused)
+            checks = tuple(sorted(wanted | set(cached.checks if cached else ())))
             until = max(end, self.clock()) if self.clock is not None else end
-            read = self.store.timeline(_DAWN, until, check_ids=check_ids, max_ages=max_ages)
-            return self._keep(key, self._made(ids, until, list(read), check_ids))
+            read = self.store.timeline(_DAWN, until, check_ids=checks, max_ages=max_ages)
+            return self._keep(key, self._made(ids, until, checks, list(read)))
 
     def _reuse(
         self,
         cached: _Whole,
         ids: tuple[int | None, int | None],
         end: datetime,
-        check_ids: Sequence[str],
         max_ages: Mapping[str, timedelta | None],
     ) -> _Whole | None:
         """The cached read serving periods up to ``end``, extended if need be; None: read again."""
@@ -164,9 +171,10 @@ class ReadCache:
             return cached
         # the records from read_to on (new ones, or ones dated after a read of the past)
         until = max(end, cached.read_to, self.clock() if self.clock is not None else end)
-        tail = self.store.timeline(cached.read_to, until, check_ids=check_ids, max_ages=max_ages)
+        checks = cached.checks
+        tail = self.store.timeline(cached.read_to, until, check_ids=checks, max_ages=max_ages)
         history = list(compress([*cached.history, *tail], max_ages))
-        extended = self._made(ids, until, history, check_ids)
+        extended = self._made(ids, until, checks, history)
         extended.memo = cached.memo  # keyed by each pair's events: valid for the new read
         return extended
 
@@ -174,11 +182,11 @@ class ReadCache:
         self,
         ids: tuple[int | None, int | None],
         until: datetime,
+        checks: tuple[str, ...],
         history: list[EvidenceSummary],
-        check_ids: Sequence[str],
     ) -> _Whole:
-        later = self.store.any_between(until, _FAR, check_ids=check_ids)
-        return _Whole(ids, until, history, extendable=not later)
+        later = self.store.any_between(until, _FAR, check_ids=checks)
+        return _Whole(ids, until, checks, history, extendable=not later)
 
     def _keep(self, key: tuple[object, ...], whole: _Whole) -> _Whole:
         with self._lock:
@@ -189,23 +197,23 @@ class ReadCache:
         return whole
 
     def _cut(
-        self, whole: _Whole, start: datetime, end: datetime, check_ids: Sequence[str]
+        self, whole: _Whole, start: datetime, end: datetime, wanted: frozenset[str]
     ) -> list[EvidenceSummary] | None:
         """The period ``[start, end)`` of ``whole`` as the store reads it: each pair's newest
         record at ``start`` (with its run's last conclusive time), then each run starting in
         the period, a run reaching past ``end`` taking its last conclusive time before it.
         None when the store changed since ``whole`` was read."""
-        by_pair = whole.by_pair()
-        opening = self._newest(start, check_ids, whole.ids)
+        by_pair = {pair: items for pair, items in whole.by_pair().items() if pair[0] in wanted}
+        opening = self._newest(start, wanted, whole.ids)
         crossing = any(
             i.last_conclusive_at is not None and i.last_conclusive_at >= end
             for items in by_pair.values()
             for i in items
             if i.collected_at < end
         )
-        at_end = self._newest(end, check_ids, whole.ids) if crossing else {}
+        at_end = self._newest(end, wanted, whole.ids) if crossing else {}
         if at_end is not None and any(s.collected_at == end for s in at_end.values()):
-            at_end = self._newest(end - _BEFORE, check_ids, whole.ids)  # the newest before it
+            at_end = self._newest(end - _BEFORE, wanted, whole.ids)  # the newest before it
         if opening is None or at_end is None:
             return None
         before = {pair: s.collected_at for pair, s in at_end.items()}
@@ -249,12 +257,11 @@ class ReadCache:
         return ids, found
 
     def _newest(
-        self, at: datetime, check_ids: Sequence[str], ids: object
+        self, at: datetime, wanted: frozenset[str], ids: object
     ) -> dict[Pair, EvidenceSummary] | None:
         """Each of the checks' pairs' newest record at ``at``, read at the id range ``ids``
         (None when the store has moved on since)."""
         read_at, found = self._at(at)
         if read_at != ids:
             return None
-        wanted = set(check_ids)
         return {(s.check_id, s.target_key): s for s in found if s.check_id in wanted}

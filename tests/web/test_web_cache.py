@@ -256,10 +256,10 @@ def test_a_cut_taken_while_records_arrive_is_not_kept(store):
     _append(store, _records(store.start_run(started_at=T0), random.Random(3), T0, 20))
     cache = ReadCache(store)
     start, end = T0 + timedelta(days=1), T0 + timedelta(days=5)
-    whole = cache._whole(end, CHECKS, MAX_AGES)
+    whole = cache._whole(end, frozenset(CHECKS), MAX_AGES)
     late = evidence(store.start_run(started_at=T0), check_id=CHECKS[1], at=start, status="fail")
     store.append_many([late])
-    assert cache._cut(whole, start, end, CHECKS) is None
+    assert cache._cut(whole, start, end, frozenset(CHECKS)) is None
     assert _per_pair(cache.timeline(start, end, CHECKS, MAX_AGES)) == _fresh(store, start, end)
 
 
@@ -345,3 +345,17 @@ def test_a_read_of_the_past_is_extended_to_a_later_period_not_read_again(store):
     assert _per_pair(cache.timeline(start, later, CHECKS, MAX_AGES)) == _fresh(store, start, later)
     _, carried = cache.whole(cache.timeline(start, later, CHECKS, MAX_AGES))
     assert carried is memo
+
+
+def test_a_subset_of_checks_is_cut_from_the_read_of_them_all(store):
+    """A control's page asks for its own checks: they are cut from the overview's read of every
+    check (the same summaries as the store's read of them alone), not read again."""
+    _append(store, _records(store.start_run(started_at=T0), random.Random(6), T0, 40))
+    cache = ReadCache(store)
+    start, end = T0 + timedelta(days=2), T0 + timedelta(days=12)
+    every = cache.timeline(start, end, CHECKS, MAX_AGES)
+    some = cache.timeline(start, end, CHECKS[1:], MAX_AGES)
+    read = store.timeline(start, end, check_ids=CHECKS[1:], max_ages=MAX_AGES)
+    assert _per_pair(some) == _per_pair(compress(read, MAX_AGES))
+    assert {s.check_id for s in some} == set(CHECKS[1:])
+    assert cache.whole(some)[0] is cache.whole(every)[0]
