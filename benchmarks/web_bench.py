@@ -46,6 +46,7 @@ PAGES = (
     # the overview through its date picker and over a year chosen in its period form
     "/?at=2025-06-30",
     "/?from={year_ago}&to={last_day}",
+    "/controls/{control}?from={year_ago}&to={last_day}",  # a control's page over that year
 )
 
 
