@@ -77,6 +77,14 @@ def shot(driver: webdriver.Chrome, name: str, tmp_path: Path) -> None:
     assert driver.save_screenshot(str(folder / f"{name}.png"))
 
 
+def submit(driver: webdriver.Chrome, wait: WebDriverWait, button: str) -> None:
+    """Click a form's ``button`` and wait until the page it showed is gone (the next page can
+    have the same elements: found on the old one, they go stale under the test)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, button).click()
+    wait.until(ec.staleness_of(page))
+
+
 def sign_in(driver: webdriver.Chrome, base: str, who: str) -> None:
     driver.get(base + "/")
     wait = WebDriverWait(driver, 30)
@@ -125,7 +133,7 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
             Select(wait.until(ec.presence_of_element_located((By.ID, "state")))).select_by_value(
                 "failing"
             )
-            driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+            submit(driver, wait, "form.filters button")
             wait.until(ec.presence_of_element_located((By.LINK_TEXT, "A.8.3")))
             shot(driver, "controls", tmp_path)
             driver.find_element(By.LINK_TEXT, "A.8.3").click()
@@ -152,7 +160,7 @@ def test_sign_in_navigate_accept_a_risk_and_auditor_cannot_write(
             driver.find_element(By.ID, "ex-reason").send_keys("public website bucket")
             driver.find_element(By.ID, "ex-approved").send_keys("cto@example.com")
             driver.execute_script("document.getElementById('ex-expires').value = '2099-12-31';")
-            driver.find_element(By.CSS_SELECTOR, "#add-exception button").click()
+            submit(driver, wait, "#add-exception button")
             wait.until(ec.presence_of_element_located((By.ID, "reasons")))
             state = driver.find_element(By.CSS_SELECTOR, "main p .state").text
             assert state not in ("failing", "error"), state
