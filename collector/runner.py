@@ -169,7 +169,7 @@ def judge(
     except Exception as exc:
         return error_evidence(spec, target, run_id, describe_error(exc), clock())
     observe = observe or observation
-    observations = {}
+    observations: dict[str, Any] = {}
     for kind, snapshot in snapshots.items():
         try:
             observations[kind.__name__] = observe(kind.__name__, snapshot)

@@ -334,7 +334,7 @@ def _clipped(end: datetime) -> Any:
 
 def _shown(record: Any, clip: datetime) -> list[Any]:
     """What a read takes of a run: the record it reads (``record_id``), the run's last
-    conclusive time, longest gap, and ``clipped``."""
+    conclusive time, its longest gap and last record (``_ends``), and ``clipped``."""
     r = run_summary_t
     return [record.label("record_id"), r.c.conclusive_at, *_ends(), _clipped(clip)]
 

@@ -31,6 +31,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from collector.app import Workspace, load_workspace
+from collector.causes import describe_error
 from collector.clock import utcnow
 from collector.logs import get_logger
 from collector.settings import Settings
@@ -183,7 +184,7 @@ def _warm(ctx: WebContext) -> None:
     try:
         pages.warm(ctx)
     except Exception as exc:  # the pages report it when they read
-        log.warning("console read at start failed", error=f"{type(exc).__name__}: {exc}")
+        log.warning("console read at start failed", error=describe_error(exc))
         return
     log.info("console read at start", seconds=round(time.perf_counter() - started, 2))
 
@@ -307,7 +308,7 @@ class LazyConsole:
             try:
                 self._create()
             except Exception as exc:
-                log.warning("console not created at start", error=f"{type(exc).__name__}: {exc}")
+                log.warning("console not created at start", error=describe_error(exc))
 
         threading.Thread(target=create, name="annexa-web-create", daemon=True).start()
 

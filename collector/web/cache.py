@@ -50,7 +50,7 @@ class _Whole:
     periods: OrderedDict[tuple[datetime, datetime, frozenset[str]], list[EvidenceSummary]] = field(
         default_factory=OrderedDict
     )
-    _by_pair: dict[Pair, list[EvidenceSummary]] | None = None
+    _by_pair: dict[Pair, list[EvidenceSummary]] | None = field(default=None, init=False, repr=False)
 
     def by_pair(self) -> dict[Pair, list[EvidenceSummary]]:
         """``history`` per (check, target), oldest first."""
@@ -203,8 +203,10 @@ class ReadCache:
         record at ``start`` (with its run's last conclusive time), then each run starting in
         the period, a run reaching past ``end`` taking its last conclusive time before it.
         None when the store changed since ``whole`` was read."""
-        by_pair = {pair: items for pair, items in whole.by_pair().items() if pair[0] in wanted}
         opening = self._newest(start, wanted, whole.ids)
+        if opening is None:
+            return None
+        by_pair = {pair: items for pair, items in whole.by_pair().items() if pair[0] in wanted}
         crossing = any(
             i.last_conclusive_at is not None and i.last_conclusive_at >= end
             for items in by_pair.values()
@@ -214,7 +216,7 @@ class ReadCache:
         at_end = self._newest(end, wanted, whole.ids) if crossing else {}
         if at_end is not None and any(s.collected_at == end for s in at_end.values()):
             at_end = self._newest(end - _BEFORE, wanted, whole.ids)  # the newest before it
-        if opening is None or at_end is None:
+        if at_end is None:
             return None
         before = {pair: s.collected_at for pair, s in at_end.items()}
 
@@ -233,7 +235,9 @@ class ReadCache:
             first = opening.get(pair)
             inside = [i for i in items if start < i.collected_at < end]
             if first is not None:
-                run = next(i for i in reversed(items) if i.collected_at <= start)
+                run = next((i for i in reversed(items) if i.collected_at <= start), None)
+                if run is None:  # the store's reads disagree with the whole read: read again
+                    return None
                 found.append(clipped(first, run))
             found += [clipped(i, i) for i in inside]
         return found
