@@ -78,11 +78,17 @@ def shot(driver: webdriver.Chrome, name: str, tmp_path: Path) -> None:
 
 
 def submit(driver: webdriver.Chrome, wait: WebDriverWait, button: str) -> None:
-    """Click a form's ``button`` and wait until the page it showed is gone (the next page can
-    have the same elements: found on the old one, they go stale under the test)."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click a form's ``button`` and wait until the next page has loaded (it can have the same
+    elements as the old one: found there, they go stale under the test). The old page is told
+    apart by a mark on its window, not by an element handle (which Chromium may report as
+    neither live nor stale while it navigates)."""
+    driver.execute_script("window.annexaLeaving = true;")
     driver.find_element(By.CSS_SELECTOR, button).click()
-    wait.until(ec.staleness_of(page))
+    wait.until(
+        lambda d: d.execute_script(
+            "return window.annexaLeaving === undefined && document.readyState === 'complete';"
+        )
+    )
 
 
 def sign_in(driver: webdriver.Chrome, base: str, who: str) -> None:
